@@ -1,0 +1,1 @@
+"""Capture agent: meeting window -> tiles -> faces -> emotions -> rows."""

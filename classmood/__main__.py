@@ -1,0 +1,3 @@
+from classmood.cli import main
+
+main()

@@ -1,0 +1,186 @@
+"""`classmood …`: thin commands over core/, training/, agent/ and dashboard/.
+
+Domain errors become one-line `Error: …` messages here, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter is not for users
+
+from classmood import __version__  # noqa: E402
+
+USER_ERRORS: tuple[type[Exception], ...] = ()
+
+
+def user_errors() -> tuple[type[Exception], ...]:
+    """Exception types whose message is meant for the user (imported lazily: TF is slow)."""
+    from core.analyze import InputError
+    from core.faces import DetectorUnavailable
+    from core.model import ModelFileError
+    from training.fer2013 import DataError
+
+    return (InputError, DetectorUnavailable, ModelFileError, DataError)
+
+
+class Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except user_errors() as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=Group)
+@click.version_option(__version__, prog_name="classmood")
+@click.option("-v", "--verbose", is_flag=True, help="Log more detail.")
+def main(verbose: bool) -> None:
+    """ClassMood: read the room of an online class from the faces in its gallery view."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("tensorflow", "absl", "h5py", "matplotlib", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+data_option = click.option(
+    "--data",
+    type=click.Path(path_type=Path),
+    default=lambda: os.environ.get("CLASSMOOD_FER2013"),
+    required=True,
+    help="FER2013 CSV (.csv or .csv.gz); defaults to $CLASSMOOD_FER2013.",
+)
+
+
+@main.command()
+@data_option
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/eda"), show_default=True)
+def eda(data: Path, out: Path) -> None:
+    """Class counts, sample faces, blank and duplicate images of a FER2013 CSV."""
+    from training import fer2013
+    from training.eda import run_eda
+    from training.train import default_cache_dir
+
+    summary = run_eda(fer2013.load(data, default_cache_dir()), out)
+    d = summary["duplicates"]
+    click.echo(
+        f"{summary['rows']:,} rows; {len(summary['blank_rows'])} blank; {d['extra_copies']:,} duplicate copies"
+        f" ({d['groups_with_conflicting_labels']} groups with conflicting labels). Report: {out / 'summary.md'}"
+    )
+
+
+@main.command()
+@data_option
+@click.option(
+    "--epochs", default=60, show_default=True, help="Upper bound; early stopping on PublicTest may end sooner."
+)
+@click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint after an interruption.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/train"), show_default=True)
+@click.option("--batch-size", default=64, show_default=True)
+@click.option("--seed", default=1, show_default=True)
+@click.option("--limit", type=int, default=None, help="Use only the first N rows of each split (smoke runs).")
+@click.option("--widths", default="16,48,128,256", show_default=True, help="Channels per stage.")
+@click.option("--dense", default=256, show_default=True)
+def train(data, epochs, resume, out, batch_size, seed, limit, widths, dense) -> None:
+    """Train the emotion CNN on Training, steered by PublicTest (never PrivateTest)."""
+    from training.train import TrainConfig
+    from training.train import train as run_training
+
+    config = TrainConfig(
+        data=data,
+        out=out,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        limit_per_split=limit,
+        widths=tuple(int(w) for w in widths.split(",")),
+        dense=dense,
+    )
+    metrics = run_training(
+        config, resume=resume, progress=sys.stderr.isatty() or bool(os.environ.get("CLASSMOOD_PROGRESS"))
+    )
+    click.echo(
+        f"best PublicTest accuracy {metrics['public_test_accuracy']:.4f} at epoch {metrics['best_epoch']};"
+        f" model: {metrics['model']}"
+    )
+
+
+@main.command()
+@data_option
+@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one).")
+@click.option(
+    "--split", type=click.Choice(["Training", "PublicTest", "PrivateTest"]), default="PrivateTest", show_default=True
+)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write confusion PNG + JSON here.")
+@click.option("--flip-average", is_flag=True, help="Average each face with its mirror image (2x the cost).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate(data, model, split, out, flip_average, as_json) -> None:
+    """Accuracy overall and per class, and a confusion matrix, on one FER2013 split."""
+    from training.evaluate import evaluate as run_evaluation
+
+    result = run_evaluation(data, model, split, out, flip_average)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{split}: {result['n']:,} faces, accuracy {result['accuracy']:.2%}")
+    for column in ("emotion", "recall", "precision", "faces"):
+        table.add_column(column, justify="right")
+    for name, recall in result["per_class"].items():
+        precision = result["precision"][name]
+        table.add_row(
+            name,
+            f"{recall:.2%}" if recall is not None else "-",
+            f"{precision:.2%}" if precision is not None else "-",
+            str(result["support"][name]),
+        )
+    Console().print(table)
+    if "accuracy_excluding_training_duplicates" in result:
+        click.echo(
+            f"without the {result['n'] - result['n_excluding_training_duplicates']} images that repeat a Training"
+            f" image: {result['accuracy_excluding_training_duplicates']:.2%}"
+        )
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write annotated copies here.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input, one per line.")
+@click.option("--every", default=1.0, show_default=True, help="Seconds between analysed video frames.")
+@click.option("--model", type=click.Path(path_type=Path), default=None)
+@click.option("--detector", type=click.Choice(["auto", "yunet", "mtcnn"]), default="auto", show_default=True)
+@click.option(
+    "--webcam",
+    "webcam",
+    is_flag=False,
+    flag_value=0,
+    type=int,
+    default=None,
+    help="Live labelled window from camera N (default 0).",
+)
+def predict(paths, out, as_json, every, model, detector, webcam) -> None:
+    """Find every face in images, folders or videos and name its expression."""
+    from core.emotions import default_classifier
+    from core.faces import default_detector
+    from core.predict import predict_paths, run_webcam
+
+    classifier = default_classifier(model)
+    face_detector = default_detector(detector)
+    if webcam is not None:
+        run_webcam(webcam, face_detector, classifier)
+        return
+    if not paths:
+        raise click.UsageError("give at least one image, folder or video (or --webcam)")
+    failures = predict_paths(paths, face_detector, classifier, out, as_json, every)
+    if failures:
+        sys.exit(1)

@@ -1,0 +1,1 @@
+"""Dashboard: live class mood and per-session reports (Dash + Plotly)."""

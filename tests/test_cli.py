@@ -1,0 +1,140 @@
+"""The CLI as a user runs it: a real subprocess, one-line errors, no tracebacks."""
+
+import json
+import os
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+
+def classmood(*args, env=None, timeout=300):
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "classmood", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+def assert_clean_error(result, fragment):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    error_lines = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert error_lines, result.stderr
+    assert fragment in error_lines[0], result.stderr
+
+
+def test_evaluate_missing_data_file(tmp_path):
+    assert_clean_error(classmood("evaluate", "--data", tmp_path / "missing.csv"), "no such file")
+
+
+def test_eda_corrupt_csv_row(tmp_path):
+    bad = tmp_path / "bad.csv"
+    pixels = " ".join(["7"] * 2304)
+    bad.write_text(f"emotion,pixels,Usage\n3,{pixels},Training\n2,{pixels[:-4]},Training\n")
+    assert_clean_error(classmood("eda", "--data", bad, "--out", tmp_path / "eda"), "bad.csv:3")
+
+
+def test_predict_missing_model(tmp_path):
+    image = tmp_path / "x.png"
+    cv2.imwrite(str(image), np.zeros((10, 10, 3), np.uint8))
+    assert_clean_error(classmood("predict", image, "--model", tmp_path / "none.keras"), "model file not found")
+
+
+def test_predict_non_image_file(tmp_path, tiny_model_file, yunet_file):
+    text = tmp_path / "notes.png"
+    text.write_text("this is not a picture")
+    result = classmood("predict", text, "--model", tiny_model_file, env={"CLASSMOOD_YUNET": str(yunet_file)})
+    assert_clean_error(result, "not a readable image")
+
+
+def test_predict_unreadable_video(tmp_path, tiny_model_file, yunet_file):
+    video = tmp_path / "lecture.mp4"
+    video.write_bytes(os.urandom(4096))
+    result = classmood("predict", video, "--model", tiny_model_file, env={"CLASSMOOD_YUNET": str(yunet_file)})
+    assert_clean_error(result, "not a readable video")
+
+
+def test_predict_image_without_face(tmp_path, tiny_model_file, yunet_file):
+    blank = tmp_path / "wall.png"
+    cv2.imwrite(str(blank), np.full((240, 320, 3), 200, np.uint8))
+    result = classmood("predict", blank, "--json", "--model", tiny_model_file, env={"CLASSMOOD_YUNET": str(yunet_file)})
+    assert result.returncode == 0, result.stderr
+    assert "no face found" in result.stderr
+    assert json.loads(result.stdout)["faces"] == []
+
+
+def test_predict_bad_input_does_not_stop_the_good_ones(tmp_path, tiny_model_file, yunet_file, wild_faces):
+    good = wild_faces[0][0]
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8garbage")
+    out = tmp_path / "annotated"
+    result = classmood(
+        "predict",
+        tmp_path / "broken.jpg",
+        good,
+        "--json",
+        "--out",
+        out,
+        "--model",
+        tiny_model_file,
+        env={"CLASSMOOD_YUNET": str(yunet_file)},
+    )
+    assert result.returncode == 1
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 1 and len(records[0]["faces"]) >= 1
+    face = records[0]["faces"][0]
+    assert set(face["probabilities"]) == {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"}
+    assert sum(face["probabilities"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert cv2.imread(records[0]["annotated"]) is not None
+
+
+@pytest.mark.slow
+def test_predict_video_samples_frames(tmp_path, tiny_model_file, yunet_file, wild_faces):
+    video = tmp_path / "clip.mp4"
+    frame = cv2.resize(cv2.imread(str(wild_faces[1][0])), (320, 320))
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (320, 320))
+    for _ in range(30):
+        writer.write(frame)
+    writer.release()
+    result = classmood(
+        "predict",
+        video,
+        "--every",
+        "1",
+        "--json",
+        "--out",
+        tmp_path / "o",
+        "--model",
+        tiny_model_file,
+        env={"CLASSMOOD_YUNET": str(yunet_file)},
+    )
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["time"] for r in records] == [0.0, 1.0, 2.0]
+    assert (tmp_path / "o" / "clip.annotated.mp4").stat().st_size > 0
+
+
+def test_webcam_without_display(tiny_model_file, yunet_file):
+    env = {"CLASSMOOD_YUNET": str(yunet_file), "DISPLAY": "", "WAYLAND_DISPLAY": ""}
+    assert_clean_error(classmood("predict", "--webcam", "--model", tiny_model_file, env=env), "needs a display")
+
+
+@pytest.mark.slow
+def test_eda_report(fer_csv, tmp_path):
+    result = classmood("eda", "--data", fer_csv, "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["per_usage"] == {"Training": 28709, "PublicTest": 3589, "PrivateTest": 3589}
+    assert summary["class_counts"]["Training"]["disgust"] == 436
+    assert len(summary["blank_rows"]) == 12
+    assert summary["duplicates"]["extra_copies"] == 1853
+    for name in ("class_counts.png", "samples.png", "duplicates.png", "summary.md"):
+        assert (tmp_path / name).stat().st_size > 0

@@ -1,0 +1,71 @@
+"""Real training of a tiny model on a small slice of the real CSV, and --resume."""
+
+import json
+
+import numpy as np
+import pytest
+
+from core.model import read_contract
+from training import fer2013
+from training.augment import augment_batch
+from training.train import TrainConfig, TrainState, drop_blank, train
+
+pytestmark = pytest.mark.slow
+
+
+def test_one_epoch_then_resume(fer_csv, tmp_path):
+    config = TrainConfig(data=fer_csv, out=tmp_path, epochs=1, limit_per_split=256, widths=(4, 8, 8, 8), dense=8)
+    metrics = train(config, progress=False)
+    assert metrics["epochs_run"] == 1
+    assert (tmp_path / "curves.png").stat().st_size > 1000
+    assert read_contract(tmp_path / "emotion_cnn.keras").labels[3] == "happy"
+    saved = json.loads((tmp_path / "metrics.json").read_text())
+    assert 0.0 <= saved["public_test_accuracy"] <= 1.0
+    assert saved["train_images"] == 256
+
+    config.epochs = 2
+    metrics = train(config, resume=True, progress=False)
+    state = TrainState.load(tmp_path / "checkpoint" / "state.json")
+    assert state.epoch == 2 and [row["epoch"] for row in state.history] == [1, 2]
+    assert metrics["epochs_run"] == 2
+
+
+def test_augmentation_keeps_shape_and_changes_pixels(fer_small):
+    batch = fer_small.images[:16]
+    out = augment_batch(batch, np.random.default_rng(0))
+    assert out.shape == batch.shape and out.dtype == np.uint8
+    assert (out != batch).mean() > 0.5
+    again = augment_batch(batch, np.random.default_rng(0))
+    np.testing.assert_array_equal(out, again)
+
+
+def test_blank_images_are_dropped():
+    images = np.zeros((3, 48, 48), np.uint8)
+    images[1, 10, 10] = 5
+    kept, labels = drop_blank(images, np.array([0, 1, 2]))
+    assert labels.tolist() == [1]
+
+
+def test_bad_rows_are_reported_with_their_line(tmp_path):
+    bad = tmp_path / "bad.csv"
+    pixels = " ".join(["0"] * 2304)
+    bad.write_text(f"emotion,pixels,Usage\n3,{pixels},Training\n9,{pixels},Training\n")
+    with pytest.raises(fer2013.DataError, match=r"bad.csv:3: label 9 outside 0..6"):
+        fer2013.parse_csv(bad)
+    short = tmp_path / "short.csv"
+    short.write_text("emotion,pixels,Usage\n3,1 2 3,Training\n")
+    with pytest.raises(fer2013.DataError, match=r"short.csv:2: expected 2304 pixels"):
+        fer2013.parse_csv(short)
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("a,b\n1,2\n")
+    with pytest.raises(fer2013.DataError, match="not a FER2013 CSV"):
+        fer2013.parse_csv(wrong)
+
+
+def test_parsed_counts_match_the_source(fer_small):
+    assert {u: int((fer_small.usage == u).sum()) for u in fer2013.USAGES} == {
+        "Training": 200,
+        "PublicTest": 200,
+        "PrivateTest": 200,
+    }
+    assert fer_small.images.shape[1:] == (48, 48)

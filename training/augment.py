@@ -1,0 +1,47 @@
+"""Real-time augmentation of 48x48 grayscale faces: pure functions of (images, rng).
+
+Flips, shifts, rotation and zoom as one affine warp per image, brightness/contrast jitter
+(webcams vary far more than FER2013), and random erasing (a hand, a microphone, a tile border).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+
+def random_affine(side: int, rng: np.random.Generator, shift=0.1, rotate_deg=12.0, zoom=0.12) -> np.ndarray:
+    """A 2x3 matrix: rotation + zoom about the centre, then a shift, and a coin-flip mirror."""
+    angle = rng.uniform(-rotate_deg, rotate_deg)
+    scale = 1.0 + rng.uniform(-zoom, zoom)
+    m = cv2.getRotationMatrix2D((side / 2 - 0.5, side / 2 - 0.5), angle, scale)
+    m[:, 2] += rng.uniform(-shift, shift, size=2) * side
+    if rng.random() < 0.5:
+        m[0, :] = -m[0, :]
+        m[0, 2] += side - 1
+    return m
+
+
+def erase(image: np.ndarray, rng: np.random.Generator, area=(0.02, 0.15)) -> None:
+    """Random erasing in place: one rectangle of noise covering a fraction of the face."""
+    side = image.shape[0]
+    target = rng.uniform(*area) * side * side
+    aspect = np.exp(rng.uniform(np.log(0.3), np.log(3.3)))
+    h = int(min(side, round(np.sqrt(target * aspect))))
+    w = int(min(side, round(np.sqrt(target / aspect))))
+    y, x = rng.integers(0, side - h + 1), rng.integers(0, side - w + 1)
+    image[y : y + h, x : x + w] = rng.integers(0, 256, size=(h, w), dtype=np.uint8)
+
+
+def augment_batch(images: np.ndarray, rng: np.random.Generator, erase_p: float = 0.5) -> np.ndarray:
+    """Return an augmented copy of a (n, side, side) uint8 batch."""
+    side = images.shape[1]
+    out = np.empty_like(images)
+    for i, img in enumerate(images):
+        warped = cv2.warpAffine(img, random_affine(side, rng), (side, side), borderMode=cv2.BORDER_REFLECT_101)
+        contrast, brightness = rng.uniform(0.7, 1.3), rng.uniform(-25, 25)
+        warped = np.clip(warped.astype(np.float32) * contrast + brightness, 0, 255).astype(np.uint8)
+        if rng.random() < erase_p:
+            erase(warped, rng)
+        out[i] = warped
+    return out

@@ -1,0 +1,200 @@
+"""`classmood train`: fit the CNN on FER2013 Training, steer it by PublicTest, resume after a crash.
+
+Layout of OUT:
+    checkpoint/last.keras   model + optimizer after the latest finished epoch (for --resume)
+    checkpoint/best.keras   weights with the best PublicTest accuracy so far
+    checkpoint/state.json   epoch, best score, plateau counters, learning rate, history
+    emotion_cnn.keras       the final model (best PublicTest epoch) with its contract
+    metrics.json, curves.png
+PrivateTest is never read here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from core.labels import EMOTIONS
+from core.model import Contract, make_model, save_model
+from training import fer2013
+from training.augment import augment_batch
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainConfig:
+    data: Path
+    out: Path = Path("runs/train")
+    epochs: int = 60
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    label_smoothing: float = 0.1
+    plateau_patience: int = 3
+    plateau_factor: float = 0.5
+    min_learning_rate: float = 1e-5
+    early_stop_patience: int = 10
+    seed: int = 1
+    widths: tuple[int, ...] = (16, 48, 128, 256)
+    dense: int = 256
+    limit_per_split: int | None = None  # small slices for tests
+    cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())
+    model_version: str = "dev"
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "classmood"
+
+
+@dataclass
+class TrainState:
+    """What --resume needs beyond the weights; saved after every epoch."""
+
+    epoch: int = 0  # epochs finished
+    best_accuracy: float = -1.0
+    best_epoch: int = 0
+    since_improved: int = 0
+    since_reduced: int = 0
+    learning_rate: float = 1e-3
+    history: list[dict] = field(default_factory=list)
+    stopped_early: bool = False
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.__dict__, indent=2))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> TrainState:
+        return cls(**json.loads(path.read_text()))
+
+
+def drop_blank(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """FER2013 holds all-black images; they teach nothing but noise."""
+    keep = images.reshape(len(images), -1).max(axis=1) > 0
+    return images[keep], labels[keep]
+
+
+def one_hot(labels: np.ndarray) -> np.ndarray:
+    return np.eye(len(EMOTIONS), dtype=np.float32)[labels]
+
+
+def load_splits(config: TrainConfig):
+    if config.limit_per_split is not None:
+        data = fer2013.parse_csv(config.data, limit_per_usage=config.limit_per_split)
+    else:
+        data = fer2013.load(config.data, config.cache_dir)
+    x_train, y_train = drop_blank(*data.split("Training"))
+    x_val, y_val = data.split("PublicTest")
+    if len(x_train) == 0 or len(x_val) == 0:
+        raise fer2013.DataError(f"{config.data}: needs Training and PublicTest rows")
+    return x_train, y_train, x_val, y_val
+
+
+def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
+    """Train (or resume) and write the final model, curves and metrics; returns the metrics."""
+    import keras
+
+    from training.callbacks import EpochBookkeeping, RichProgress
+    from training.plots import plot_curves
+
+    x_train, y_train, x_val, y_val = load_splits(config)
+    ckpt = config.out / "checkpoint"
+    ckpt.mkdir(parents=True, exist_ok=True)
+    state_path = ckpt / "state.json"
+
+    if resume and (ckpt / "last.keras").exists() and state_path.exists():
+        state = TrainState.load(state_path)
+        model = keras.models.load_model(ckpt / "last.keras")
+        model.optimizer.learning_rate.assign(state.learning_rate)
+        logger.info("resuming after epoch %d (best PublicTest %.4f)", state.epoch, state.best_accuracy)
+    else:
+        if resume:
+            logger.warning("no checkpoint in %s; starting from scratch", ckpt)
+        keras.utils.set_random_seed(config.seed)
+        state = TrainState(learning_rate=config.learning_rate)
+        model = make_model(widths=config.widths, dense=config.dense)
+        model.compile(
+            optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+            metrics=["accuracy"],
+        )
+
+    if state.epoch < config.epochs and not state.stopped_early:
+        batches = AugmentedBatches(x_train, y_train, config.batch_size, config.seed)
+        val = (x_val[..., None].astype(np.float32), one_hot(y_val))
+        callbacks = [EpochBookkeeping(config, state, ckpt), batches.epoch_setter()]
+        if progress:
+            callbacks.append(RichProgress(config.epochs, len(batches)))
+        model.fit(
+            batches,
+            validation_data=val,
+            batch_size=256,
+            epochs=config.epochs,
+            initial_epoch=state.epoch,
+            callbacks=callbacks,
+            verbose=0,
+        )
+
+    best = keras.models.load_model(ckpt / "best.keras") if (ckpt / "best.keras").exists() else model
+    contract = Contract(model_version=config.model_version)
+    model_path = save_model(best, config.out / "emotion_cnn.keras", contract)
+    metrics = {
+        "model": str(model_path),
+        "epochs_run": state.epoch,
+        "best_epoch": state.best_epoch,
+        "public_test_accuracy": state.best_accuracy,
+        "stopped_early": state.stopped_early,
+        "train_images": int(len(x_train)),
+        "public_test_images": int(len(x_val)),
+        "config": {k: str(v) if isinstance(v, Path) else v for k, v in config.__dict__.items()},
+        "history": state.history,
+    }
+    (config.out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    if state.history:
+        plot_curves(state.history, config.out / "curves.png")
+    return metrics
+
+
+class AugmentedBatches:
+    """Shuffled, freshly augmented batches; the shuffle and augmentation depend on (seed, epoch)."""
+
+    def __new__(cls, *args, **kwargs):
+        import keras
+
+        class _Batches(keras.utils.PyDataset):
+            def __init__(self, images, labels, batch_size, seed):
+                super().__init__()
+                self.images, self.labels = images, labels
+                self.batch_size, self.seed = batch_size, seed
+                self.set_epoch(0)
+
+            def set_epoch(self, epoch: int) -> None:
+                self.epoch = epoch
+                self.order = np.random.default_rng((self.seed, epoch)).permutation(len(self.images))
+
+            def __len__(self) -> int:
+                return int(np.ceil(len(self.images) / self.batch_size))
+
+            def __getitem__(self, index: int):
+                idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+                rng = np.random.default_rng((self.seed, self.epoch, index))
+                x = augment_batch(self.images[idx], rng)[..., None].astype(np.float32)
+                return x, one_hot(self.labels[idx])
+
+            def epoch_setter(self):
+                dataset = self
+
+                class _SetEpoch(keras.callbacks.Callback):
+                    def on_epoch_begin(self, epoch, logs=None):
+                        dataset.set_epoch(epoch)
+
+                return _SetEpoch()
+
+        return _Batches(*args, **kwargs)
