@@ -22,12 +22,14 @@ USER_ERRORS: tuple[type[Exception], ...] = ()
 
 def user_errors() -> tuple[type[Exception], ...]:
     """Exception types whose message is meant for the user (imported lazily: TF is slow)."""
+    from agent.screen import CaptureError
     from core.analyze import InputError
     from core.faces import DetectorUnavailable
     from core.model import ModelFileError
+    from db.engine import DatabaseError
     from training.fer2013 import DataError
 
-    return (InputError, DetectorUnavailable, ModelFileError, DataError)
+    return (InputError, DetectorUnavailable, ModelFileError, DataError, CaptureError, DatabaseError)
 
 
 class Group(click.Group):
@@ -184,3 +186,114 @@ def predict(paths, out, as_json, every, model, detector, webcam) -> None:
     failures = predict_paths(paths, face_detector, classifier, out, as_json, every)
     if failures:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between captures.")
+@click.option("--monitor", default=1, show_default=True, help="Monitor number (1 = primary).")
+@click.option("--model", type=click.Path(path_type=Path), default=None)
+def run(interval: float, monitor: int, model: Path | None) -> None:
+    """Capture the screen on a schedule and print the mood of the faces on it (stores nothing)."""
+    import time
+    from collections import Counter
+
+    from agent.screen import CaptureError, ScreenGrabber
+    from core.analyze import analyze_image
+    from core.emotions import default_classifier
+    from core.faces import default_detector
+
+    try:
+        grabber = ScreenGrabber(monitor)
+    except CaptureError as exc:
+        raise click.ClickException(str(exc)) from None
+    detector, classifier = default_detector(), default_classifier(model)
+    click.echo(f"capturing monitor {monitor} every {interval:g} s; Ctrl-C stops")
+    try:
+        while True:
+            started = time.monotonic()
+            faces = analyze_image(grabber.grab(), detector, classifier)
+            counts = Counter(face.emotion.top for face in faces)
+            mood = ", ".join(f"{name} {n}" for name, n in counts.most_common()) or "no faces"
+            click.echo(f"{time.strftime('%H:%M:%S')}  {len(faces)} faces: {mood}")
+            time.sleep(max(0.0, interval - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        grabber.close()
+
+
+@main.group(invoke_without_command=True)
+@click.option("--window", default=None, help="Capture the window whose title contains this text.")
+@click.option("--monitor", type=int, default=None, help="Capture monitor N (1 = primary; default).")
+@click.option("--region", default=None, help="Capture the screen region X,Y,W,H.")
+@click.option("--video", type=click.Path(path_type=Path), default=None, help="Process a recording, then exit.")
+@click.option("--images", type=click.Path(path_type=Path), default=None, help="Process a folder of screenshots.")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between captures.")
+@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@click.option("--session", "session_name", default=None, help="Name of this class session.")
+@click.option("--keep-frames", type=click.Path(path_type=Path), default=None, help="Also save each frame here.")
+@click.option("--pseudonymize", is_flag=True, help="Store a salted hash instead of each name.")
+@click.option("--no-ocr", is_flag=True, help="Do not read name tags; track tiles by position.")
+@click.option("--model", type=click.Path(path_type=Path), default=None)
+@click.pass_context
+def agent(
+    ctx,
+    window,
+    monitor,
+    region,
+    video,
+    images,
+    interval,
+    db_url,
+    session_name,
+    keep_frames,
+    pseudonymize,
+    no_ocr,
+    model,
+) -> None:
+    """Capture the meeting on a schedule and write per-student emotion rows (Ctrl-C stops)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from agent.cli import run_agent
+
+    if interval <= 0:
+        raise click.BadParameter("must be positive", param_hint="--interval")
+    run_agent(
+        window,
+        monitor,
+        region,
+        video,
+        images,
+        interval,
+        db_url,
+        session_name,
+        keep_frames,
+        pseudonymize,
+        model,
+        ocr=not no_ocr,
+    )
+
+
+@agent.command("stop")
+def agent_stop() -> None:
+    """Stop the running agent; it closes its session cleanly."""
+    from agent.cli import stop_agent
+
+    click.echo(stop_agent())
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+def db_upgrade(db_url) -> None:
+    """Create or migrate the database schema to the latest version."""
+    from sqlalchemy.engine import make_url
+
+    from db.engine import upgrade
+
+    url = upgrade(db_url)
+    click.echo(f"database is up to date: {make_url(url).render_as_string(hide_password=True)}")

@@ -1,0 +1,107 @@
+"""Who is in which tile: by name where one can be read, else by position and appearance.
+
+Pure logic: the agent keeps an IdentityTracker for the session and feeds it each capture's
+tiles; it answers with a stable participant key per tile.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from agent.names import normalize_name
+
+MAX_CENTER_SHIFT = 0.12  # of the frame's diagonal, for an unnamed tile to keep its track
+MIN_APPEARANCE = 0.5
+NAME_SIMILARITY = (
+    0.85  # difflib ratio above which two reads are the same name  # correlation of thumbnails, for a moved unnamed tile
+)
+
+
+@dataclass
+class Track:
+    key: str
+    label: str
+    center: tuple[float, float]  # normalized to the frame (0..1)
+    thumbnail: np.ndarray
+
+
+@dataclass
+class IdentityTracker:
+    """Stable keys across captures; `salt` set means names are stored only as salted hashes."""
+
+    salt: str | None = None
+    tracks: dict[str, Track] = field(default_factory=dict)
+    next_unnamed: int = 1
+    spellings: list[str] = field(default_factory=list)
+
+    def name_key(self, name: str) -> tuple[str, str]:
+        normalized = self.known_spelling(normalize_name(name))
+        if self.salt is None:
+            return f"name:{normalized}", name
+        digest = hashlib.sha256(f"{self.salt}:{normalized}".encode()).hexdigest()[:16]
+        return f"hash:{digest}", f"student-{digest[:6]}"
+
+    def known_spelling(self, normalized: str) -> str:
+        """An OCR misread close to a name already seen ("anasi1va") maps to that name."""
+        close = difflib.get_close_matches(normalized, self.spellings, n=1, cutoff=NAME_SIMILARITY)
+        if close:
+            return close[0]
+        self.spellings.append(normalized)
+        return normalized
+
+    def assign(
+        self, frame_size: tuple[int, int], tiles: list[tuple[tuple[int, int, int, int], np.ndarray, str | None]]
+    ):
+        """tiles: (box, tile image, name or None) -> [(key, label, named)] in the same order."""
+        width, height = frame_size
+        out: list[tuple[str, str, bool] | None] = [None] * len(tiles)
+        claimed: set[str] = set()
+        pending = []
+        for i, (box, image, name) in enumerate(tiles):
+            center = ((box[0] + box[2] / 2) / width, (box[1] + box[3] / 2) / height)
+            thumb = thumbnail(image)
+            if name:
+                key, label = self.name_key(name)
+                if key in claimed:  # two tiles read as the same name: keep the second apart
+                    key, label = f"{key}#{i}", label
+                claimed.add(key)
+                self.tracks[key] = Track(key, label, center, thumb)
+                out[i] = (key, label, True)
+            else:
+                pending.append((i, center, thumb))
+        unnamed = [t for k, t in self.tracks.items() if k.startswith("tile:") and k not in claimed]
+        for i, center, thumb in pending:
+            best, best_score = None, -1.0
+            for track in unnamed:
+                shift = np.hypot(track.center[0] - center[0], track.center[1] - center[1])
+                likeness = appearance(track.thumbnail, thumb)
+                if shift <= MAX_CENTER_SHIFT or likeness >= MIN_APPEARANCE:
+                    score = likeness - shift
+                    if score > best_score:
+                        best, best_score = track, score
+            if best is None:
+                best = Track(f"tile:{self.next_unnamed}", f"Unnamed {self.next_unnamed}", center, thumb)
+                self.next_unnamed += 1
+            else:
+                unnamed.remove(best)
+            best.center, best.thumbnail = center, thumb
+            self.tracks[best.key] = best
+            claimed.add(best.key)
+            out[i] = (best.key, best.label, False)
+        return out
+
+
+def thumbnail(image: np.ndarray) -> np.ndarray:
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    small = cv2.resize(gray, (24, 14), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return (small - small.mean()) / (small.std() + 1e-6)
+
+
+def appearance(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of two normalized thumbnails, in -1..1."""
+    return float((a * b).mean())

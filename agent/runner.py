@@ -1,0 +1,156 @@
+"""The agent's loop: one capture per interval, written to the database, until told to stop.
+
+APScheduler runs the captures with max_instances=1 and coalesce=True: a capture that
+overruns makes the next one skip (counted), never pile up. A failed capture (window gone,
+empty frame, database locked) is logged, recorded on a capture row where possible, and the
+agent goes on. Results that could not be written are kept (bounded) and retried first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+from sqlalchemy.exc import OperationalError
+
+from agent.pipeline import CapturePipeline, timed
+from agent.screen import CaptureError
+from core.analyze import InputError
+from db import store
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AgentStats:
+    captures: int = 0
+    failed: int = 0
+    skipped: int = 0
+    unwritten: int = 0
+    students: set[str] = field(default_factory=set)
+    last_ms: float = 0.0
+    last_faces: int = 0
+    last_error: str | None = None
+
+    def line(self) -> str:
+        text = (
+            f"captures {self.captures} | students seen {len(self.students)} | faces now {self.last_faces}"
+            f" | last {self.last_ms:.0f} ms | failed {self.failed} | skipped {self.skipped}"
+        )
+        if self.unwritten:
+            text += f" | waiting to write {self.unwritten}"
+        return text + (f" | {self.last_error}" if self.last_error else "")
+
+
+class Agent:
+    def __init__(self, pipeline: CapturePipeline, engine, session_id: int, keep_frames: Path | None = None):
+        self.pipeline, self.engine, self.session_id = pipeline, engine, session_id
+        self.keep_frames = keep_frames
+        self.stats = AgentStats()
+        self.stop_event = threading.Event()
+        self.participant_ids: dict[str, int] = {}
+        self.pending = deque(maxlen=500)
+
+    def handle(self, taken_at: datetime, frame, timings: dict[str, float]) -> None:
+        """Process one frame and write it; any failure is recorded and swallowed."""
+        try:
+            if isinstance(frame, Exception):
+                raise frame
+            if frame is None or frame.size == 0:
+                raise CaptureError("empty or unreadable frame")
+            with timed(timings, "total"):
+                result = self.pipeline.process(frame, taken_at, timings)
+            if self.keep_frames is not None:
+                self.keep_frames.mkdir(parents=True, exist_ok=True)
+                cv2.imwrite(str(self.keep_frames / f"{taken_at:%Y%m%dT%H%M%S%f}.png"), frame)
+        except Exception as exc:  # one bad frame must not stop a lecture's worth of captures
+            self._record_failure(taken_at, exc, timings)
+            return
+        self.pending.append(result)
+        self._flush()
+        self.stats.captures += 1
+        self.stats.last_ms = timings.get("total", 0.0) + timings.get("grab", 0.0)
+        self.stats.last_faces = result.faces_found
+        self.stats.students.update(t.key for t in result.tiles)
+        self.stats.last_error = None
+
+    def _flush(self) -> None:
+        while self.pending:
+            result = self.pending[0]
+            try:
+                start = time.perf_counter()
+                store.write_capture(self.engine, self.session_id, result, self.participant_ids)
+                result.timings_ms["write"] = (time.perf_counter() - start) * 1000
+            except OperationalError as exc:
+                self.stats.unwritten = len(self.pending)
+                self.stats.last_error = f"database busy, will retry ({exc.orig})"
+                logger.warning("could not write capture of %s: %s", result.taken_at, exc.orig)
+                return
+            self.pending.popleft()
+        self.stats.unwritten = 0
+
+    def _record_failure(self, taken_at: datetime, exc: Exception, timings: dict[str, float]) -> None:
+        message = (
+            str(exc) if isinstance(exc, CaptureError | InputError | ValueError) else f"{type(exc).__name__}: {exc}"
+        )
+        self.stats.failed += 1
+        self.stats.last_error = message
+        logger.warning("capture at %s failed: %s", taken_at, message)
+        try:
+            store.write_failed_capture(self.engine, self.session_id, taken_at, message, timings)
+        except OperationalError:
+            logger.warning("could not record the failed capture either (database busy)")
+
+    def capture_live(self, source) -> None:
+        taken_at, timings = datetime.now(UTC), {}
+        try:
+            with timed(timings, "grab"):
+                frame = source.grab()
+        except CaptureError as exc:
+            self._record_failure(taken_at, exc, timings)
+            return
+        self.handle(taken_at, frame, timings)
+
+    def run_live(self, source, interval: float, on_status=None) -> None:
+        from apscheduler.events import EVENT_JOB_MAX_INSTANCES
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        scheduler = BackgroundScheduler(timezone="UTC")
+
+        def skipped(_event):
+            self.stats.skipped += 1
+
+        scheduler.add_listener(skipped, EVENT_JOB_MAX_INSTANCES)
+        scheduler.add_job(
+            self.capture_live,
+            "interval",
+            args=[source],
+            seconds=interval,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        try:
+            while not self.stop_event.wait(0.5):
+                if on_status:
+                    on_status(self.stats)
+        finally:
+            scheduler.shutdown(wait=True)
+            self._flush()
+
+    def run_offline(self, frames, on_status=None) -> None:
+        for taken_at, frame in frames:
+            if self.stop_event.is_set():
+                break
+            self.handle(taken_at, frame, {})
+            if on_status:
+                on_status(self.stats)
+        self._flush()

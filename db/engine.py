@@ -1,0 +1,87 @@
+"""Where the database is, and how to open it: SQLite (WAL) by default, any SQLAlchemy URL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened or migrated; one line for the user."""
+
+
+def default_url() -> str:
+    """$CLASSMOOD_DB, else classmood.db in the user's data directory."""
+    if os.environ.get("CLASSMOOD_DB"):
+        return os.environ["CLASSMOOD_DB"]
+    from platformdirs import user_data_dir
+
+    folder = Path(user_data_dir("classmood", appauthor=False))
+    return f"sqlite:///{folder / 'classmood.db'}"
+
+
+def make_engine(url: str | None = None, create_dir: bool = True) -> Engine:
+    url = url or default_url()
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:" and create_dir:
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    """WAL lets the dashboard read while the agent writes; the busy timeout rides out short locks."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def alembic_config(url: str):
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "db" / "migrations"))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> str:
+    """Bring the schema up to `revision` (idempotent); returns the URL used."""
+    from alembic import command
+
+    url = url or default_url()
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except Exception as exc:
+        raise DatabaseError(f"cannot migrate {make_url(url).render_as_string(hide_password=True)}: {exc}") from None
+    finally:
+        engine.dispose()
+    return url
+
+
+def downgrade(url: str, revision: str = "base") -> None:
+    from alembic import command
+
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+    finally:
+        engine.dispose()

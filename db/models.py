@@ -1,0 +1,103 @@
+"""The tables the agent writes and the dashboard reads.
+
+class_session 1-n participant, class_session 1-n capture 1-n observation n-1 participant.
+One observation per tile per capture: a face with its 7 probabilities, or the reason there
+is none (camera off, no face found), because absence is a signal too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from core.labels import EMOTIONS
+
+PROBABILITY_COLUMNS = tuple(f"p_{name}" for name in EMOTIONS)  # Observation.p_angry, ...
+STATES = ("face", "no_face", "camera_off")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ClassSession(Base):
+    __tablename__ = "class_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(300))
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default="running")  # running | ended | interrupted
+    interval_s: Mapped[float] = mapped_column(Float)
+    pseudonymized: Mapped[bool] = mapped_column(Boolean, default=False)
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    participants: Mapped[list[Participant]] = relationship(back_populates="session")
+
+
+class Participant(Base):
+    """A student, known by the name on their tile (or its salted hash), else by a tile track."""
+
+    __tablename__ = "participant"
+    __table_args__ = (UniqueConstraint("session_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_session.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    display_name: Mapped[str] = mapped_column(String(200))
+    named: Mapped[bool] = mapped_column(Boolean, default=False)  # False: tracked by position only
+    first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    session: Mapped[ClassSession] = relationship(back_populates="participants")
+
+
+class Capture(Base):
+    __tablename__ = "capture"
+    __table_args__ = (Index("ix_capture_session_time", "session_id", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_session.id", ondelete="CASCADE"))
+    taken_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    tiles_found: Mapped[int] = mapped_column(Integer, default=0)
+    faces_found: Mapped[int] = mapped_column(Integer, default=0)
+    grab_ms: Mapped[float | None] = mapped_column(Float)
+    tiles_ms: Mapped[float | None] = mapped_column(Float)
+    ocr_ms: Mapped[float | None] = mapped_column(Float)
+    detect_ms: Mapped[float | None] = mapped_column(Float)
+    classify_ms: Mapped[float | None] = mapped_column(Float)
+    write_ms: Mapped[float | None] = mapped_column(Float)
+    total_ms: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Observation(Base):
+    __tablename__ = "observation"
+    __table_args__ = (
+        Index("ix_observation_session_time", "session_id", "observed_at"),
+        Index("ix_observation_participant_time", "participant_id", "observed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("capture.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_session.id", ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(12))  # one of STATES
+    tile_x: Mapped[int | None] = mapped_column(Integer)
+    tile_y: Mapped[int | None] = mapped_column(Integer)
+    face_x: Mapped[int | None] = mapped_column(Integer)
+    face_y: Mapped[int | None] = mapped_column(Integer)
+    face_w: Mapped[int | None] = mapped_column(Integer)
+    face_h: Mapped[int | None] = mapped_column(Integer)
+    p_angry: Mapped[float | None] = mapped_column(Float)
+    p_disgust: Mapped[float | None] = mapped_column(Float)
+    p_fear: Mapped[float | None] = mapped_column(Float)
+    p_happy: Mapped[float | None] = mapped_column(Float)
+    p_sad: Mapped[float | None] = mapped_column(Float)
+    p_surprise: Mapped[float | None] = mapped_column(Float)
+    p_neutral: Mapped[float | None] = mapped_column(Float)
+    top_emotion: Mapped[str | None] = mapped_column(String(10))

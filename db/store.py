@@ -1,0 +1,132 @@
+"""Writes of the agent: sessions, and each capture with its observations in one transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from core.labels import EMOTIONS
+from db.models import Capture, ClassSession, Observation, Participant
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def close_interrupted_sessions(engine: Engine) -> int:
+    """Sessions left 'running' by a killed agent end at their last capture, marked interrupted."""
+    with Session(engine) as db, db.begin():
+        stale = db.scalars(select(ClassSession).where(ClassSession.status == "running")).all()
+        for session in stale:
+            last = db.scalar(select(func.max(Capture.taken_at)).where(Capture.session_id == session.id))
+            session.status, session.ended_at = "interrupted", last or session.started_at
+        return len(stale)
+
+
+def start_session(
+    engine: Engine, name: str, source: str, interval_s: float, pseudonymized: bool, settings: dict
+) -> int:
+    with Session(engine) as db, db.begin():
+        session = ClassSession(
+            name=name,
+            source=source,
+            started_at=now(),
+            status="running",
+            interval_s=interval_s,
+            pseudonymized=pseudonymized,
+            settings=settings,
+        )
+        db.add(session)
+        db.flush()
+        return session.id
+
+
+def end_session(engine: Engine, session_id: int, status: str = "ended") -> None:
+    with Session(engine) as db, db.begin():
+        db.execute(update(ClassSession).where(ClassSession.id == session_id).values(status=status, ended_at=now()))
+
+
+def write_capture(engine: Engine, session_id: int, result, participant_ids: dict[str, int]) -> int:
+    """Insert the capture row, new participants and one observation per tile, atomically.
+
+    `participant_ids` caches key -> id between calls; it is only updated once the
+    transaction has committed, so a failed write leaves it consistent with the database.
+    """
+    timings = result.timings_ms
+    new_ids: dict[str, int] = {}
+    with Session(engine) as db, db.begin():
+        capture = Capture(
+            session_id=session_id,
+            taken_at=result.taken_at,
+            tiles_found=len(result.tiles),
+            faces_found=result.faces_found,
+            grab_ms=timings.get("grab"),
+            tiles_ms=timings.get("tiles"),
+            ocr_ms=timings.get("ocr"),
+            detect_ms=timings.get("detect"),
+            classify_ms=timings.get("classify"),
+            total_ms=timings.get("total"),
+            error=result.error,
+        )
+        db.add(capture)
+        for tile in result.tiles:
+            pid = participant_ids.get(tile.key) or new_ids.get(tile.key)
+            if pid is None:
+                participant = db.scalar(
+                    select(Participant).where(Participant.session_id == session_id, Participant.key == tile.key)
+                )
+                if participant is None:
+                    participant = Participant(
+                        session_id=session_id,
+                        key=tile.key,
+                        display_name=tile.label,
+                        named=tile.named,
+                        first_seen=result.taken_at,
+                        last_seen=result.taken_at,
+                    )
+                    db.add(participant)
+                    db.flush()
+                pid = new_ids[tile.key] = participant.id
+        if result.tiles:
+            db.execute(
+                update(Participant)
+                .where(Participant.id.in_({participant_ids.get(t.key) or new_ids[t.key] for t in result.tiles}))
+                .values(last_seen=result.taken_at)
+            )
+        db.flush()
+        capture_id = capture.id
+        db.add_all(observation_rows(session_id, capture_id, result, {**participant_ids, **new_ids}))
+    participant_ids.update(new_ids)
+    return capture_id
+
+
+def observation_rows(session_id: int, capture_id: int, result, ids: dict[str, int]) -> list[Observation]:
+    rows = []
+    for tile in result.tiles:
+        probs = dict(zip(EMOTIONS, tile.probabilities)) if tile.probabilities else {}
+        face = tile.face_box or (None, None, None, None)
+        rows.append(
+            Observation(
+                capture_id=capture_id,
+                session_id=session_id,
+                participant_id=ids[tile.key],
+                observed_at=result.taken_at,
+                state=tile.state,
+                tile_x=tile.box[0],
+                tile_y=tile.box[1],
+                face_x=face[0],
+                face_y=face[1],
+                face_w=face[2],
+                face_h=face[3],
+                top_emotion=max(probs, key=probs.get) if probs else None,
+                **{f"p_{name}": p for name, p in probs.items()},
+            )
+        )
+    return rows
+
+
+def write_failed_capture(engine: Engine, session_id: int, taken_at: datetime, error: str, timings: dict) -> None:
+    with Session(engine) as db, db.begin():
+        db.add(Capture(session_id=session_id, taken_at=taken_at, error=error[:2000], total_ms=timings.get("total")))

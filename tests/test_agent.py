@@ -1,0 +1,166 @@
+"""The agent's pipeline on generated galleries, into a real SQLite database."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from agent.tiles import find_tiles
+from bench.gallery import render_gallery
+from db.models import Capture, ClassSession, Observation, Participant
+from tests.conftest import ROOT, shared_file
+from tests.galleries import people, write_frames
+
+
+@pytest.fixture(scope="module")
+def labels_csv():
+    return shared_file("data/wild_faces/labels_min48px.csv")
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 9, 13, 25, 49])
+def test_tiles_found_in_every_layout(labels_csv, n):
+    image, truth = render_gallery(people(labels_csv, n, camera_off={1, 4}), speaker=0)
+    found = find_tiles(image)
+    assert len(found) == n
+    for tile, box in zip(truth, found):
+        assert np.allclose(tile.box, box.as_tuple(), atol=4), (tile.box, box)
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1600, 900), (1000, 800)])
+def test_tiles_found_at_other_window_sizes(labels_csv, size):
+    image, truth = render_gallery(people(labels_csv, 7), width=size[0], height=size[1])
+    assert len(find_tiles(image)) == 7
+
+
+def test_no_tiles_in_an_empty_screen():
+    assert find_tiles(np.full((720, 1280, 3), 26, np.uint8)) == []
+
+
+def run_agent_cli(*args, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "classmood", "agent", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+    )
+
+
+@pytest.fixture(scope="module")
+def agent_run(labels_csv, tmp_path_factory, tiny_model_file, yunet_file):
+    """Five generated frames: 13 people (two cameras off), a resize, a reshuffle, a corrupt file."""
+    folder = tmp_path_factory.mktemp("frames")
+    crowd = people(labels_csv, 13, camera_off={3, 7})
+    layouts = [
+        {"speaker": 0},
+        {"speaker": 2},
+        {"width": 1600, "height": 900, "speaker": 5},
+        {"speaker": 1},
+    ]
+    truth = write_frames(folder, crowd, layouts, shuffle_at={3})
+    (folder / "frame004.png").write_bytes(b"\x89PNG broken")
+    db = tmp_path_factory.mktemp("db") / "agent.db"
+    result = run_agent_cli(
+        "--images",
+        folder,
+        "--db",
+        f"sqlite:///{db}",
+        "--model",
+        tiny_model_file,
+        "--session",
+        "Algebra",
+        env={"CLASSMOOD_YUNET": str(yunet_file)},
+    )
+    return result, db, truth
+
+
+def test_agent_writes_captures_and_observations(agent_run):
+    result, db, truth = agent_run
+    assert result.returncode == 0, result.stderr
+    con = sqlite3.connect(db)
+    session = con.execute("select name, status, ended_at is not null from class_session").fetchall()
+    assert session == [("Algebra", "ended", 1)]
+    captures = con.execute("select tiles_found, faces_found, error from capture order by id").fetchall()
+    assert [c[0] for c in captures[:4]] == [13, 13, 13, 13]
+    assert all(c[1] >= 10 for c in captures[:4]), captures  # 11 cameras on
+    assert captures[4][2] and "not a readable image" in captures[4][2]  # the corrupt frame is recorded
+    states = dict(con.execute("select state, count(*) from observation group by state").fetchall())
+    assert states["camera_off"] == 8  # two students x four frames
+    assert states["face"] + states.get("no_face", 0) == 44
+
+
+def test_names_are_read_and_survive_a_reshuffle(agent_run):
+    _, db, truth = agent_run
+    con = sqlite3.connect(db)
+    names = {row[0] for row in con.execute("select display_name from participant")}
+    expected = {tile.name for tile in truth[0]}
+    read = {n.replace(" ", "").casefold() for n in names} & {n.replace(" ", "").casefold() for n in expected}
+    assert len(read) >= 12, sorted(names)
+    # after the reshuffle (frame 3) each named student keeps one id, so one row per frame
+    per_student = con.execute(
+        "select p.display_name, count(*) from observation o join participant p on p.id = o.participant_id "
+        "where p.named group by p.id"
+    ).fetchall()
+    assert all(count == 4 for _, count in per_student), per_student
+
+
+def test_tile_position_truth_for_the_reshuffled_frame(agent_run):
+    _, db, truth = agent_run
+    con = sqlite3.connect(db)
+    rows = con.execute(
+        "select p.display_name, o.tile_x, o.tile_y from observation o join participant p on p.id = o.participant_id "
+        "where o.capture_id = 4"
+    ).fetchall()
+    where = {name.replace(" ", "").casefold(): (x, y) for name, x, y in rows}
+    correct = sum(
+        np.allclose(where.get(t.name.replace(" ", "").casefold(), (-99, -99)), t.box[:2], atol=4) for t in truth[3]
+    )
+    assert correct >= 12
+
+
+def test_no_images_are_stored(agent_run, tmp_path):
+    _, db, _ = agent_run
+    assert not list(db.parent.glob("*.png"))
+
+
+def test_pseudonymize_stores_no_names(labels_csv, tmp_path, tiny_model_file, yunet_file):
+    folder = tmp_path / "frames"
+    write_frames(folder, people(labels_csv, 4), [{}])
+    db = tmp_path / "p.db"
+    result = run_agent_cli(
+        "--images",
+        folder,
+        "--db",
+        f"sqlite:///{db}",
+        "--model",
+        tiny_model_file,
+        "--pseudonymize",
+        env={"CLASSMOOD_YUNET": str(yunet_file)},
+    )
+    assert result.returncode == 0, result.stderr
+    dump = "\n".join(sqlite3.connect(db).iterdump())
+    for name in ("Ana", "Silva", "Okoro", "Chen"):
+        assert name not in dump
+
+
+def test_a_killed_agent_leaves_a_consistent_database(tmp_path):
+    """A session left 'running' (kill -9) is closed as interrupted at the next start."""
+    from db import store
+    from db.engine import make_engine, upgrade
+
+    url = upgrade(f"sqlite:///{tmp_path / 'k.db'}")
+    engine = make_engine(url)
+    sid = store.start_session(engine, "x", "monitor 1", 5, False, {})
+    assert store.close_interrupted_sessions(engine) == 1
+    with Session(engine) as db:
+        session = db.get(ClassSession, sid)
+        assert session.status == "interrupted" and session.ended_at is not None
+        assert db.scalar(select(func.count()).select_from(Capture)) == 0
+        assert db.scalar(select(func.count()).select_from(Observation)) == 0
+        assert db.scalar(select(func.count()).select_from(Participant)) == 0
