@@ -41,7 +41,7 @@ class WindowSource:
         self._find()
 
     def _find(self):
-        import pywinctl
+        pywinctl = _pywinctl()
 
         matches = [w for w in pywinctl.getAllWindows() if self.title.casefold() in (w.title or "").casefold()]
         if not matches:
@@ -88,3 +88,17 @@ def image_frames(
             yield taken_at, read_image(path)
         except InputError as exc:
             yield taken_at, exc
+
+
+def _pywinctl():
+    """Import PyWinCtl, which on Linux exits the process when xrandr/xset are missing."""
+    import shutil
+    import sys
+
+    if sys.platform.startswith("linux") and not (shutil.which("xrandr") and shutil.which("xset")):
+        raise CaptureError("--window needs the xrandr and xset programs (Debian: x11-xserver-utils)")
+    try:
+        import pywinctl
+    except (ImportError, SystemExit) as exc:
+        raise CaptureError(f"cannot list windows on this desktop ({exc})") from None
+    return pywinctl

@@ -1,0 +1,91 @@
+"""The db layer against real SQLite and a real PostgreSQL server: migrations up and down, writes."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect, select
+from sqlalchemy.orm import Session
+
+from agent.pipeline import CaptureResult, TileResult
+from db import store
+from db.engine import downgrade, make_engine, upgrade
+from db.models import Observation, Participant
+from tests.postgres import postgres_server
+
+TABLES = {"class_session", "participant", "capture", "observation"}
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    try:
+        with postgres_server() as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    url = request.getfixturevalue("postgres_url")
+    downgrade(url, "base") if "alembic_version" in inspect(make_engine(url)).get_table_names() else None
+    return url
+
+
+def fake_capture(at: datetime, keys: list[str]) -> CaptureResult:
+    tiles = []
+    for i, key in enumerate(keys):
+        probs = tuple([0.05] * 6 + [0.7]) if i % 2 == 0 else None
+        state = "face" if probs else "camera_off"
+        tiles.append(
+            TileResult(
+                (i * 100, 0, 90, 50), key, key.title(), True, state, (i * 100 + 10, 5, 30, 30) if probs else None, probs
+            )
+        )
+    return CaptureResult(at, tiles, {"tiles": 1.0, "detect": 2.0})
+
+
+def test_migrations_up_and_down(db_url):
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    inspector = inspect(engine)
+    assert TABLES <= set(inspector.get_table_names())
+    indexes = {ix["name"] for ix in inspector.get_indexes("observation")}
+    assert {"ix_observation_session_time", "ix_observation_participant_time"} <= indexes
+    upgrade(db_url)  # idempotent
+    downgrade(db_url, "base")
+    assert not TABLES & set(inspect(engine).get_table_names())
+    upgrade(db_url)
+    assert TABLES <= set(inspect(engine).get_table_names())
+    engine.dispose()
+
+
+def test_capture_written_in_one_transaction(db_url):
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    sid = store.start_session(engine, "Physics", "monitor 1", 5.0, False, {})
+    ids: dict[str, int] = {}
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    store.write_capture(engine, sid, fake_capture(t0, ["ana", "ben", "chen"]), ids)
+    store.write_capture(engine, sid, fake_capture(t0 + timedelta(seconds=5), ["ben", "ana", "dana"]), ids)
+    with Session(engine) as db:
+        people = {p.key: p for p in db.scalars(select(Participant))}
+        assert set(people) == {"ana", "ben", "chen", "dana"}
+        assert people["ana"].last_seen.replace(tzinfo=UTC) == t0 + timedelta(seconds=5)
+        rows = db.scalars(select(Observation).order_by(Observation.id)).all()
+        assert len(rows) == 6
+        assert rows[0].top_emotion == "neutral" and rows[0].p_neutral == pytest.approx(0.7)
+        assert rows[1].state == "camera_off" and rows[1].p_happy is None
+    # a capture that fails half-way leaves nothing behind
+    broken = fake_capture(t0 + timedelta(seconds=10), ["ana", "eve"])
+    broken.tiles[1].state = "x" * 50  # longer than the column allows on PostgreSQL; a bad key on SQLite
+    broken.tiles[1].key = None
+    with pytest.raises(Exception):
+        store.write_capture(engine, sid, broken, ids)
+    with Session(engine) as db:
+        assert len(db.scalars(select(Observation)).all()) == 6
+        assert "eve" not in {p.key for p in db.scalars(select(Participant))}
+    assert "eve" not in ids
+    store.end_session(engine, sid)
+    engine.dispose()

@@ -1,0 +1,126 @@
+"""The real agent capturing a real window on a virtual X screen (Xvfb + openbox), via mss.
+
+The window shows generated galleries; the test moves it, then closes it, and checks what
+the agent wrote to a real SQLite database and that it kept going.
+"""
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import ROOT, shared_file
+from tests.galleries import people, write_frames
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def display():
+    for tool in ("Xvfb", "openbox", "xdotool", "xrandr"):
+        if not shutil.which(tool):
+            pytest.skip(f"needs {tool} (Debian: xvfb openbox xdotool x11-xserver-utils)")
+    read, write = os.pipe()
+    xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"], pass_fds=(write,)
+    )
+    os.close(write)
+    number = os.read(read, 16).decode().strip()
+    os.close(read)
+    name = f":{number}"
+    wm = subprocess.Popen(["openbox"], env={**os.environ, "DISPLAY": name}, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    yield name
+    wm.terminate()
+    xvfb.terminate()
+    xvfb.wait(5)
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def count(db, sql):
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=5) as con:
+            return con.execute(sql).fetchone()[0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_agent_follows_a_real_window(display, tmp_path, tiny_model_file, yunet_file):
+    labels = shared_file("data/wild_faces/labels_min48px.csv")
+    frames = tmp_path / "frames"
+    write_frames(frames, people(labels, 13, camera_off={3, 7}), [{"width": 1280, "height": 720}] * 2, shuffle_at={1})
+    env = {
+        **os.environ,
+        "DISPLAY": display,
+        "PYTHONPATH": str(ROOT),
+        "CLASSMOOD_YUNET": str(yunet_file),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+    }
+    window = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests/meeting_window.py"), "Zoom Meeting - Algebra", str(frames), "6"], env=env
+    )
+    db = tmp_path / "live.db"
+    agent = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "classmood",
+            "agent",
+            "--window",
+            "Zoom Meeting",
+            "--interval",
+            "1",
+            "--db",
+            f"sqlite:///{db}",
+            "--model",
+            str(tiny_model_file),
+            "--session",
+            "Live",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        ok = "select count(*) from capture where error is null and tiles_found = 13"
+        wait_for(lambda: count(db, ok) >= 2, 90, "two good captures")
+        window_id = subprocess.run(
+            ["xdotool", "search", "--name", "Zoom Meeting"], env=env, capture_output=True, text=True
+        ).stdout.split()[0]
+        subprocess.run(["xdotool", "windowmove", window_id, "500", "300"], env=env, check=True)
+        before = count(db, ok)
+        wait_for(lambda: count(db, ok) >= before + 2, 30, "good captures after the move")
+        window.terminate()
+        window.wait(5)
+        failed = "select count(*) from capture where error like '%no window%'"
+        wait_for(lambda: count(db, failed) >= 2, 30, "captures recorded as failed after the window closed")
+        subprocess.run([sys.executable, "-m", "classmood", "agent", "stop"], env=env, check=True, timeout=60)
+        out, err = agent.communicate(timeout=60)
+    finally:
+        window.kill()
+        agent.kill()
+    assert agent.returncode == 0, err
+    assert "Traceback" not in err
+    con = sqlite3.connect(db)
+    assert con.execute("select status from class_session").fetchone()[0] == "ended"
+    named = con.execute("select count(*) from participant where named").fetchone()[0]
+    assert named >= 12
+    faces = con.execute("select max(faces_found) from capture").fetchone()[0]
+    assert faces >= 10
+    assert con.execute("select count(*) from observation where state = 'camera_off'").fetchone()[0] >= 4
