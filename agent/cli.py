@@ -67,12 +67,17 @@ def run_agent(
     """Run until done (offline sources) or stopped (live); returns the session id."""
     from agent.runner import Agent
     from agent.sources import ScreenSource, WindowSource, image_frames, video_frames
+    from core.analyze import InputError
     from db import store
     from db.engine import make_engine, upgrade
 
     chosen = [o for o in (window, monitor, region, video, images) if o is not None]
     if len(chosen) > 1:
         raise click.UsageError("choose one of --window, --monitor, --region, --video, --images")
+    if images is not None and not images.is_dir():
+        raise InputError(f"{images}: not a folder")
+    if video is not None and not video.is_file():
+        raise InputError(f"{video}: no such file")
     url = upgrade(db_url)
     engine = make_engine(url)
     interrupted = store.close_interrupted_sessions(engine)

@@ -73,11 +73,15 @@ class CapturePipeline:
         if frame is None or frame.size == 0:
             raise ValueError("empty capture")
         with timed(timings, "tiles"):
-            tiles = find_tiles(frame) or [TileBox(0, 0, frame.shape[1], frame.shape[0])]
+            tiles = find_tiles(frame)
+            gallery = bool(tiles)
+            if not gallery:  # not a gallery (a speaker view, a classroom camera): one tile, no name tag
+                tiles = [TileBox(0, 0, frame.shape[1], frame.shape[0])]
             images = [frame[t.y : t.y + t.h, t.x : t.x + t.w] for t in tiles]
             camera_on = [not is_camera_off(img) for img in images]
         with timed(timings, "ocr"):
-            names = [self.names.read(img, on) if self.names else None for img, on in zip(images, camera_on)]
+            reader = self.names if gallery else None
+            names = [reader.read(img, on) if reader else None for img, on in zip(images, camera_on)]
         faces: list = [None] * len(tiles)
         with timed(timings, "detect"):
             for i, (tile, img) in enumerate(zip(tiles, images)):

@@ -144,7 +144,7 @@ class Agent:
                     on_status(self.stats)
         finally:
             scheduler.shutdown(wait=True)
-            self._flush()
+            self.drain()
 
     def run_offline(self, frames, on_status=None) -> None:
         for taken_at, frame in frames:
@@ -153,4 +153,14 @@ class Agent:
             self.handle(taken_at, frame, {})
             if on_status:
                 on_status(self.stats)
+        self.drain()
+
+    def drain(self, patience_s: float = 60.0) -> None:
+        """Before exiting, keep retrying captures that could not be written yet."""
+        deadline = time.monotonic() + patience_s
         self._flush()
+        while self.pending and time.monotonic() < deadline:
+            time.sleep(1.0)
+            self._flush()
+        if self.pending:
+            logger.error("%d capture(s) could not be written: the database stayed locked", len(self.pending))

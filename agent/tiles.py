@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-GAP_TOLERANCE = 4  # grey levels around the background that still count as gap
+GAP_TOLERANCE = 8  # grey levels around the background that still count as gap (video codecs add ~6)
 MIN_TILE_W, MIN_TILE_H = 64, 36
 ASPECT_RANGE = (1.0, 2.4)  # width / height; Zoom 16:9, Meet and Teams 4:3 to 16:9
 

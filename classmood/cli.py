@@ -49,7 +49,7 @@ def main(verbose: bool) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("tensorflow", "absl", "h5py", "matplotlib", "PIL"):
+    for noisy in ("tensorflow", "absl", "h5py", "matplotlib", "PIL", "alembic", "apscheduler", "RapidOCR"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

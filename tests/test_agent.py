@@ -164,3 +164,111 @@ def test_a_killed_agent_leaves_a_consistent_database(tmp_path):
         assert db.scalar(select(func.count()).select_from(Capture)) == 0
         assert db.scalar(select(func.count()).select_from(Observation)) == 0
         assert db.scalar(select(func.count()).select_from(Participant)) == 0
+
+
+def test_a_locked_database_delays_writes_but_loses_nothing(labels_csv, tmp_path, tiny_model_file, yunet_file):
+    import threading
+    import time
+
+    from db.engine import upgrade
+
+    folder = tmp_path / "frames"
+    write_frames(folder, people(labels_csv, 4), [{}, {}, {}])
+    db = tmp_path / "locked.db"
+    upgrade(f"sqlite:///{db}")
+    release = threading.Event()
+
+    def hold_lock():
+        con = sqlite3.connect(db, timeout=30)
+        con.execute("BEGIN EXCLUSIVE")
+        release.wait(60)
+        con.rollback()
+        con.close()
+
+    holder = threading.Thread(target=hold_lock)
+    agent = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "classmood",
+            "agent",
+            "--images",
+            str(folder),
+            "--db",
+            f"sqlite:///{db}",
+            "--model",
+            str(tiny_model_file),
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CLASSMOOD_YUNET": str(yunet_file)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(6)  # the agent has migrated and is loading the model
+    holder.start()
+    time.sleep(10)  # longer than the busy timeout: captures queue up
+    release.set()
+    holder.join()
+    _, err = agent.communicate(timeout=180)
+    assert agent.returncode == 0, err
+    con = sqlite3.connect(db)
+    assert con.execute("select count(*) from capture").fetchone()[0] == 3
+    assert con.execute("select count(*) from observation").fetchone()[0] == 12
+    assert "Traceback" not in err
+
+
+def test_keep_frames_is_the_only_way_images_are_stored(labels_csv, tmp_path, tiny_model_file, yunet_file):
+    folder = tmp_path / "frames"
+    write_frames(folder, people(labels_csv, 2), [{}, {}])
+    kept = tmp_path / "kept"
+    result = run_agent_cli(
+        "--images",
+        folder,
+        "--db",
+        f"sqlite:///{tmp_path / 'k.db'}",
+        "--model",
+        tiny_model_file,
+        "--keep-frames",
+        kept,
+        env={"CLASSMOOD_YUNET": str(yunet_file)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(list(kept.glob("*.png"))) == 2
+
+
+def test_a_video_is_processed_as_successive_captures(labels_csv, tmp_path, tiny_model_file, yunet_file):
+    import cv2
+
+    folder = tmp_path / "frames"
+    write_frames(folder, people(labels_csv, 6), [{"width": 960, "height": 540}])
+    frame = cv2.imread(str(folder / "frame000.png"))
+    video = tmp_path / "lecture.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 5, (960, 540))
+    for _ in range(25):  # 5 s of video
+        writer.write(frame)
+    writer.release()
+    db = tmp_path / "v.db"
+    result = run_agent_cli(
+        "--video",
+        video,
+        "--interval",
+        "2",
+        "--db",
+        f"sqlite:///{db}",
+        "--model",
+        tiny_model_file,
+        env={"CLASSMOOD_YUNET": str(yunet_file)},
+    )
+    assert result.returncode == 0, result.stderr
+    con = sqlite3.connect(db)
+    times = [row[0] for row in con.execute("select taken_at from capture order by id")]
+    assert len(times) == 3  # at 0, 2 and 4 s
+    assert con.execute("select count(distinct participant_id) from observation").fetchone()[0] == 6
+
+
+def test_agent_errors_are_one_line(tmp_path):
+    result = run_agent_cli("--images", tmp_path / "nothing-here", "--db", f"sqlite:///{tmp_path / 'e.db'}")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "not a folder" in result.stderr
