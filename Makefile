@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= $(abspath ../shared)
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup run test lint bench clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,18 @@ setup: $(STAMP)
 run: setup
 	$(BIN)/classmood run
 
-test: setup
+# Debian packages the tests drive for real: a virtual X screen with a window manager, and a
+# PostgreSQL server. Installed when missing and we are root; otherwise those tests skip.
+system-deps:
+	@if ! (command -v Xvfb && command -v openbox && command -v xdotool && command -v xrandr \
+	      && ls /usr/lib/postgresql/*/bin/initdb) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      xvfb openbox xdotool x11-xserver-utils postgresql >/dev/null; \
+	  else echo "note: install xvfb openbox xdotool x11-xserver-utils postgresql for the full test suite"; fi; \
+	fi
+
+test: setup system-deps
 	$(BIN)/ruff check .
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/pytest -q
 
@@ -30,6 +41,9 @@ lint: setup
 
 bench: setup
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.model_speed
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.capture
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.gallery_accuracy
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.detectors
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

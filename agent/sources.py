@@ -38,7 +38,7 @@ class WindowSource:
         self.title = title
         self.description = f"window '{title}'"
         self.grabber = ScreenGrabber(0)
-        self._find()
+        _pywinctl()  # fail now if windows cannot be listed at all; a missing window is only skipped
 
     def _find(self):
         pywinctl = _pywinctl()

@@ -109,9 +109,10 @@ def run_bench(args, frame, work: Path, screen) -> None:
         from agent.screen import CaptureError
         from agent.sources import WindowSource
 
+        grabber = WindowSource("Zoom Meeting")
         for _ in range(60):  # the window takes a few seconds to appear on a busy machine
             try:
-                grabber = WindowSource("Zoom Meeting")
+                grabber.grab()
                 break
             except CaptureError:
                 time.sleep(0.5)

@@ -106,6 +106,12 @@ def test_agent_follows_a_real_window(display, tmp_path, tiny_model_file, yunet_f
         subprocess.run(["xdotool", "windowmove", window_id, "500", "300"], env=env, check=True)
         before = count(db, ok)
         wait_for(lambda: count(db, ok) >= before + 2, 30, "good captures after the move")
+        subprocess.run(["xdotool", "windowminimize", window_id], env=env, check=True)
+        minimized = "select count(*) from capture where error like '%minimized%'"
+        wait_for(lambda: count(db, minimized) >= 1, 30, "a capture recorded as failed while minimized")
+        subprocess.run(["xdotool", "windowmap", window_id], env=env, check=True)
+        before = count(db, ok)
+        wait_for(lambda: count(db, ok) >= before + 1, 30, "good captures after restoring the window")
         window.terminate()
         window.wait(5)
         failed = "select count(*) from capture where error like '%no window%'"

@@ -1,0 +1,86 @@
+"""Benchmark: tile, name and face accuracy of the agent's pipeline on generated galleries.
+
+    python -m bench.gallery_accuracy [--galleries 12]
+
+Galleries of 2 to 49 real wild_faces photos with rendered name tags, some cameras off,
+an active-speaker border, at several window sizes. Truth is known for every tile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import random
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import cv2  # noqa: E402
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZES = [(1920, 1080), (1600, 900), (1280, 720), (1280, 1000)]
+
+
+def main() -> None:
+    from agent.identity import IdentityTracker
+    from agent.names import NameReader, normalize_name
+    from agent.pipeline import CapturePipeline
+    from bench.gallery import Person, render_gallery
+    from core.emotions import default_classifier
+    from core.faces import default_detector
+    from tests.galleries import NAMES
+
+    shared = Path(os.environ.get("CLASSMOOD_SHARED", ROOT.parent / "shared"))
+    os.environ.setdefault("CLASSMOOD_YUNET", str(shared / "models/face_detection_yunet_2026may.onnx"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--galleries", type=int, default=12)
+    parser.add_argument("--model", type=Path, default=None)
+    args = parser.parse_args()
+    labels = shared / "data/wild_faces/labels_min48px.csv"
+    with open(labels) as f:
+        rows = list(csv.DictReader(f))
+    rng = random.Random(0)
+    names = NAMES + [
+        f"{a} {b}" for a in ("Lina", "Tom", "Aiko", "Raj") for b in ("Moreau", "Nowak", "Ito", "Khan", "Berg", "Vidal")
+    ]
+    reader, detector, classifier = NameReader(), default_detector(), default_classifier(args.model)
+    totals = {"tiles": [0, 0], "names": [0, 0], "faces": [0, 0], "camera_off": [0, 0]}
+    for g in range(args.galleries):
+        n = rng.choice([2, 4, 6, 9, 13, 16, 20, 25, 30, 49])
+        chosen = rng.sample(names, n)
+        off = set(rng.sample(range(n), max(0, n // 8)))
+        people = [
+            Person(chosen[i], None if i in off else cv2.imread(str(labels.parent / rng.choice(rows)["path"])))
+            for i in range(n)
+        ]
+        width, height = SIZES[g % len(SIZES)]
+        image, truth = render_gallery(people, width=width, height=height, speaker=rng.randrange(n))
+        result = CapturePipeline(detector, classifier, reader, IdentityTracker()).process(image, None)
+        for tile in truth:
+            match = next((r for r in result.tiles if np.allclose(r.box, tile.box, atol=4)), None)
+            totals["tiles"][0] += match is not None
+            totals["tiles"][1] += 1
+            if match is None:
+                continue
+            totals["names"][0] += normalize_name(match.label) == normalize_name(tile.name)
+            totals["names"][1] += 1
+            if tile.camera_on:
+                totals["faces"][0] += match.state == "face"
+                totals["faces"][1] += 1
+            else:
+                totals["camera_off"][0] += match.state == "camera_off"
+                totals["camera_off"][1] += 1
+    table = Table(title=f"Agent pipeline on {args.galleries} generated galleries (2-49 tiles, 4 window sizes)")
+    for column in ("what", "correct", "of", "accuracy"):
+        table.add_column(column, justify="right")
+    for what, (ok, of) in totals.items():
+        table.add_row(what, str(ok), str(of), f"{ok / of:.1%}" if of else "-")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
