@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agent.pipeline import CaptureResult, TileResult
@@ -81,7 +82,7 @@ def test_capture_written_in_one_transaction(db_url):
     broken = fake_capture(t0 + timedelta(seconds=10), ["ana", "eve"])
     broken.tiles[1].state = "x" * 50  # longer than the column allows on PostgreSQL; a bad key on SQLite
     broken.tiles[1].key = None
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         store.write_capture(engine, sid, broken, ids)
     with Session(engine) as db:
         assert len(db.scalars(select(Observation)).all()) == 6
