@@ -188,38 +188,70 @@ def predict(paths, out, as_json, every, model, detector, webcam) -> None:
         sys.exit(1)
 
 
+def parse_rules(pairs: tuple[str, ...]):
+    """--rule negative_minutes=5 --rule absent_minutes=3 ... -> FlagRules (unknown names refused)."""
+    from dataclasses import fields
+
+    from core.flags import FlagRules
+
+    known = {f.name: f.type for f in fields(FlagRules)}
+    values = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        if name not in known or not value:
+            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE with NAME one of {', '.join(known)}")
+        values[name] = int(value) if known[name] in ("int", int) else float(value)
+    return FlagRules(**values)
+
+
+rule_option = click.option(
+    "--rule",
+    "rules",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Change a flag threshold, e.g. --rule absent_minutes=3 (repeatable).",
+)
+
+
 @main.command()
+@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Listen address (0.0.0.0 exposes it).")
+@click.option("--port", default=8050, show_default=True)
+@rule_option
+def dashboard(db_url, host, port, rules) -> None:
+    """Serve the live dashboard and the session reports."""
+    from dashboard.app import serve
+    from db.engine import default_url
+
+    click.echo(f"ClassMood dashboard on http://{host}:{port}  (database: {db_url or default_url()}; Ctrl-C stops)")
+    serve(db_url, host, port, parse_rules(rules))
+
+
+@main.command()
+@click.option("--window", default=None, help="Capture the window whose title contains this text.")
+@click.option("--monitor", type=int, default=None, help="Capture monitor N (default: the primary one).")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between captures.")
-@click.option("--monitor", default=1, show_default=True, help="Monitor number (1 = primary).")
+@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8050, show_default=True)
+@click.option("--pseudonymize", is_flag=True, help="Store a salted hash instead of each name.")
 @click.option("--model", type=click.Path(path_type=Path), default=None)
-def run(interval: float, monitor: int, model: Path | None) -> None:
-    """Capture the screen on a schedule and print the mood of the faces on it (stores nothing)."""
-    import time
-    from collections import Counter
+@rule_option
+def run(window, monitor, interval, db_url, host, port, pseudonymize, model, rules) -> None:
+    """The main job: capture agent and dashboard together; Ctrl-C stops both."""
+    import threading
 
-    from agent.screen import CaptureError, ScreenGrabber
-    from core.analyze import analyze_image
-    from core.emotions import default_classifier
-    from core.faces import default_detector
+    from agent.cli import run_agent
+    from dashboard.app import serve
+    from db.engine import upgrade
 
-    try:
-        grabber = ScreenGrabber(monitor)
-    except CaptureError as exc:
-        raise click.ClickException(str(exc)) from None
-    detector, classifier = default_detector(), default_classifier(model)
-    click.echo(f"capturing monitor {monitor} every {interval:g} s; Ctrl-C stops")
-    try:
-        while True:
-            started = time.monotonic()
-            faces = analyze_image(grabber.grab(), detector, classifier)
-            counts = Counter(face.emotion.top for face in faces)
-            mood = ", ".join(f"{name} {n}" for name, n in counts.most_common()) or "no faces"
-            click.echo(f"{time.strftime('%H:%M:%S')}  {len(faces)} faces: {mood}")
-            time.sleep(max(0.0, interval - (time.monotonic() - started)))
-    except KeyboardInterrupt:
-        click.echo("stopped")
-    finally:
-        grabber.close()
+    url = upgrade(db_url)
+    flag_rules = parse_rules(rules)
+    server = threading.Thread(target=serve, args=(url, host, port, flag_rules), daemon=True, name="dashboard")
+    server.start()
+    click.echo(f"dashboard: http://{host}:{port}")
+    run_agent(window, monitor, None, None, None, interval, url, None, None, pseudonymize, model)
+    click.echo("agent stopped; dashboard stopped")
 
 
 @main.group(invoke_without_command=True)

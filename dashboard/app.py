@@ -1,0 +1,60 @@
+"""`classmood dashboard`: the Dash app. Pages live in dashboard/pages/, one module each."""
+
+from __future__ import annotations
+
+import dash
+from dash import Dash, dcc, html
+
+from core.flags import FlagRules
+from dashboard.data import CONTEXT
+
+NOTICE = (
+    "Facial expressions are not feelings, and the model errs (see the model card). "
+    "Use flags as a prompt to check in, never as a judgement. Emotion inference in schools is restricted "
+    "in some places (EU AI Act Art. 5(1)(f))."
+)
+
+
+def create_app(db_url: str | None = None, rules: FlagRules | None = None) -> Dash:
+    if db_url:
+        CONTEXT.url = db_url
+    CONTEXT._engine = None
+    if rules:
+        CONTEXT.rules = rules
+    app = Dash(
+        __name__,
+        use_pages=True,
+        pages_folder="",
+        title="ClassMood",
+        suppress_callback_exceptions=True,
+        assets_folder="assets",
+    )
+    from dashboard import exports
+    from dashboard.pages import live, report, sessions, share, student  # noqa: F401  (registers pages)
+
+    exports.register(app.server)
+    app.layout = html.Div(
+        [
+            html.Nav(
+                html.Div(
+                    [
+                        dcc.Link("ClassMood", href="/", className="navbar-brand"),
+                        dcc.Link("Live", href="/", className="nav-link d-inline"),
+                        dcc.Link("Past sessions", href="/sessions", className="nav-link d-inline"),
+                    ],
+                    className="container-fluid",
+                ),
+                className="navbar navbar-light bg-light mb-3",
+            ),
+            html.Div(dash.page_container, className="container-fluid"),
+            html.Footer(NOTICE, className="text-muted small container-fluid mt-4 mb-2"),
+        ]
+    )
+    return app
+
+
+def serve(db_url: str | None, host: str, port: int, rules: FlagRules | None = None) -> None:
+    app = create_app(db_url, rules)
+    from waitress import serve as waitress_serve
+
+    waitress_serve(app.server, host=host, port=port, threads=4, _quiet=True)

@@ -1,0 +1,160 @@
+"""Plotly figures; pure functions of data frames. Colours match the annotated images."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from core.labels import EMOTIONS
+
+COLORS = {
+    "angry": "#D55E00",
+    "disgust": "#009E73",
+    "fear": "#CC79A7",
+    "happy": "#F0E442",
+    "sad": "#0072B2",
+    "surprise": "#E69F00",
+    "neutral": "#B4B4B4",
+}
+FLAG_COLORS = {
+    "negative": "#D55E00",
+    "absent": "#777777",
+    "drop": "#0072B2",
+    "class_negative": "#CC79A7",
+    "class_neutral": "#999999",
+}
+
+
+def empty_figure(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, font={"size": 14})
+    fig.update_layout(xaxis={"visible": False}, yaxis={"visible": False}, height=260, margin={"t": 20, "b": 20})
+    return fig
+
+
+def class_mood(timeline: pd.DataFrame, flags=()) -> go.Figure:
+    """Share of each emotion over time (stacked, faces only) and the valence line."""
+    if timeline.empty or timeline["faces"].fillna(0).sum() == 0:
+        return empty_figure("No faces found yet in this session")
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for name in EMOTIONS:
+        fig.add_trace(
+            go.Scatter(
+                x=timeline["time"],
+                y=timeline[name],
+                name=name,
+                stackgroup="mood",
+                mode="lines",
+                line={"width": 0.5, "color": COLORS[name]},
+            ),
+            secondary_y=False,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=timeline["time"], y=timeline["valence"], name="valence", mode="lines", line={"color": "black", "width": 2}
+        ),
+        secondary_y=True,
+    )
+    for flag in flags:
+        fig.add_vrect(
+            x0=flag.since, x1=flag.until, fillcolor=FLAG_COLORS.get(flag.kind, "#999"), opacity=0.12, line_width=0
+        )
+    fig.update_yaxes(title_text="share of faces", range=[0, 1], secondary_y=False)
+    fig.update_yaxes(title_text="valence", range=[-1, 1], secondary_y=True)
+    fig.update_layout(
+        height=340, margin={"t": 10, "b": 30, "l": 50, "r": 50}, legend={"orientation": "h"}, hovermode="x unified"
+    )
+    return fig
+
+
+def snapshot(shares: dict[str, float]) -> go.Figure:
+    if not any(shares.values()):
+        return empty_figure("No faces in the latest capture")
+    fig = go.Figure(
+        go.Bar(
+            x=list(shares),
+            y=list(shares.values()),
+            marker_color=[COLORS[n] for n in shares],
+            text=[f"{v:.0%}" for v in shares.values()],
+            textposition="outside",
+        )
+    )
+    fig.update_layout(height=260, margin={"t": 10, "b": 30}, yaxis={"range": [0, 1], "tickformat": ".0%"})
+    return fig
+
+
+def sparkline(minutes: pd.DataFrame) -> go.Figure:
+    fig = go.Figure(go.Scatter(x=minutes["minute"], y=minutes["valence"], mode="lines", line={"width": 1.5}))
+    fig.update_layout(
+        height=50,
+        margin={"t": 0, "b": 0, "l": 0, "r": 0},
+        xaxis={"visible": False},
+        yaxis={"visible": False, "range": [-1, 1]},
+        showlegend=False,
+    )
+    return fig
+
+
+def student_timeline(observations: pd.DataFrame, flags=()) -> go.Figure:
+    if observations.empty:
+        return empty_figure("No observations for this student")
+    faces = observations[observations["state"] == "face"]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for name in EMOTIONS:
+        fig.add_trace(
+            go.Scatter(
+                x=faces["time"],
+                y=faces[name],
+                name=name,
+                stackgroup="p",
+                mode="lines",
+                line={"width": 0.5, "color": COLORS[name]},
+            ),
+            secondary_y=False,
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=faces["time"], y=faces["valence"], name="valence", mode="lines", line={"color": "black", "width": 2}
+        ),
+        secondary_y=True,
+    )
+    absent = observations[observations["state"] != "face"]
+    fig.add_trace(
+        go.Scatter(
+            x=absent["time"],
+            y=[0.02] * len(absent),
+            mode="markers",
+            name="camera off / no face",
+            marker={"color": "#777", "symbol": "line-ns-open"},
+        ),
+        secondary_y=False,
+    )
+    for flag in flags:
+        fig.add_vrect(
+            x0=flag.since,
+            x1=flag.until,
+            fillcolor=FLAG_COLORS.get(flag.kind, "#999"),
+            opacity=0.15,
+            line_width=0,
+            annotation_text=flag.kind,
+            annotation_position="top left",
+        )
+    fig.update_yaxes(range=[0, 1], secondary_y=False, title_text="probability")
+    fig.update_yaxes(range=[-1, 1], secondary_y=True, title_text="valence")
+    fig.update_layout(height=380, margin={"t": 20, "b": 30}, legend={"orientation": "h"}, hovermode="x unified")
+    return fig
+
+
+def distribution(shares: dict[str, float]) -> go.Figure:
+    fig = go.Figure(
+        go.Pie(
+            labels=list(shares),
+            values=list(shares.values()),
+            hole=0.45,
+            marker={"colors": [COLORS[n] for n in shares]},
+            sort=False,
+        )
+    )
+    fig.update_layout(height=300, margin={"t": 10, "b": 10})
+    return fig

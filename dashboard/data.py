@@ -1,0 +1,83 @@
+"""The dashboard's one database handle and the view models its pages render.
+
+Pages call these functions; each returns plain data (or raises NoData with a message that
+explains the empty state), so callbacks stay thin and testable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+from core.flags import Flag, FlagRules, class_flags, student_flags
+from dashboard import queries
+from db.engine import default_url, make_engine
+
+
+class NoData(Exception):
+    """Nothing to show yet; the message says why and what to do."""
+
+
+@dataclass
+class Context:
+    url: str = field(default_factory=default_url)
+    rules: FlagRules = field(default_factory=FlagRules)
+    _engine: Engine | None = None
+
+    def engine(self) -> Engine:
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
+            raise NoData(f"No database yet at {parsed.database}. Start the agent (classmood agent) to create it.")
+        if self._engine is None:
+            self._engine = make_engine(self.url, create_dir=False)
+        try:
+            if "class_session" not in inspect(self._engine).get_table_names():
+                raise NoData("The database has no ClassMood tables yet. Run: classmood db upgrade")
+        except (OperationalError, ProgrammingError) as exc:
+            raise NoData(f"Cannot read the database: {exc.orig}") from None
+        return self._engine
+
+
+CONTEXT = Context()
+
+
+def pick_session(session_id: int | None) -> queries.SessionInfo:
+    engine = CONTEXT.engine()
+    found = queries.session(engine, session_id)
+    if found is None:
+        if session_id is None:
+            raise NoData("No class session yet. Start the agent during a lecture: classmood agent --window Zoom")
+        raise NoData(f"There is no session {session_id}.")
+    return found
+
+
+def agent_state(info: queries.SessionInfo) -> tuple[bool, str]:
+    """(running, text) — running means the last capture is recent for the session's interval."""
+    engine = CONTEXT.engine()
+    total, failed, last = queries.capture_errors(engine, info.id)
+    if info.status != "running":
+        return False, f"Session {info.status}; {total} captures ({failed} failed)."
+    if last is None:
+        return True, "Agent started; waiting for the first capture."
+    last = last if last.tzinfo else last.replace(tzinfo=UTC)
+    age = datetime.now(UTC) - last
+    if age > timedelta(seconds=max(30, 4 * info.interval_s)):
+        return False, f"Agent not running: last capture {age.seconds // 60} min ago ({last:%H:%M:%S} UTC)."
+    return True, f"Live: {total} captures ({failed} failed), last at {last:%H:%M:%S} UTC."
+
+
+def flags_for(session_id: int) -> list[Flag]:
+    engine = CONTEXT.engine()
+    found: list[Flag] = []
+    per_student = queries.student_minutes(engine, session_id)
+    for participant_id, frame in per_student.groupby("participant_id") if not per_student.empty else []:
+        found.extend(student_flags(queries.as_series(frame), CONTEXT.rules, int(participant_id)))
+    whole = queries.class_minutes(engine, session_id)
+    if not whole.empty:
+        found.extend(class_flags(queries.as_series(whole), CONTEXT.rules))
+    return sorted(found, key=lambda f: f.since)

@@ -1,0 +1,61 @@
+"""Download routes: raw observations and per-student summary as CSV, the report as HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort
+
+from dashboard import queries, report
+from dashboard.data import CONTEXT, NoData
+
+
+def register(server) -> None:
+    @server.route("/export/<int:session_id>/observations.csv")
+    def observations_csv(session_id: int):
+        try:
+            header, rows = queries.raw_observations(CONTEXT.engine(), session_id)
+        except NoData:
+            abort(404)
+
+        def stream():
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow(row)
+                if buffer.tell() > 65536:
+                    yield buffer.getvalue()
+                    buffer.seek(0)
+                    buffer.truncate()
+            yield buffer.getvalue()
+
+        return Response(stream(), mimetype="text/csv", headers=_attachment(f"session-{session_id}-observations.csv"))
+
+    @server.route("/export/<int:session_id>/students.csv")
+    def students_csv(session_id: int):
+        try:
+            table = report.student_table(report.build(session_id))
+        except NoData:
+            abort(404)
+        return Response(
+            table.to_csv(index=False), mimetype="text/csv", headers=_attachment(f"session-{session_id}-students.csv")
+        )
+
+    @server.route("/export/<int:session_id>/report.html")
+    @server.route("/export/<int:session_id>/share.html")
+    def report_html(session_id: int):
+        from flask import request
+
+        anonymous = request.path.endswith("share.html")
+        try:
+            page = report.to_html(report.build(session_id, anonymous), anonymous)
+        except NoData:
+            abort(404)
+        name = f"session-{session_id}-{'share' if anonymous else 'report'}.html"
+        return Response(page, mimetype="text/html", headers=_attachment(name))
+
+
+def _attachment(name: str) -> dict:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}

@@ -1,0 +1,125 @@
+"""Live view of the running (or latest) session, refreshed every few seconds."""
+
+from __future__ import annotations
+
+import dash
+import pandas as pd
+from dash import Input, Output, callback, dcc, html
+
+from core.labels import EMOTIONS
+from dashboard import charts, queries
+from dashboard.data import CONTEXT, NoData, agent_state, flags_for, pick_session
+from dashboard.pages.common import card, empty_state, flag_list, stat
+
+REFRESH_MS = 3000
+
+
+def layout(**_):
+    return html.Div([dcc.Interval(id="live-tick", interval=REFRESH_MS), html.Div(id="live-body", children=body())])
+
+
+@callback(Output("live-body", "children"), Input("live-tick", "n_intervals"))
+def refresh(_n):
+    return body()
+
+
+def body():
+    try:
+        info = pick_session(None)
+        return live_view(info)
+    except NoData as exc:
+        return empty_state(str(exc))
+
+
+def live_view(info) -> list:
+    engine = CONTEXT.engine()
+    running, state_text = agent_state(info)
+    timeline = queries.class_timeline(engine, info.id)
+    names = queries.participants(engine, info.id)
+    latest = queries.latest_states(engine, info.id)
+    flags = flags_for(info.id)
+    present = len(latest)
+    camera_on = sum(s["state"] != "camera_off" for s in latest.values())
+    faces = sum(s["state"] == "face" for s in latest.values())
+    snapshot = {n: float(timeline.iloc[-1][n] or 0.0) for n in EMOTIONS} if not timeline.empty else {}
+    if not timeline.empty and timeline.iloc[-1]["faces"] == 0:
+        snapshot = {n: 0.0 for n in EMOTIONS}
+    minutes = queries.student_minutes(engine, info.id)
+    return [
+        html.H4([info.name, html.Small(f"  {info.source}", className="text-muted")], id="live-title"),
+        html.Div(state_text, id="live-agent", className="alert " + ("alert-success" if running else "alert-warning")),
+        html.Div(
+            [
+                stat("students present", present, "live-present"),
+                stat("camera on", camera_on, "live-camera"),
+                stat("face found", faces, "live-faces"),
+                stat("flags", len(flags), "live-flag-count"),
+            ],
+            className="row mb-3",
+        ),
+        html.Div(
+            [
+                html.Div(
+                    card("Class mood over time", dcc.Graph(figure=charts.class_mood(timeline, flags), id="live-mood")),
+                    className="col-lg-8",
+                ),
+                html.Div(
+                    card(
+                        "Now",
+                        dcc.Graph(
+                            figure=charts.snapshot(snapshot) if snapshot else charts.empty_figure("No capture yet"),
+                            id="live-snapshot",
+                        ),
+                    ),
+                    className="col-lg-4",
+                ),
+            ],
+            className="row",
+        ),
+        card("Needs attention", flag_list(flags, names, info.id, "live-flags")),
+        card("Students", student_grid(info.id, names, latest, minutes, flags)),
+    ]
+
+
+def student_grid(session_id, names, latest, minutes: pd.DataFrame, flags) -> html.Div:
+    if not names:
+        return html.Div("No students seen yet.", className="text-muted")
+    flagged = {f.participant_id for f in flags}
+    cards = []
+    for pid, person in names.items():
+        now = latest.get(pid)
+        state = "left" if now is None else now["state"]
+        label = {
+            "face": (now or {}).get("top") or "",
+            "camera_off": "camera off",
+            "no_face": "no face",
+            "left": "not in gallery",
+        }[state]
+        recent = minutes[minutes["participant_id"] == pid].tail(15) if not minutes.empty else minutes
+        spark = (
+            dcc.Graph(figure=charts.sparkline(recent), config={"staticPlot": True})
+            if not recent.empty
+            else html.Div(style={"height": "50px"})
+        )
+        border = "border-warning" if pid in flagged else ""
+        cards.append(
+            html.Div(
+                dcc.Link(
+                    html.Div(
+                        [
+                            html.Div(person["name"], className="fw-bold text-truncate"),
+                            spark,
+                            html.Div(label, className="small text-muted"),
+                        ],
+                        className=f"card card-body p-2 {border}",
+                    ),
+                    href=f"/student/{session_id}/{pid}",
+                    className="text-decoration-none text-reset",
+                ),
+                className="col-6 col-md-3 col-xl-2 mb-2 student-card",
+            )
+        )
+    return html.Div(cards, className="row", id="live-students")
+
+
+dash.register_page(__name__, path="/", name="Live", layout=layout)

@@ -1,0 +1,80 @@
+"""A past session's report: class summary, students, flagged moments, distribution, exports."""
+
+from __future__ import annotations
+
+import dash
+from dash import dash_table, dcc, html
+
+from dashboard import charts, report
+from dashboard.data import NoData
+from dashboard.pages.common import card, empty_state, flag_list
+
+
+def layout(session_id=None, **_):
+    try:
+        data = report.build(int(session_id))
+    except (NoData, TypeError, ValueError) as exc:
+        return empty_state(str(exc) if isinstance(exc, NoData) else "Unknown session.")
+    summary = data.class_summary
+    table = report.student_table(data).round(3)
+    sid = data.info.id
+    return html.Div(
+        [
+            html.H4(data.info.name, id="report-title"),
+            html.P(
+                f"{summary['captures']} captures, {summary['students']} students, "
+                f"{summary['mean_faces_per_capture']:.1f} faces per capture, mean valence "
+                f"{summary['mean_valence']:+.2f}, {summary['flags']} flags.",
+                id="report-summary",
+            ),
+            html.Div(
+                [
+                    html.A(
+                        "Observations CSV",
+                        href=f"/export/{sid}/observations.csv",
+                        className="btn btn-outline-primary btn-sm me-2",
+                        id="report-csv",
+                    ),
+                    html.A(
+                        "Students CSV",
+                        href=f"/export/{sid}/students.csv",
+                        className="btn btn-outline-primary btn-sm me-2",
+                    ),
+                    html.A(
+                        "HTML report",
+                        href=f"/export/{sid}/report.html",
+                        className="btn btn-outline-primary btn-sm me-2",
+                    ),
+                    html.A("Share view (no names)", href=f"/share/{sid}", className="btn btn-outline-secondary btn-sm"),
+                ],
+                className="mb-3",
+            ),
+            html.Div(
+                [
+                    html.Div(
+                        card("Class mood", dcc.Graph(figure=charts.class_mood(data.timeline, data.flags))),
+                        className="col-lg-8",
+                    ),
+                    html.Div(
+                        card("Emotion distribution", dcc.Graph(figure=charts.distribution(data.distribution))),
+                        className="col-lg-4",
+                    ),
+                ],
+                className="row",
+            ),
+            card("Flagged moments", flag_list(data.flags, data.names, sid, "report-flags")),
+            card(
+                "Students",
+                dash_table.DataTable(
+                    table.to_dict("records"),
+                    [{"name": c, "id": c} for c in table.columns],
+                    sort_action="native",
+                    page_size=60,
+                    id="report-students",
+                ),
+            ),
+        ]
+    )
+
+
+dash.register_page(__name__, path_template="/report/<session_id>", name="Report", layout=layout)

@@ -1,0 +1,41 @@
+"""Past sessions: a picker leading to each session's report."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from dashboard import queries
+from dashboard.data import CONTEXT, NoData
+from dashboard.pages.common import empty_state
+
+
+def layout(**_):
+    try:
+        found = queries.sessions(CONTEXT.engine())
+    except NoData as exc:
+        return empty_state(str(exc))
+    if not found:
+        return empty_state("No sessions recorded yet.")
+    rows = [
+        html.Tr(
+            [
+                html.Td(dcc.Link(s.name, href=f"/report/{s.id}")),
+                html.Td(f"{s.started_at:%Y-%m-%d %H:%M}"),
+                html.Td(f"{s.ended_at:%H:%M}" if s.ended_at else "—"),
+                html.Td(s.status),
+                html.Td(dcc.Link("share view", href=f"/share/{s.id}")),
+            ]
+        )
+        for s in found
+    ]
+    head = html.Thead(html.Tr([html.Th(h) for h in ("session", "started", "ended", "status", "")]))
+    return html.Div(
+        [
+            html.H4("Past sessions"),
+            html.Table([head, html.Tbody(rows)], className="table table-sm", id="sessions-table"),
+        ]
+    )
+
+
+dash.register_page(__name__, path="/sessions", name="Sessions", layout=layout)

@@ -1,0 +1,38 @@
+"""Aggregate-only view of a session, for sharing: no names, no per-student rows."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from dashboard import charts, report
+from dashboard.data import NoData
+from dashboard.pages.common import card, empty_state, flag_list
+
+
+def layout(session_id=None, **_):
+    try:
+        data = report.build(int(session_id), anonymous=True)
+    except (NoData, TypeError, ValueError) as exc:
+        return empty_state(str(exc) if isinstance(exc, NoData) else "Unknown session.")
+    summary = data.class_summary
+    return html.Div(
+        [
+            html.H4(f"{data.info.name} (class aggregate)", id="share-title"),
+            html.P(
+                f"{summary['captures']} captures, {summary['students']} students, mean valence "
+                f"{summary['mean_valence']:+.2f}."
+            ),
+            html.A(
+                "Download as HTML",
+                href=f"/export/{data.info.id}/share.html",
+                className="btn btn-outline-primary btn-sm mb-3",
+            ),
+            card("Class mood", dcc.Graph(figure=charts.class_mood(data.timeline, data.flags))),
+            card("Emotion distribution", dcc.Graph(figure=charts.distribution(data.distribution))),
+            card("Class-wide moments", flag_list(data.flags, {}, data.info.id, "share-flags")),
+        ]
+    )
+
+
+dash.register_page(__name__, path_template="/share/<session_id>", name="Share", layout=layout)

@@ -1,0 +1,39 @@
+"""One student's timeline in one session, with their flags marked."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from dashboard import charts, queries
+from dashboard.data import CONTEXT, NoData, flags_for, pick_session
+from dashboard.pages.common import card, empty_state, flag_list
+
+
+def layout(session_id=None, participant_id=None, **_):
+    try:
+        info = pick_session(int(session_id))
+        engine = CONTEXT.engine()
+        names = queries.participants(engine, info.id)
+        pid = int(participant_id)
+        if pid not in names:
+            raise NoData(f"No such student in session {info.id}.")
+    except (NoData, TypeError, ValueError) as exc:
+        return empty_state(str(exc) if isinstance(exc, NoData) else "Unknown session or student.")
+    observations = queries.student_observations(engine, info.id, pid)
+    flags = [f for f in flags_for(info.id) if f.participant_id == pid]
+    faces = (observations["state"] == "face").mean() if not observations.empty else 0
+    return html.Div(
+        [
+            html.H4(names[pid]["name"], id="student-name"),
+            html.P(
+                f"{info.name}: {len(observations)} observations, face found in {faces:.0%}.", className="text-muted"
+            ),
+            card("Timeline", dcc.Graph(figure=charts.student_timeline(observations, flags), id="student-timeline")),
+            card("Flags", flag_list(flags, names, info.id, "student-flags")),
+            dcc.Link("Back to the live view", href="/"),
+        ]
+    )
+
+
+dash.register_page(__name__, path_template="/student/<session_id>/<participant_id>", name="Student", layout=layout)

@@ -1,0 +1,271 @@
+"""What the dashboard asks the database, aggregated by the database (GROUP BY), not in Python.
+
+Works on SQLite and PostgreSQL: the only dialect-specific piece is the minute bucket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, case, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from core.flags import MinuteSeries
+from core.labels import EMOTIONS, NEGATIVE, VALENCE
+from db.models import Capture, ClassSession, Observation, Participant
+
+P = {name: getattr(Observation, f"p_{name}") for name in EMOTIONS}
+VALENCE_EXPR = sum(P[name] * VALENCE[name] for name in EMOTIONS)
+NEGATIVE_EXPR = sum(P[name] for name in EMOTIONS if name in NEGATIVE)
+IS_FACE = case((Observation.state == "face", 1), else_=0)
+IS_OFF = case((Observation.state == "camera_off", 1), else_=0)
+
+
+def minute_bucket(engine: Engine, column):
+    if engine.dialect.name == "sqlite":
+        return func.substr(column, 1, 16)  # 'YYYY-MM-DD HH:MM'
+    return func.date_trunc(literal_column("'minute'"), column)
+
+
+def to_time(value) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    id: int
+    name: str
+    status: str
+    started_at: datetime
+    ended_at: datetime | None
+    interval_s: float
+    source: str
+
+
+def sessions(engine: Engine) -> list[SessionInfo]:
+    with Session(engine) as db:
+        rows = db.scalars(select(ClassSession).order_by(ClassSession.started_at.desc(), ClassSession.id.desc())).all()
+        return [SessionInfo(r.id, r.name, r.status, r.started_at, r.ended_at, r.interval_s, r.source) for r in rows]
+
+
+def session(engine: Engine, session_id: int | None) -> SessionInfo | None:
+    """The given session, or the newest one when None."""
+    found = sessions(engine)
+    if session_id is None:
+        return found[0] if found else None
+    return next((s for s in found if s.id == session_id), None)
+
+
+def class_timeline(engine: Engine, session_id: int) -> pd.DataFrame:
+    """One row per capture: time, counts, and mean probabilities over the faces found."""
+    columns = [
+        Observation.capture_id,
+        func.min(Observation.observed_at).label("time"),
+        func.count().label("tiles"),
+        func.sum(IS_FACE).label("faces"),
+        func.sum(IS_OFF).label("camera_off"),
+        func.avg(VALENCE_EXPR).label("valence"),
+        *[func.avg(P[name]).label(name) for name in EMOTIONS],
+    ]
+    query = select(*columns).where(Observation.session_id == session_id).group_by(Observation.capture_id)
+    with engine.connect() as db:
+        frame = pd.DataFrame(db.execute(query.order_by(Observation.capture_id)).mappings().all())
+    if frame.empty:
+        return frame
+    frame["time"] = pd.to_datetime(frame["time"].map(str), format="ISO8601")
+    return frame
+
+
+def capture_errors(engine: Engine, session_id: int) -> tuple[int, int, datetime | None]:
+    """(captures, failed captures, time of the last capture)."""
+    query = select(func.count(), func.sum(case((Capture.error.is_not(None), 1), else_=0)), func.max(Capture.taken_at))
+    with engine.connect() as db:
+        total, failed, last = db.execute(query.where(Capture.session_id == session_id)).one()
+    return int(total or 0), int(failed or 0), to_time(last) if last else None
+
+
+def student_minutes(engine: Engine, session_id: int) -> pd.DataFrame:
+    """Per student per minute: share with a face, negative share, valence, dominant states."""
+    bucket = minute_bucket(engine, Observation.observed_at).label("minute")
+    query = (
+        select(
+            Observation.participant_id,
+            bucket,
+            func.count().label("n"),
+            func.avg(IS_FACE).label("present"),
+            func.avg(IS_OFF).label("camera_off"),
+            func.avg(NEGATIVE_EXPR).label("negative"),
+            func.avg(VALENCE_EXPR).label("valence"),
+            func.avg(P["neutral"]).label("neutral"),
+            func.avg(P["fear"] + P["surprise"] + P["sad"]).label("surprise_fear_sad"),
+        )
+        .where(Observation.session_id == session_id)
+        .group_by(Observation.participant_id, bucket)
+        .order_by(Observation.participant_id, bucket)
+    )
+    with engine.connect() as db:
+        frame = pd.DataFrame(db.execute(query).mappings().all())
+    if not frame.empty:
+        frame["minute"] = pd.to_datetime(frame["minute"].map(str), format="ISO8601")
+    return frame
+
+
+def class_minutes(engine: Engine, session_id: int) -> pd.DataFrame:
+    bucket = minute_bucket(engine, Observation.observed_at).label("minute")
+    query = (
+        select(
+            bucket,
+            func.avg(IS_FACE).label("present"),
+            func.avg(NEGATIVE_EXPR).label("negative"),
+            func.avg(VALENCE_EXPR).label("valence"),
+            func.avg(P["neutral"]).label("neutral"),
+            func.avg(P["fear"] + P["surprise"] + P["sad"]).label("surprise_fear_sad"),
+        )
+        .where(Observation.session_id == session_id)
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    with engine.connect() as db:
+        frame = pd.DataFrame(db.execute(query).mappings().all())
+    if not frame.empty:
+        frame["minute"] = pd.to_datetime(frame["minute"].map(str), format="ISO8601")
+    return frame
+
+
+def as_series(frame: pd.DataFrame) -> MinuteSeries:
+    def column(name):
+        return frame[name].astype(float).to_numpy() if name in frame else None
+
+    return MinuteSeries(
+        [m.to_pydatetime() for m in frame["minute"]],
+        column("present"),
+        column("negative"),
+        column("valence"),
+        column("neutral"),
+        column("surprise_fear_sad"),
+    )
+
+
+def participants(engine: Engine, session_id: int) -> dict[int, dict]:
+    query = select(Participant).where(Participant.session_id == session_id).order_by(Participant.display_name)
+    with Session(engine) as db:
+        rows = db.scalars(query).all()
+        return {
+            p.id: {"name": p.display_name, "named": p.named, "first_seen": p.first_seen, "last_seen": p.last_seen}
+            for p in rows
+        }
+
+
+def latest_states(engine: Engine, session_id: int) -> dict[int, dict]:
+    """Each student's observation in the session's latest successful capture."""
+    last_capture = (
+        select(func.max(Observation.capture_id)).where(Observation.session_id == session_id).scalar_subquery()
+    )
+    query = select(Observation).where(Observation.capture_id == last_capture)
+    with Session(engine) as db:
+        rows = db.scalars(query).all()
+        return {o.participant_id: {"state": o.state, "top": o.top_emotion, "valence": _valence(o)} for o in rows}
+
+
+def _valence(o: Observation) -> float | None:
+    if o.state != "face":
+        return None
+    return float(sum(getattr(o, f"p_{name}") * VALENCE[name] for name in EMOTIONS))
+
+
+def student_observations(engine: Engine, session_id: int, participant_id: int) -> pd.DataFrame:
+    query = (
+        select(
+            Observation.observed_at.label("time"),
+            Observation.state,
+            VALENCE_EXPR.label("valence"),
+            Observation.top_emotion,
+            *[P[name].label(name) for name in EMOTIONS],
+        )
+        .where(Observation.session_id == session_id, Observation.participant_id == participant_id)
+        .order_by(Observation.observed_at)
+    )
+    with engine.connect() as db:
+        frame = pd.DataFrame(db.execute(query).mappings().all())
+    if not frame.empty:
+        frame["time"] = pd.to_datetime(frame["time"].map(str), format="ISO8601")
+    return frame
+
+
+def student_summary(engine: Engine, session_id: int) -> pd.DataFrame:
+    """Per student: observations, shares of face/camera-off, mean valence and probabilities."""
+    query = (
+        select(
+            Participant.id.label("participant_id"),
+            Participant.display_name.label("student"),
+            func.count().label("observations"),
+            func.avg(IS_FACE).label("face_share"),
+            func.avg(IS_OFF).label("camera_off_share"),
+            func.avg(VALENCE_EXPR).label("mean_valence"),
+            *[func.avg(P[name]).label(name) for name in EMOTIONS],
+        )
+        .join(Participant, Participant.id == Observation.participant_id)
+        .where(Observation.session_id == session_id)
+        .group_by(Participant.id, Participant.display_name)
+        .order_by(Participant.display_name)
+    )
+    with engine.connect() as db:
+        frame = pd.DataFrame(db.execute(query).mappings().all())
+    if not frame.empty:
+        frame["dominant"] = frame[list(EMOTIONS)].astype(float).fillna(-1).idxmax(axis=1)
+        frame.loc[frame[list(EMOTIONS)].isna().all(axis=1), "dominant"] = ""
+    return frame
+
+
+def emotion_distribution(engine: Engine, session_id: int) -> dict[str, float]:
+    query = select(*[func.avg(P[name]).label(name) for name in EMOTIONS]).where(
+        Observation.session_id == session_id, Observation.state == "face"
+    )
+    with engine.connect() as db:
+        row = db.execute(query).mappings().one()
+    return {name: float(row[name] or 0.0) for name in EMOTIONS}
+
+
+def raw_observations(engine: Engine, session_id: int, names: bool = True):
+    """All observations of a session, oldest first, as (header, row iterator) for CSV export."""
+    header = [
+        "time",
+        "student",
+        "state",
+        "top_emotion",
+        *[f"p_{n}" for n in EMOTIONS],
+        "face_x",
+        "face_y",
+        "face_w",
+        "face_h",
+    ]
+    query = (
+        select(
+            Observation.observed_at,
+            Participant.display_name,
+            Observation.state,
+            Observation.top_emotion,
+            *[P[n] for n in EMOTIONS],
+            Observation.face_x,
+            Observation.face_y,
+            Observation.face_w,
+            Observation.face_h,
+        )
+        .join(Participant, Participant.id == Observation.participant_id)
+        .where(Observation.session_id == session_id)
+        .order_by(Observation.observed_at, Participant.display_name)
+    )
+
+    def rows():
+        with engine.connect() as db:
+            for row in db.execute(query.execution_options(yield_per=5000)):
+                yield list(row)
+
+    return header, rows()
+
+
+def nan_to_none(value):
+    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value
