@@ -30,6 +30,14 @@ def minute_bucket(engine: Engine, column):
     return func.date_trunc(literal_column("'minute'"), column)
 
 
+def numeric(frame: pd.DataFrame, skip: tuple[str, ...]) -> pd.DataFrame:
+    """Averages arrive as Decimal (PostgreSQL) or object columns; charts and rules want floats."""
+    for column in frame.columns:
+        if column not in skip:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame
+
+
 def to_time(value) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
@@ -76,7 +84,7 @@ def class_timeline(engine: Engine, session_id: int) -> pd.DataFrame:
     if frame.empty:
         return frame
     frame["time"] = pd.to_datetime(frame["time"].map(str), format="ISO8601")
-    return frame
+    return numeric(frame, ("time",))
 
 
 def capture_errors(engine: Engine, session_id: int) -> tuple[int, int, datetime | None]:
@@ -110,6 +118,7 @@ def student_minutes(engine: Engine, session_id: int) -> pd.DataFrame:
         frame = pd.DataFrame(db.execute(query).mappings().all())
     if not frame.empty:
         frame["minute"] = pd.to_datetime(frame["minute"].map(str), format="ISO8601")
+        numeric(frame, ("minute", "participant_id"))
     return frame
 
 
@@ -132,6 +141,7 @@ def class_minutes(engine: Engine, session_id: int) -> pd.DataFrame:
         frame = pd.DataFrame(db.execute(query).mappings().all())
     if not frame.empty:
         frame["minute"] = pd.to_datetime(frame["minute"].map(str), format="ISO8601")
+        numeric(frame, ("minute", "participant_id"))
     return frame
 
 
@@ -192,6 +202,7 @@ def student_observations(engine: Engine, session_id: int, participant_id: int) -
         frame = pd.DataFrame(db.execute(query).mappings().all())
     if not frame.empty:
         frame["time"] = pd.to_datetime(frame["time"].map(str), format="ISO8601")
+        numeric(frame, ("time", "state", "top_emotion"))
     return frame
 
 
@@ -215,6 +226,7 @@ def student_summary(engine: Engine, session_id: int) -> pd.DataFrame:
     with engine.connect() as db:
         frame = pd.DataFrame(db.execute(query).mappings().all())
     if not frame.empty:
+        numeric(frame, ("participant_id", "student"))
         frame["dominant"] = frame[list(EMOTIONS)].astype(float).fillna(-1).idxmax(axis=1)
         frame.loc[frame[list(EMOTIONS)].isna().all(axis=1), "dominant"] = ""
     return frame

@@ -1,0 +1,236 @@
+"""The dashboard as a teacher uses it: a real server process, a real database, headless Chromium."""
+
+import csv
+import io
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bench.sessions import Episode, generate
+from db.engine import make_engine, upgrade
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=40)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory):
+    path = tmp_path_factory.mktemp("dash") / "class.db"
+    url = upgrade(f"sqlite:///{path}")
+    engine = make_engine(url)
+    quiet = generate(engine, students=8, minutes=20, name="Quiet seminar", start=START - timedelta(days=1), seed=3)
+    live = generate(
+        engine,
+        students=12,
+        minutes=40,
+        name="Linear algebra",
+        start=START,
+        status="running",
+        seed=1,
+        episodes=(Episode(3, "sad", 20, 6), Episode(5, "camera_off", 10, 7)),
+    )
+    engine.dispose()
+    return url, quiet, live
+
+
+def start_server(url: str, *extra: str):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "classmood", "dashboard", "--db", url, "--port", str(port), *extra],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/_dash-layout", timeout=2)
+            return process, base, port
+        except OSError:
+            time.sleep(0.3)
+    process.kill()
+    raise AssertionError("dashboard did not start: " + process.communicate()[1][-2000:])
+
+
+@pytest.fixture(scope="module")
+def server(database):
+    process, base, port = start_server(database[0])
+    yield base, port
+    process.terminate()
+    _, err = process.communicate(timeout=20)
+    assert "Traceback" not in err, err
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not chromium or not driver:
+        pytest.skip("needs Debian's chromium and chromium-driver")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1400,1400",
+    ):
+        options.add_argument(flag)
+    browser = webdriver.Chrome(service=Service(driver), options=options)
+    yield browser
+    browser.quit()
+
+
+def wait_text(browser, element_id, predicate=bool, timeout=30):
+    from selenium.webdriver.common.by import By
+
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = browser.find_element(By.ID, element_id).text
+            if predicate(last):
+                return last
+        except Exception:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"#{element_id} never matched; last text: {last!r}")
+
+
+def test_live_view_shows_the_running_session(server, browser):
+    base, _ = server
+    browser.get(base + "/")
+    assert "Linear algebra" in wait_text(browser, "live-title")
+    assert wait_text(browser, "live-present") == "12"
+    flags = wait_text(browser, "live-flags")
+    assert "Student 04" in flags and "negative" in flags
+    assert "Student 06" in flags and "absent" in flags
+    assert "Student 01" not in flags
+    from selenium.webdriver.common.by import By
+
+    assert len(browser.find_elements(By.CLASS_NAME, "student-card")) == 12
+
+
+def test_chart_holds_the_expected_numbers(server, browser):
+    base, _ = server
+    browser.get(base + "/")
+    wait_text(browser, "live-title")
+    script = (
+        "const g = document.querySelector('#live-mood .js-plotly-plot');"
+        "return g && g._fullData ? g._fullData.map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)})) : null;"
+    )
+    deadline = time.monotonic() + 30
+    while (data := browser.execute_script(script)) is None and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert data is not None, "the class mood chart never rendered"
+    assert len(data[0]["x"]) == 40 * 12  # one point per capture: 40 minutes at 5 s
+    neutral = next(trace for trace in data if trace["name"] == "neutral")
+    assert 0.2 < sum(neutral["y"]) / len(neutral["y"]) < 0.9
+
+
+def test_clicking_a_student_opens_their_timeline(server, browser):
+    from selenium.webdriver.common.by import By
+
+    base, _ = server
+    browser.get(base + "/")
+    wait_text(browser, "live-students")
+    for _ in range(10):  # the grid re-renders every few seconds; retry a click that lands between renders
+        try:
+            card = next(c for c in browser.find_elements(By.CLASS_NAME, "student-card") if "Student 04" in c.text)
+            card.find_element(By.TAG_NAME, "a").click()
+            break
+        except Exception:
+            time.sleep(0.3)
+    assert wait_text(browser, "student-name") == "Student 04"
+    assert "negative" in wait_text(browser, "student-flags")
+
+
+def test_a_quiet_session_has_no_flags(server, browser, database):
+    base, _ = server
+    browser.get(f"{base}/report/{database[1]}")
+    assert "No flags" in wait_text(browser, "report-flags")
+
+
+def test_exports_contain_the_right_rows(server, database):
+    base, _ = server
+    live = database[2]
+    with urllib.request.urlopen(f"{base}/export/{live}/observations.csv") as response:
+        rows = list(csv.reader(io.StringIO(response.read().decode())))
+    assert rows[0][:3] == ["time", "student", "state"]
+    assert len(rows) - 1 == 12 * 40 * 12
+    with urllib.request.urlopen(f"{base}/export/{live}/students.csv") as response:
+        students = list(csv.DictReader(io.StringIO(response.read().decode())))
+    assert len(students) == 12
+    assert {s["student"] for s in students if int(s["flags"]) > 0} == {"Student 04", "Student 06"}
+    with urllib.request.urlopen(f"{base}/export/{live}/report.html") as response:
+        page = response.read().decode()
+    assert "Linear algebra" in page and "Plotly.newPlot" in page
+    assert '<script src="http' not in page  # plotly.js is embedded: the file opens offline
+
+
+def test_share_view_has_no_names(server, browser, database):
+    base, _ = server
+    browser.get(f"{base}/share/{database[2]}")
+    wait_text(browser, "share-title")
+    assert "Student" not in browser.page_source
+    with urllib.request.urlopen(f"{base}/export/{database[2]}/share.html") as response:
+        assert "Student 0" not in response.read().decode()
+
+
+def test_live_view_follows_new_writes(server, browser, database):
+    from agent.pipeline import CaptureResult, TileResult
+    from db import store
+
+    base, _ = server
+    browser.get(base + "/")
+    wait_text(browser, "live-present", lambda t: t == "12")
+    engine = make_engine(database[0])
+    tiles = [TileResult((0, 0, 10, 10), "name:newcomer", "New Comer", True, "camera_off")]
+    store.write_capture(engine, database[2], CaptureResult(datetime.now(UTC), tiles), {})
+    engine.dispose()
+    assert wait_text(browser, "live-present", lambda t: t == "1", timeout=20) == "1"
+    assert "Live" in wait_text(browser, "live-agent")
+
+
+def test_binds_loopback_only_by_default(server):
+    _, port = server
+    with open("/proc/net/tcp") as f:
+        listening = [line.split()[1] for line in f.readlines()[1:] if line.split()[3] == "0A"]
+    mine = [address for address in listening if int(address.split(":")[1], 16) == port]
+    assert mine == ["0100007F:" + f"{port:04X}"]
+
+
+def test_missing_database_is_explained(tmp_path, browser):
+    process, base, _ = start_server(f"sqlite:///{tmp_path / 'nothing.db'}")
+    try:
+        browser.get(base + "/")
+        assert "No database yet" in wait_text(browser, "empty-state")
+        assert not (tmp_path / "nothing.db").exists()
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=20)
+    assert "Traceback" not in err
