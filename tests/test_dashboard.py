@@ -141,7 +141,8 @@ def test_chart_holds_the_expected_numbers(server, browser):
     wait_text(browser, "live-title")
     script = (
         "const g = document.querySelector('#live-mood .js-plotly-plot');"
-        "return g && g._fullData ? g._fullData.map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)})) : null;"
+        "return g && g._fullData ? g._fullData.map("
+        "t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)})) : null;"
     )
     deadline = time.monotonic() + 30
     while (data := browser.execute_script(script)) is None and time.monotonic() < deadline:
