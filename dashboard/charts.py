@@ -84,16 +84,26 @@ def snapshot(shares: dict[str, float]) -> go.Figure:
     return fig
 
 
-def sparkline(minutes: pd.DataFrame) -> go.Figure:
-    fig = go.Figure(go.Scatter(x=minutes["minute"], y=minutes["valence"], mode="lines", line={"width": 1.5}))
-    fig.update_layout(
-        height=50,
-        margin={"t": 0, "b": 0, "l": 0, "r": 0},
-        xaxis={"visible": False},
-        yaxis={"visible": False, "range": [-1, 1]},
-        showlegend=False,
-    )
-    return fig
+def sparkline(minutes: pd.DataFrame) -> dict:
+    """A plain figure dict: 50 of these per refresh, and plotly's validating objects cost 8 ms each."""
+    return {
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [m.isoformat() for m in minutes["minute"]],
+                "y": [None if pd.isna(v) else round(float(v), 3) for v in minutes["valence"]],
+                "line": {"width": 1.5},
+            }
+        ],
+        "layout": {
+            "height": 50,
+            "margin": {"t": 0, "b": 0, "l": 0, "r": 0},
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False, "range": [-1, 1]},
+            "showlegend": False,
+        },
+    }
 
 
 def student_timeline(observations: pd.DataFrame, flags=()) -> go.Figure:

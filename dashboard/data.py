@@ -71,13 +71,19 @@ def agent_state(info: queries.SessionInfo) -> tuple[bool, str]:
     return True, f"Live: {total} captures ({failed} failed), last at {last:%H:%M:%S} UTC."
 
 
-def flags_for(session_id: int) -> list[Flag]:
+def flags_for(session_id: int, since: datetime | None = None, per_student=None, timeline=None) -> list[Flag]:
+    """All flags of a session (or of its minutes since `since`).
+
+    Pass per_student (student_minutes) and timeline (class_timeline) when already queried:
+    the class-wide minutes are then folded from the per-capture rows instead of asked again.
+    """
     engine = CONTEXT.engine()
     found: list[Flag] = []
-    per_student = queries.student_minutes(engine, session_id)
+    if per_student is None:
+        per_student = queries.student_minutes(engine, session_id, since)
     for participant_id, frame in per_student.groupby("participant_id") if not per_student.empty else []:
         found.extend(student_flags(queries.as_series(frame), CONTEXT.rules, int(participant_id)))
-    whole = queries.class_minutes(engine, session_id)
+    whole = queries.class_minutes(engine, session_id, since) if timeline is None else queries.fold_minutes(timeline)
     if not whole.empty:
         found.extend(class_flags(queries.as_series(whole), CONTEXT.rules))
     return sorted(found, key=lambda f: f.since)

@@ -67,7 +67,16 @@ def session(engine: Engine, session_id: int | None) -> SessionInfo | None:
     return next((s for s in found if s.id == session_id), None)
 
 
-def class_timeline(engine: Engine, session_id: int) -> pd.DataFrame:
+def window_clauses(session_id: int, since: datetime | None) -> list:
+    clauses = [Observation.session_id == session_id]
+    return clauses if since is None else [*clauses, Observation.observed_at >= since]
+
+
+def window(query, session_id: int, since: datetime | None):
+    return query.where(*window_clauses(session_id, since))
+
+
+def class_timeline(engine: Engine, session_id: int, since: datetime | None = None) -> pd.DataFrame:
     """One row per capture: time, counts, and mean probabilities over the faces found."""
     columns = [
         Observation.capture_id,
@@ -78,13 +87,19 @@ def class_timeline(engine: Engine, session_id: int) -> pd.DataFrame:
         func.avg(VALENCE_EXPR).label("valence"),
         *[func.avg(P[name]).label(name) for name in EMOTIONS],
     ]
-    query = select(*columns).where(Observation.session_id == session_id).group_by(Observation.capture_id)
+    query = window(select(*columns), session_id, since).group_by(Observation.capture_id)
     with engine.connect() as db:
         frame = pd.DataFrame(db.execute(query.order_by(Observation.capture_id)).mappings().all())
     if frame.empty:
         return frame
     frame["time"] = pd.to_datetime(frame["time"].map(str), format="ISO8601")
     return numeric(frame, ("time",))
+
+
+def last_capture_time(engine: Engine, session_id: int) -> datetime | None:
+    with engine.connect() as db:
+        last = db.scalar(select(func.max(Capture.taken_at)).where(Capture.session_id == session_id))
+    return to_time(last) if last else None
 
 
 def capture_errors(engine: Engine, session_id: int) -> tuple[int, int, datetime | None]:
@@ -95,7 +110,7 @@ def capture_errors(engine: Engine, session_id: int) -> tuple[int, int, datetime 
     return int(total or 0), int(failed or 0), to_time(last) if last else None
 
 
-def student_minutes(engine: Engine, session_id: int) -> pd.DataFrame:
+def student_minutes(engine: Engine, session_id: int, since: datetime | None = None) -> pd.DataFrame:
     """Per student per minute: share with a face, negative share, valence, dominant states."""
     bucket = minute_bucket(engine, Observation.observed_at).label("minute")
     query = (
@@ -110,7 +125,7 @@ def student_minutes(engine: Engine, session_id: int) -> pd.DataFrame:
             func.avg(P["neutral"]).label("neutral"),
             func.avg(P["fear"] + P["surprise"] + P["sad"]).label("surprise_fear_sad"),
         )
-        .where(Observation.session_id == session_id)
+        .where(*window_clauses(session_id, since))
         .group_by(Observation.participant_id, bucket)
         .order_by(Observation.participant_id, bucket)
     )
@@ -122,7 +137,7 @@ def student_minutes(engine: Engine, session_id: int) -> pd.DataFrame:
     return frame
 
 
-def class_minutes(engine: Engine, session_id: int) -> pd.DataFrame:
+def class_minutes(engine: Engine, session_id: int, since: datetime | None = None) -> pd.DataFrame:
     bucket = minute_bucket(engine, Observation.observed_at).label("minute")
     query = (
         select(
@@ -133,7 +148,7 @@ def class_minutes(engine: Engine, session_id: int) -> pd.DataFrame:
             func.avg(P["neutral"]).label("neutral"),
             func.avg(P["fear"] + P["surprise"] + P["sad"]).label("surprise_fear_sad"),
         )
-        .where(Observation.session_id == session_id)
+        .where(*window_clauses(session_id, since))
         .group_by(bucket)
         .order_by(bucket)
     )
@@ -143,6 +158,18 @@ def class_minutes(engine: Engine, session_id: int) -> pd.DataFrame:
         frame["minute"] = pd.to_datetime(frame["minute"].map(str), format="ISO8601")
         numeric(frame, ("minute", "participant_id"))
     return frame
+
+
+def fold_minutes(timeline: pd.DataFrame) -> pd.DataFrame:
+    """class_minutes() computed from class_timeline() rows (per capture) instead of the database."""
+    if timeline.empty:
+        return timeline
+    frame = timeline.assign(minute=timeline["time"].dt.floor("min"))
+    frame["present"] = frame["faces"] / frame["tiles"]
+    frame["surprise_fear_sad"] = frame["surprise"] + frame["fear"] + frame["sad"]
+    frame["negative"] = frame[[e for e in EMOTIONS if e in NEGATIVE]].sum(axis=1, min_count=1)
+    columns = ["present", "negative", "valence", "neutral", "surprise_fear_sad"]
+    return frame.groupby("minute", as_index=False)[columns].mean()
 
 
 def as_series(frame: pd.DataFrame) -> MinuteSeries:

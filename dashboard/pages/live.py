@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import dash
 import pandas as pd
 from dash import Input, Output, callback, dcc, html
@@ -12,6 +14,7 @@ from dashboard.data import CONTEXT, NoData, agent_state, flags_for, pick_session
 from dashboard.pages.common import card, empty_state, flag_list, stat
 
 REFRESH_MS = 3000
+WINDOW = timedelta(minutes=60)  # the live view shows the last hour; reports show whole sessions
 
 
 def layout(**_):
@@ -34,17 +37,19 @@ def body():
 def live_view(info) -> list:
     engine = CONTEXT.engine()
     running, state_text = agent_state(info)
-    timeline = queries.class_timeline(engine, info.id)
+    last = queries.last_capture_time(engine, info.id)
+    since = (last - WINDOW) if last else None
+    timeline = queries.class_timeline(engine, info.id, since)
     names = queries.participants(engine, info.id)
     latest = queries.latest_states(engine, info.id)
-    flags = flags_for(info.id)
+    minutes = queries.student_minutes(engine, info.id, since)
+    flags = flags_for(info.id, since, minutes, timeline)
     present = len(latest)
     camera_on = sum(s["state"] != "camera_off" for s in latest.values())
     faces = sum(s["state"] == "face" for s in latest.values())
     snapshot = {n: float(timeline.iloc[-1][n] or 0.0) for n in EMOTIONS} if not timeline.empty else {}
     if not timeline.empty and timeline.iloc[-1]["faces"] == 0:
         snapshot = {n: 0.0 for n in EMOTIONS}
-    minutes = queries.student_minutes(engine, info.id)
     return [
         html.H4([info.name, html.Small(f"  {info.source}", className="text-muted")], id="live-title"),
         html.Div(state_text, id="live-agent", className="alert " + ("alert-success" if running else "alert-warning")),
