@@ -19,16 +19,16 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 run: setup
-	$(BIN)/classmood run
+	$(BIN)/classmood run $(ARGS)
 
 # Debian packages the tests drive for real: a virtual X screen with a window manager, and a
 # PostgreSQL server. Installed when missing and we are root; otherwise those tests skip.
 system-deps:
-	@if ! (command -v Xvfb && command -v openbox && command -v xdotool && command -v xrandr \
+	@if ! (command -v Xvfb && command -v openbox && command -v xdotool && command -v xrandr && command -v chromedriver \
 	      && ls /usr/lib/postgresql/*/bin/initdb) >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      xvfb openbox xdotool x11-xserver-utils postgresql >/dev/null; \
+	      xvfb openbox xdotool x11-xserver-utils postgresql chromium chromium-driver >/dev/null; \
 	  else echo "note: install xvfb openbox xdotool x11-xserver-utils postgresql for the full test suite"; fi; \
 	fi
 
