@@ -24,14 +24,14 @@ def display():
     for tool in ("Xvfb", "openbox", "xdotool", "xrandr"):
         if not shutil.which(tool):
             pytest.skip(f"needs {tool} (Debian: xvfb openbox xdotool x11-xserver-utils)")
-    read, write = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"], pass_fds=(write,)
-    )
-    os.close(write)
-    number = os.read(read, 16).decode().strip()
-    os.close(read)
+    number = next(n for n in range(90, 200) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
     name = f":{number}"
+    xvfb = subprocess.Popen(
+        ["Xvfb", name, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_for(lambda: os.path.exists(f"/tmp/.X11-unix/X{number}"), 10, "Xvfb to start")
     wm = subprocess.Popen(["openbox"], env={**os.environ, "DISPLAY": name}, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
     yield name
