@@ -250,7 +250,19 @@ def run(window, monitor, interval, db_url, host, port, pseudonymize, model, rule
     server = threading.Thread(target=serve, args=(url, host, port, flag_rules), daemon=True, name="dashboard")
     server.start()
     click.echo(f"dashboard: http://{host}:{port}")
-    run_agent(window, monitor, None, None, None, interval, url, None, None, pseudonymize, model)
+    run_agent(
+        window=window,
+        monitor=monitor,
+        region=None,
+        video=None,
+        images=None,
+        interval=interval,
+        db_url=url,
+        session_name=None,
+        keep_frames=None,
+        pseudonymize=pseudonymize,
+        model=model,
+    )
     click.echo("agent stopped; dashboard stopped")
 
 
@@ -268,42 +280,15 @@ def run(window, monitor, interval, db_url, host, port, pseudonymize, model, rule
 @click.option("--no-ocr", is_flag=True, help="Do not read name tags; track tiles by position.")
 @click.option("--model", type=click.Path(path_type=Path), default=None)
 @click.pass_context
-def agent(
-    ctx,
-    window,
-    monitor,
-    region,
-    video,
-    images,
-    interval,
-    db_url,
-    session_name,
-    keep_frames,
-    pseudonymize,
-    no_ocr,
-    model,
-) -> None:
+def agent(ctx, no_ocr: bool, **options) -> None:
     """Capture the meeting on a schedule and write per-student emotion rows (Ctrl-C stops)."""
     if ctx.invoked_subcommand is not None:
         return
     from agent.cli import run_agent
 
-    if interval <= 0:
+    if options["interval"] <= 0:
         raise click.BadParameter("must be positive", param_hint="--interval")
-    run_agent(
-        window,
-        monitor,
-        region,
-        video,
-        images,
-        interval,
-        db_url,
-        session_name,
-        keep_frames,
-        pseudonymize,
-        model,
-        ocr=not no_ocr,
-    )
+    run_agent(**options, ocr=not no_ocr)
 
 
 @agent.command("stop")

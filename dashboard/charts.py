@@ -33,29 +33,25 @@ def empty_figure(message: str) -> go.Figure:
     return fig
 
 
+def mood_figure(frame: pd.DataFrame) -> go.Figure:
+    """Stacked emotion probabilities over `time` and the valence line on a second axis."""
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for name in EMOTIONS:
+        line = {"width": 0.5, "color": COLORS[name]}
+        trace = go.Scatter(x=frame["time"], y=frame[name], name=name, stackgroup="mood", mode="lines", line=line)
+        fig.add_trace(trace, secondary_y=False)
+    valence = go.Scatter(
+        x=frame["time"], y=frame["valence"], name="valence", mode="lines", line={"color": "black", "width": 2}
+    )
+    fig.add_trace(valence, secondary_y=True)
+    return fig
+
+
 def class_mood(timeline: pd.DataFrame, flags=()) -> go.Figure:
     """Share of each emotion over time (stacked, faces only) and the valence line."""
     if timeline.empty or timeline["faces"].fillna(0).sum() == 0:
         return empty_figure("No faces found yet in this session")
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    for name in EMOTIONS:
-        fig.add_trace(
-            go.Scatter(
-                x=timeline["time"],
-                y=timeline[name],
-                name=name,
-                stackgroup="mood",
-                mode="lines",
-                line={"width": 0.5, "color": COLORS[name]},
-            ),
-            secondary_y=False,
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=timeline["time"], y=timeline["valence"], name="valence", mode="lines", line={"color": "black", "width": 2}
-        ),
-        secondary_y=True,
-    )
+    fig = mood_figure(timeline)
     for flag in flags:
         fig.add_vrect(
             x0=flag.since, x1=flag.until, fillcolor=FLAG_COLORS.get(flag.kind, "#999"), opacity=0.12, line_width=0
@@ -110,25 +106,7 @@ def student_timeline(observations: pd.DataFrame, flags=()) -> go.Figure:
     if observations.empty:
         return empty_figure("No observations for this student")
     faces = observations[observations["state"] == "face"]
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    for name in EMOTIONS:
-        fig.add_trace(
-            go.Scatter(
-                x=faces["time"],
-                y=faces[name],
-                name=name,
-                stackgroup="p",
-                mode="lines",
-                line={"width": 0.5, "color": COLORS[name]},
-            ),
-            secondary_y=False,
-        )
-    fig.add_trace(
-        go.Scatter(
-            x=faces["time"], y=faces["valence"], name="valence", mode="lines", line={"color": "black", "width": 2}
-        ),
-        secondary_y=True,
-    )
+    fig = mood_figure(faces)
     absent = observations[observations["state"] != "face"]
     fig.add_trace(
         go.Scatter(

@@ -22,6 +22,15 @@ VALENCE_EXPR = sum(P[name] * VALENCE[name] for name in EMOTIONS)
 NEGATIVE_EXPR = sum(P[name] for name in EMOTIONS if name in NEGATIVE)
 IS_FACE = case((Observation.state == "face", 1), else_=0)
 IS_OFF = case((Observation.state == "camera_off", 1), else_=0)
+# What the attention rules need per minute (core.flags.MinuteSeries), per student or per class.
+MINUTE_MEASURES = (
+    func.avg(IS_FACE).label("present"),
+    func.avg(IS_OFF).label("camera_off"),
+    func.avg(NEGATIVE_EXPR).label("negative"),
+    func.avg(VALENCE_EXPR).label("valence"),
+    func.avg(P["neutral"]).label("neutral"),
+    func.avg(P["fear"] + P["surprise"] + P["sad"]).label("surprise_fear_sad"),
+)
 
 
 def minute_bucket(engine: Engine, column):
@@ -114,17 +123,7 @@ def student_minutes(engine: Engine, session_id: int, since: datetime | None = No
     """Per student per minute: share with a face, negative share, valence, dominant states."""
     bucket = minute_bucket(engine, Observation.observed_at).label("minute")
     query = (
-        select(
-            Observation.participant_id,
-            bucket,
-            func.count().label("n"),
-            func.avg(IS_FACE).label("present"),
-            func.avg(IS_OFF).label("camera_off"),
-            func.avg(NEGATIVE_EXPR).label("negative"),
-            func.avg(VALENCE_EXPR).label("valence"),
-            func.avg(P["neutral"]).label("neutral"),
-            func.avg(P["fear"] + P["surprise"] + P["sad"]).label("surprise_fear_sad"),
-        )
+        select(Observation.participant_id, bucket, func.count().label("n"), *MINUTE_MEASURES)
         .where(*window_clauses(session_id, since))
         .group_by(Observation.participant_id, bucket)
         .order_by(Observation.participant_id, bucket)
@@ -139,19 +138,7 @@ def student_minutes(engine: Engine, session_id: int, since: datetime | None = No
 
 def class_minutes(engine: Engine, session_id: int, since: datetime | None = None) -> pd.DataFrame:
     bucket = minute_bucket(engine, Observation.observed_at).label("minute")
-    query = (
-        select(
-            bucket,
-            func.avg(IS_FACE).label("present"),
-            func.avg(NEGATIVE_EXPR).label("negative"),
-            func.avg(VALENCE_EXPR).label("valence"),
-            func.avg(P["neutral"]).label("neutral"),
-            func.avg(P["fear"] + P["surprise"] + P["sad"]).label("surprise_fear_sad"),
-        )
-        .where(*window_clauses(session_id, since))
-        .group_by(bucket)
-        .order_by(bucket)
-    )
+    query = select(bucket, *MINUTE_MEASURES).where(*window_clauses(session_id, since)).group_by(bucket).order_by(bucket)
     with engine.connect() as db:
         frame = pd.DataFrame(db.execute(query).mappings().all())
     if not frame.empty:

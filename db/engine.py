@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -59,30 +60,39 @@ def alembic_config(url: str):
 
 def upgrade(url: str | None = None, revision: str = "head") -> str:
     """Bring the schema up to `revision` (idempotent); returns the URL used."""
-    from alembic import command
-
     url = url or default_url()
-    engine = make_engine(url)
-    try:
-        with engine.begin() as connection:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            command.upgrade(config, revision)
-    except Exception as exc:
-        raise DatabaseError(f"cannot migrate {make_url(url).render_as_string(hide_password=True)}: {exc}") from None
-    finally:
-        engine.dispose()
+    _migrate(url, "upgrade", revision)
     return url
 
 
 def downgrade(url: str, revision: str = "base") -> None:
+    _migrate(url, "downgrade", revision)
+
+
+def _migrate(url: str, direction: str, revision: str, patience_s: float = 60.0) -> None:
+    """Run Alembic on our own connection, so SQLite gets the same pragmas as everywhere else.
+
+    A database locked by another writer (the dashboard, a backup) is waited for, not failed on.
+    """
     from alembic import command
+    from sqlalchemy.exc import OperationalError
 
     engine = make_engine(url)
+    deadline = time.monotonic() + patience_s
     try:
-        with engine.begin() as connection:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision)
+        while True:
+            try:
+                with engine.begin() as connection:
+                    config = alembic_config(url)
+                    config.attributes["connection"] = connection
+                    getattr(command, direction)(config, revision)
+                return
+            except OperationalError as exc:
+                if "locked" not in str(exc.orig) or time.monotonic() > deadline:
+                    raise
+                time.sleep(1.0)
+    except Exception as exc:
+        where = make_url(url).render_as_string(hide_password=True)
+        raise DatabaseError(f"cannot {direction} {where}: {exc}") from None
     finally:
         engine.dispose()

@@ -1,0 +1,64 @@
+"""Benchmark: the whole face path (detect, crop, classify) on real photos that are not FER2013.
+
+    python -m bench.wild_faces [--model FILE] [--limit N]
+
+wild_faces labels are noisy student labels and fear is nearly absent: read the figures as
+how the model transfers to other photos, not as a benchmark of record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    from core.analyze import face_crops, find_faces, read_image
+    from core.emotions import EmotionClassifier
+    from core.faces import YuNetDetector
+    from core.labels import EMOTIONS
+    from training.evaluate import confusion_matrix, summarize
+
+    shared = Path(os.environ.get("CLASSMOOD_SHARED", ROOT.parent / "shared"))
+    os.environ.setdefault("CLASSMOOD_YUNET", str(shared / "models/face_detection_yunet_2026may.onnx"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args()
+    labels = shared / "data/wild_faces/labels.csv"
+    with open(labels) as f:
+        rows = list(csv.DictReader(f))[: args.limit]
+    detector, classifier = YuNetDetector(), EmotionClassifier(args.model)
+    truth, predicted, missed = [], [], 0
+    for row in rows:
+        image = read_image(labels.parent / row["path"])
+        faces = find_faces(image, detector, min_size=12)
+        if not faces:
+            missed += 1
+            continue
+        crop = face_crops(image, faces[:1], classifier.input_size, detector.crop_margin)
+        truth.append(EMOTIONS.index(row["emotion"]))
+        predicted.append(int(classifier.probabilities(crop)[0].argmax()))
+    result = summarize(confusion_matrix(np.array(truth), np.array(predicted)))
+    table = Table(title=f"wild_faces: {len(rows)} photos, face found in {len(truth)} ({missed} missed)")
+    for column in ("emotion", "photos", "recall"):
+        table.add_column(column, justify="right")
+    for name in EMOTIONS:
+        recall = result["per_class"][name]
+        table.add_row(name, str(result["support"][name]), "-" if recall is None else f"{recall:.1%}")
+    table.add_row("all", str(result["n"]), f"{result['accuracy']:.1%}")
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
