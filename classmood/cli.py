@@ -89,9 +89,16 @@ def eda(data: Path, out: Path) -> None:
 @click.option("--batch-size", default=64, show_default=True)
 @click.option("--seed", default=1, show_default=True)
 @click.option("--limit", type=int, default=None, help="Use only the first N rows of each split (smoke runs).")
+@click.option(
+    "--augment",
+    type=click.Choice(["standard", "light"]),
+    default="standard",
+    show_default=True,
+    help="Augmentation strength; 'light' for a final fine-tune with --resume.",
+)
 @click.option("--widths", default="16,48,128,256", show_default=True, help="Channels per stage.")
 @click.option("--dense", default=256, show_default=True)
-def train(data, epochs, resume, out, batch_size, seed, limit, widths, dense) -> None:
+def train(data, epochs, resume, out, batch_size, seed, limit, augment, widths, dense) -> None:
     """Train the emotion CNN on Training, steered by PublicTest (never PrivateTest)."""
     from training.train import TrainConfig
     from training.train import train as run_training
@@ -103,6 +110,7 @@ def train(data, epochs, resume, out, batch_size, seed, limit, widths, dense) -> 
         batch_size=batch_size,
         seed=seed,
         limit_per_split=limit,
+        augment=augment,
         widths=tuple(int(w) for w in widths.split(",")),
         dense=dense,
     )

@@ -33,15 +33,26 @@ def erase(image: np.ndarray, rng: np.random.Generator, area=(0.02, 0.15)) -> Non
     image[y : y + h, x : x + w] = rng.integers(0, 256, size=(h, w), dtype=np.uint8)
 
 
-def augment_batch(images: np.ndarray, rng: np.random.Generator, erase_p: float = 0.5) -> np.ndarray:
+#: "standard" for most of training; "light" to fine-tune at the end, when a CPU-sized model
+#: underfits the heavily augmented images (training accuracy ~ validation accuracy).
+PROFILES: dict[str, dict[str, float]] = {
+    "standard": {"shift": 0.1, "rotate_deg": 12.0, "zoom": 0.12, "contrast": 0.3, "brightness": 25, "erase_p": 0.5},
+    "light": {"shift": 0.08, "rotate_deg": 8.0, "zoom": 0.08, "contrast": 0.15, "brightness": 12, "erase_p": 0.2},
+}
+
+
+def augment_batch(images: np.ndarray, rng: np.random.Generator, profile: str = "standard") -> np.ndarray:
     """Return an augmented copy of a (n, side, side) uint8 batch."""
+    p = PROFILES[profile]
     side = images.shape[1]
     out = np.empty_like(images)
     for i, img in enumerate(images):
-        warped = cv2.warpAffine(img, random_affine(side, rng), (side, side), borderMode=cv2.BORDER_REFLECT_101)
-        contrast, brightness = rng.uniform(0.7, 1.3), rng.uniform(-25, 25)
+        matrix = random_affine(side, rng, p["shift"], p["rotate_deg"], p["zoom"])
+        warped = cv2.warpAffine(img, matrix, (side, side), borderMode=cv2.BORDER_REFLECT_101)
+        contrast = rng.uniform(1 - p["contrast"], 1 + p["contrast"])
+        brightness = rng.uniform(-p["brightness"], p["brightness"])
         warped = np.clip(warped.astype(np.float32) * contrast + brightness, 0, 255).astype(np.uint8)
-        if rng.random() < erase_p:
+        if rng.random() < p["erase_p"]:
             erase(warped, rng)
         out[i] = warped
     return out

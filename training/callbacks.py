@@ -26,7 +26,12 @@ class EpochBookkeeping(keras.callbacks.Callback):
         logs = dict(logs or {})
         state, config = self.state, self.config
         lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-        row = {"epoch": epoch + 1, "learning_rate": lr, **{k: float(v) for k, v in logs.items()}}
+        row = {
+            "epoch": epoch + 1,
+            "learning_rate": lr,
+            "augment": config.augment,
+            **{k: float(v) for k, v in logs.items()},
+        }
         state.history.append(row)
         state.epoch = epoch + 1
         accuracy = logs.get("val_accuracy", 0.0)

@@ -41,6 +41,7 @@ class TrainConfig:
     min_learning_rate: float = 1e-5
     early_stop_patience: int = 10
     seed: int = 1
+    augment: str = "standard"  # a key of training.augment.PROFILES
     widths: tuple[int, ...] = (16, 48, 128, 256)
     dense: int = 256
     limit_per_split: int | None = None  # small slices for tests
@@ -114,6 +115,11 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
         model = keras.models.load_model(ckpt / "last.keras")
         model.optimizer.learning_rate.assign(state.learning_rate)
         logger.info("resuming after epoch %d (best PublicTest %.4f)", state.epoch, state.best_accuracy)
+        if state.history and state.history[-1].get("augment", "standard") != config.augment:
+            # A new phase (e.g. a light-augmentation fine-tune): its patience starts afresh.
+            state.since_improved = state.since_reduced = 0
+            state.stopped_early = False
+            logger.info("augmentation %s from epoch %d on", config.augment, state.epoch + 1)
     else:
         if resume:
             logger.warning("no checkpoint in %s; starting from scratch", ckpt)
@@ -127,7 +133,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
         )
 
     if state.epoch < config.epochs and not state.stopped_early:
-        batches = AugmentedBatches(x_train, y_train, config.batch_size, config.seed)
+        batches = AugmentedBatches(x_train, y_train, config.batch_size, config.seed, config.augment)
         val = (x_val[..., None].astype(np.float32), one_hot(y_val))
         callbacks = [EpochBookkeeping(config, state, ckpt), batches.epoch_setter()]
         if progress:
@@ -169,9 +175,9 @@ class AugmentedBatches:
         import keras
 
         class _Batches(keras.utils.PyDataset):
-            def __init__(self, images, labels, batch_size, seed):
+            def __init__(self, images, labels, batch_size, seed, profile):
                 super().__init__()
-                self.images, self.labels = images, labels
+                self.images, self.labels, self.profile = images, labels, profile
                 self.batch_size, self.seed = batch_size, seed
                 self.set_epoch(0)
 
@@ -185,7 +191,7 @@ class AugmentedBatches:
             def __getitem__(self, index: int):
                 idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
                 rng = np.random.default_rng((self.seed, self.epoch, index))
-                x = augment_batch(self.images[idx], rng)[..., None].astype(np.float32)
+                x = augment_batch(self.images[idx], rng, self.profile)[..., None].astype(np.float32)
                 return x, one_hot(self.labels[idx])
 
             def epoch_setter(self):
