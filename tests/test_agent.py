@@ -272,3 +272,50 @@ def test_agent_errors_are_one_line(tmp_path):
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "not a folder" in result.stderr
+
+
+def test_kill_9_loses_at_most_the_capture_in_flight(labels_csv, tmp_path, tiny_model_file, yunet_file):
+    import signal
+    import time
+
+    folder = tmp_path / "frames"
+    write_frames(folder, people(labels_csv, 6), [{}] * 40)
+    db = tmp_path / "killed.db"
+    command = [
+        sys.executable,
+        "-m",
+        "classmood",
+        "agent",
+        "--images",
+        str(folder),
+        "--db",
+        f"sqlite:///{db}",
+        "--model",
+        str(tiny_model_file),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSMOOD_YUNET": str(yunet_file)}
+    agent = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if sqlite3.connect(db, timeout=5).execute("select count(*) from capture").fetchone()[0] >= 3:
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.2)
+    agent.send_signal(signal.SIGKILL)
+    agent.wait(10)
+    con = sqlite3.connect(db)
+    assert con.execute("pragma integrity_check").fetchone()[0] == "ok"
+    partial = con.execute(
+        "select c.id from capture c left join observation o on o.capture_id = c.id where c.error is null "
+        "group by c.id having count(o.id) != max(c.tiles_found)"
+    ).fetchall()
+    assert partial == []  # every committed capture has all its observations
+    assert con.execute("select status from class_session").fetchone()[0] == "running"
+    second = tmp_path / "second"
+    write_frames(second, people(labels_csv, 2), [{}])
+    again = subprocess.run([*command[:5], str(second), *command[6:]], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    statuses = sqlite3.connect(db).execute("select status from class_session order by id").fetchall()
+    assert statuses == [("interrupted",), ("ended",)]
