@@ -49,8 +49,10 @@ def render_gallery(
     top: int = 40,
     bottom: int = 80,
     speaker: int | None = None,
+    background: int = BACKGROUND,
 ) -> tuple[np.ndarray, list[Tile]]:
-    canvas = np.full((height, width, 3), BACKGROUND, np.uint8)
+    """background: 26 is Zoom's dark gallery; ~245 imitates Teams' light theme."""
+    canvas = np.full((height, width, 3), background, np.uint8)
     _draw_chrome(canvas, top, bottom)
     area_h = height - top - bottom
     cols, rows, tile_w = grid_shape(len(people), width, area_h, gap)

@@ -319,3 +319,31 @@ def test_kill_9_loses_at_most_the_capture_in_flight(labels_csv, tmp_path, tiny_m
     assert again.returncode == 0, again.stderr
     statuses = sqlite3.connect(db).execute("select status from class_session order by id").fetchall()
     assert statuses == [("interrupted",), ("ended",)]
+
+
+def test_tiles_on_a_light_background_like_teams(labels_csv):
+    image, truth = render_gallery(people(labels_csv, 9, camera_off={2}), background=245, gap=8)
+    found = find_tiles(image)
+    assert len(found) == len(truth)
+    for box, tile in zip(found, truth):
+        assert np.allclose(box.as_tuple(), tile.box, atol=4), (box, tile.box)
+
+
+def test_unnamed_tiles_keep_their_ids_when_the_grid_reshuffles(labels_csv):
+    from agent.identity import IdentityTracker
+
+    crowd = people(labels_csv, 6)
+    tracker = IdentityTracker()
+    first_image, first = render_gallery(crowd)
+    keys_before = tracker.assign((1920, 1080), [(t.box, crop(first_image, t.box), None) for t in first])
+    reordered = [crowd[i] for i in (3, 0, 5, 1, 4, 2)]
+    second_image, second = render_gallery(reordered)
+    keys_after = tracker.assign((1920, 1080), [(t.box, crop(second_image, t.box), None) for t in second])
+    before = {t.name: k[0] for t, k in zip(first, keys_before)}
+    after = {t.name: k[0] for t, k in zip(second, keys_after)}
+    assert before == after
+
+
+def crop(image, box):
+    x, y, w, h = box
+    return image[y : y + h, x : x + w]
