@@ -12,6 +12,8 @@ from dashboard.data import CONTEXT, NoData
 
 
 def register(server) -> None:
+    register_pdf(server)
+
     @server.route("/export/<int:session_id>/observations.csv")
     def observations_csv(session_id: int):
         try:
@@ -55,6 +57,18 @@ def register(server) -> None:
             abort(404)
         name = f"session-{session_id}-{'share' if anonymous else 'report'}.html"
         return Response(page, mimetype="text/html", headers=_attachment(name))
+
+
+def register_pdf(server) -> None:
+    @server.route("/export/<int:session_id>/report.pdf")
+    def report_pdf(session_id: int):
+        from dashboard.pdf import to_pdf
+
+        try:
+            document = to_pdf(report.build(session_id))
+        except NoData:
+            abort(404)
+        return Response(document, mimetype="application/pdf", headers=_attachment(f"session-{session_id}-report.pdf"))
 
 
 def _attachment(name: str) -> dict:

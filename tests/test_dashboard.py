@@ -193,6 +193,13 @@ def test_exports_contain_the_right_rows(server, database):
     assert '<script src="http' not in page  # plotly.js is embedded: the file opens offline
 
 
+def test_pdf_report(server, database):
+    base, _ = server
+    with urllib.request.urlopen(f"{base}/export/{database[2]}/report.pdf") as response:
+        document = response.read()
+    assert document.startswith(b"%PDF") and len(document) > 10_000
+
+
 def test_share_view_has_no_names(server, browser, database):
     base, _ = server
     browser.get(f"{base}/share/{database[2]}")

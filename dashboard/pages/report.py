@@ -45,6 +45,9 @@ def layout(session_id=None, **_):
                         href=f"/export/{sid}/report.html",
                         className="btn btn-outline-primary btn-sm me-2",
                     ),
+                    html.A(
+                        "PDF report", href=f"/export/{sid}/report.pdf", className="btn btn-outline-primary btn-sm me-2"
+                    ),
                     html.A("Share view (no names)", href=f"/share/{sid}", className="btn btn-outline-secondary btn-sm"),
                 ],
                 className="mb-3",
