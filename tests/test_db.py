@@ -90,3 +90,32 @@ def test_capture_written_in_one_transaction(db_url):
     assert "eve" not in ids
     store.end_session(engine, sid)
     engine.dispose()
+
+
+def test_dashboard_queries_agree_on_sqlite_and_postgresql(tmp_path, postgres_url):
+    """The dashboard's GROUP BY queries (minute buckets differ per dialect) give the same answers."""
+    from bench.sessions import Episode, generate
+    from dashboard import queries
+
+    answers = []
+    for url in (f"sqlite:///{tmp_path / 'same.db'}", postgres_url):
+        if url == postgres_url:
+            downgrade(url, "base")
+        upgrade(url)
+        engine = make_engine(url)
+        sid = generate(engine, students=5, minutes=12, episodes=(Episode(1, "sad", 2, 6),), seed=7)
+        minutes = queries.student_minutes(engine, sid)
+        timeline = queries.class_timeline(engine, sid)
+        summary = queries.student_summary(engine, sid)
+        answers.append(
+            (
+                len(minutes),
+                round(float(minutes["negative"].sum()), 6),
+                len(timeline),
+                round(float(timeline["valence"].mean()), 6),
+                summary["dominant"].tolist(),
+            )
+        )
+        engine.dispose()
+    assert answers[0] == answers[1]
+    assert answers[0][0] == 5 * 12
