@@ -65,7 +65,7 @@ def live_view(info) -> list:
         html.Div(
             [
                 html.Div(
-                    card("Class mood over time", dcc.Graph(figure=charts.class_mood(timeline, flags), id="live-mood")),
+                    card("Class mood, last hour", dcc.Graph(figure=charts.class_mood(timeline, flags), id="live-mood")),
                     className="col-lg-8",
                 ),
                 html.Div(
