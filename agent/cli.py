@@ -17,9 +17,9 @@ logger = logging.getLogger(__name__)
 
 
 def pid_file() -> Path:
-    from platformdirs import user_runtime_dir
+    from platformdirs import user_state_dir
 
-    return Path(user_runtime_dir("classmood", appauthor=False)) / "agent.pid"
+    return Path(user_state_dir("classmood", appauthor=False)) / "agent.pid"
 
 
 def parse_region(text: str | None) -> tuple[int, int, int, int] | None:

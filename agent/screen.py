@@ -23,7 +23,9 @@ class ScreenGrabber:
 
     def __init__(self, monitor: int = 1, region: tuple[int, int, int, int] | None = None):
         if not has_display():
-            raise CaptureError("no display to capture (DISPLAY is not set); use --video or --images instead")
+            raise CaptureError(
+                "no display to capture (DISPLAY is not set); without a screen, use classmood agent --video/--images"
+            )
         import mss
 
         try:

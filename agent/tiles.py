@@ -47,8 +47,22 @@ def runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_length]
 
 
-def find_tiles(image: np.ndarray) -> list[TileBox]:
-    """Tiles in reading order (top to bottom, left to right); [] when there is no gallery."""
+def find_tiles(image: np.ndarray, depth: int = 2) -> list[TileBox]:
+    """Tiles in reading order (top to bottom, left to right); [] when there is no gallery.
+
+    A screen capture may hold the meeting window on a desktop of another colour: when the
+    only "tile" found is most of the picture, look for the gallery inside it.
+    """
+    tiles = _find_tiles(image)
+    if depth > 0 and len(tiles) == 1 and tiles[0].w * tiles[0].h > 0.3 * image.shape[0] * image.shape[1]:
+        outer = tiles[0]
+        inner = find_tiles(image[outer.y : outer.y + outer.h, outer.x : outer.x + outer.w], depth - 1)
+        if len(inner) >= 2:
+            return [TileBox(t.x + outer.x, t.y + outer.y, t.w, t.h) for t in inner]
+    return tiles
+
+
+def _find_tiles(image: np.ndarray) -> list[TileBox]:
     gray = image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY)
     if gray.size == 0:
         return []

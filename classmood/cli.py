@@ -228,11 +228,12 @@ rule_option = click.option(
 @rule_option
 def dashboard(db_url, host, port, rules) -> None:
     """Serve the live dashboard and the session reports."""
-    from dashboard.app import serve
+    from dashboard.app import create_app, serve
     from db.engine import default_url
 
+    app = create_app(db_url, parse_rules(rules))
     click.echo(f"ClassMood dashboard on http://{host}:{port}  (database: {db_url or default_url()}; Ctrl-C stops)")
-    serve(db_url, host, port, parse_rules(rules))
+    serve(app, host, port)
 
 
 @main.command()
@@ -250,12 +251,12 @@ def run(window, monitor, interval, db_url, host, port, pseudonymize, model, rule
     import threading
 
     from agent.cli import run_agent
-    from dashboard.app import serve
+    from dashboard.app import create_app, serve
     from db.engine import upgrade
 
     url = upgrade(db_url)
-    flag_rules = parse_rules(rules)
-    server = threading.Thread(target=serve, args=(url, host, port, flag_rules), daemon=True, name="dashboard")
+    app = create_app(url, parse_rules(rules))
+    server = threading.Thread(target=serve, args=(app, host, port), daemon=True, name="dashboard")
     server.start()
     click.echo(f"dashboard: http://{host}:{port}")
     run_agent(

@@ -53,8 +53,8 @@ def create_app(db_url: str | None = None, rules: FlagRules | None = None) -> Das
     return app
 
 
-def serve(db_url: str | None, host: str, port: int, rules: FlagRules | None = None) -> None:
-    app = create_app(db_url, rules)
+def serve(app: Dash, host: str, port: int) -> None:
+    """Serve an app made by create_app (which must run in the main thread: Dash pages need it)."""
     from waitress import serve as waitress_serve
 
     waitress_serve(app.server, host=host, port=port, threads=4, _quiet=True)

@@ -347,3 +347,12 @@ def test_unnamed_tiles_keep_their_ids_when_the_grid_reshuffles(labels_csv):
 def crop(image, box):
     x, y, w, h = box
     return image[y : y + h, x : x + w]
+
+
+def test_gallery_window_on_a_desktop_of_another_colour(labels_csv):
+    gallery, truth = render_gallery(people(labels_csv, 6), width=1280, height=720)
+    desktop = np.zeros((1080, 1920, 3), np.uint8)
+    desktop[100:820, 200:1480] = gallery
+    found = find_tiles(desktop)
+    assert len(found) == 6
+    assert np.allclose(found[0].as_tuple(), np.add(truth[0].box, (200, 100, 0, 0)), atol=4)

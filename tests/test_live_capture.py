@@ -69,7 +69,7 @@ def test_agent_follows_a_real_window(display, tmp_path, tiny_model_file, yunet_f
         "DISPLAY": display,
         "PYTHONPATH": str(ROOT),
         "CLASSMOOD_YUNET": str(yunet_file),
-        "XDG_RUNTIME_DIR": str(tmp_path),
+        "XDG_STATE_HOME": str(tmp_path),
     }
     window = subprocess.Popen(
         [sys.executable, str(ROOT / "tests/meeting_window.py"), "Zoom Meeting - Algebra", str(frames), "6"], env=env
@@ -130,3 +130,66 @@ def test_agent_follows_a_real_window(display, tmp_path, tiny_model_file, yunet_f
     faces = con.execute("select max(faces_found) from capture").fetchone()[0]
     assert faces >= 10
     assert con.execute("select count(*) from observation where state = 'camera_off'").fetchone()[0] >= 4
+
+
+def test_the_main_job_runs_agent_and_dashboard_until_ctrl_c(display, tmp_path, tiny_model_file, yunet_file):
+    """`classmood run` (what `make run` starts): screen capture + dashboard; Ctrl-C stops both."""
+    import signal
+    import socket
+    import urllib.request
+
+    labels = shared_file("data/wild_faces/labels_min48px.csv")
+    frames = tmp_path / "frames"
+    write_frames(frames, people(labels, 6), [{"width": 1280, "height": 720}])
+    env = {
+        **os.environ,
+        "DISPLAY": display,
+        "PYTHONPATH": str(ROOT),
+        "CLASSMOOD_YUNET": str(yunet_file),
+        "XDG_STATE_HOME": str(tmp_path),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+    }
+    window = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests/meeting_window.py"), "Zoom Meeting", str(frames), "60"], env=env
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    job = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "classmood",
+            "run",
+            "--interval",
+            "1",
+            "--port",
+            str(port),
+            "--model",
+            str(tiny_model_file),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    db = tmp_path / "data" / "classmood" / "classmood.db"  # the embedded SQLite default
+    try:
+        wait_for(lambda: count(db, "select count(*) from capture where faces_found >= 5") >= 2, 90, "captures")
+
+        def page_ok():
+            try:
+                return urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).status == 200
+            except OSError:
+                return False
+
+        wait_for(page_ok, 30, "the dashboard")
+        job.send_signal(signal.SIGINT)
+        _, err = job.communicate(timeout=60)
+    finally:
+        window.kill()
+        job.kill()
+    assert job.returncode == 0, err
+    assert "Traceback" not in err
+    with sqlite3.connect(db) as con:
+        assert con.execute("select status from class_session").fetchone()[0] == "ended"
