@@ -356,3 +356,37 @@ def test_gallery_window_on_a_desktop_of_another_colour(labels_csv):
     found = find_tiles(desktop)
     assert len(found) == 6
     assert np.allclose(found[0].as_tuple(), np.add(truth[0].box, (200, 100, 0, 0)), atol=4)
+
+
+def test_an_overrunning_capture_makes_the_next_one_skip(labels_csv, tmp_path, tiny_model_file, yunet_env):
+    """APScheduler at a 0.3 s interval with captures that take ~1 s: skipped, never piled up."""
+    import threading
+    import time
+
+    from agent.identity import IdentityTracker
+    from agent.pipeline import CapturePipeline
+    from agent.runner import Agent
+    from core.emotions import EmotionClassifier
+    from core.faces import YuNetDetector
+    from db import store
+    from db.engine import make_engine, upgrade
+
+    frame, _ = render_gallery(people(labels_csv, 4), width=960, height=540)
+    running = []
+
+    class SlowScreen:  # stands in for the screen only; the scheduler and pipeline are real
+        def grab(self):
+            running.append(1)
+            assert len(running) == 1, "two captures overlapped"
+            time.sleep(1.0)
+            running.pop()
+            return frame
+
+    engine = make_engine(upgrade(f"sqlite:///{tmp_path / 's.db'}"))
+    pipeline = CapturePipeline(YuNetDetector(), EmotionClassifier(tiny_model_file), None, IdentityTracker())
+    agent = Agent(pipeline, engine, store.start_session(engine, "s", "slow", 0.3, False, {}))
+    threading.Timer(4.0, agent.stop_event.set).start()
+    agent.run_live(SlowScreen(), 0.3)
+    assert agent.stats.skipped >= 3
+    assert 2 <= agent.stats.captures <= 5
+    assert agent.stats.failed == 0
