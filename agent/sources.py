@@ -55,6 +55,9 @@ class WindowSource:
         left, top, width, height = window.left, window.top, window.width, window.height
         if width <= 0 or height <= 0:
             raise CaptureError(f"window '{window.title}' has no visible area")
+        cover = _pywinctl().getTopWindowAt(left + width // 2, top + height // 2)
+        if cover is not None and cover.getHandle() != window.getHandle():
+            raise CaptureError(f"window '{window.title}' is covered by '{cover.title}'")
         screen = self.grabber._mss.monitors[0]
         x0, y0 = max(left, screen["left"]), max(top, screen["top"])
         x1 = min(left + width, screen["left"] + screen["width"])

@@ -106,6 +106,14 @@ def test_agent_follows_a_real_window(display, tmp_path, tiny_model_file, yunet_f
         subprocess.run(["xdotool", "windowmove", window_id, "500", "300"], env=env, check=True)
         before = count(db, ok)
         wait_for(lambda: count(db, ok) >= before + 2, 30, "good captures after the move")
+        cover = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests/meeting_window.py"), "Spreadsheet", str(frames), "60"], env=env
+        )
+        covered = "select count(*) from capture where error like '%covered by%'"
+        wait_for(lambda: count(db, covered) >= 1, 30, "a capture recorded as failed while covered")
+        cover.terminate()
+        before = count(db, ok)
+        wait_for(lambda: count(db, ok) >= before + 1, 30, "good captures once uncovered")
         subprocess.run(["xdotool", "windowminimize", window_id], env=env, check=True)
         minimized = "select count(*) from capture where error like '%minimized%'"
         wait_for(lambda: count(db, minimized) >= 1, 30, "a capture recorded as failed while minimized")
