@@ -107,3 +107,16 @@ def test_folding_batchnorm_keeps_the_outputs(fer_small):
     folded = fold_batchnorm(model)
     assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in folded.layers)
     np.testing.assert_allclose(folded.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-5)
+
+
+def test_shipped_model_reproduces_its_published_privatetest_accuracy(fer_csv):
+    """The figure in the model card is what the shipped file scores, and it does not regress."""
+    import json
+
+    from training.evaluate import evaluate
+
+    published = json.loads((SHIPPED_MODEL.parent / "evaluation_PrivateTest.json").read_text())
+    result = evaluate(fer_csv, None, "PrivateTest", None)
+    assert result["n"] == 3589
+    assert result["accuracy"] == pytest.approx(published["accuracy"], abs=0.002)
+    assert result["accuracy"] >= 0.65
