@@ -164,7 +164,7 @@ def run_bench(args, frame, work: Path, screen) -> None:
             continue
         p90 = statistics.quantiles(values, n=10)[-1] if len(values) > 1 else values[0]
         table.add_row(stage, f"{statistics.median(values):.1f}", f"{p90:.1f}")
-    console = Console()
+    console = Console(width=120)
     console.print(table)
     console.print(f"first capture (names not cached yet): {timings_per_capture[0]['total']:.0f} ms")
     console.print(f"grab source: {'real mss grab of a window on Xvfb' if grabber else 'in-memory frame (no Xvfb)'}")

@@ -81,7 +81,7 @@ def main() -> None:
     for name, fn in measures:
         target = "300" if name.startswith("live") else "2000" if name.startswith("report page") else ""
         table.add_row(name, f"{median_ms(fn, args.repeats):.0f}", target)
-    console = Console()
+    console = Console(width=120)
     console.print(table)
     console.print(f"(generating the session took {generated_s:.1f} s)")
 

@@ -65,7 +65,7 @@ def main() -> None:
             row.append(f"{hit}/{len(tiles)}")
         row.append(" / ".join(f"{ms:.0f}" for ms in screen_ms))
         table.add_row(*row)
-    Console().print(table)
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def main() -> None:
         table.add_column(column, justify="right")
     for what, (ok, of) in totals.items():
         table.add_row(what, str(ok), str(of), f"{ok / of:.1%}" if of else "-")
-    Console().print(table)
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":

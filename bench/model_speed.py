@@ -119,8 +119,8 @@ def main() -> None:
     for name, acc, acc_flip, ms, ms_flip, mb in rows:
         table.add_row(name, f"{acc:.2%}", f"{acc_flip:.2%}", f"{ms:.1f}", f"{ms_flip:.1f}", f"{mb:.2f}")
     ours, theirs = rows
-    Console().print(table)
-    Console().print(
+    Console(width=120).print(table)
+    Console(width=120).print(
         f"targets: accuracy >= 70.0% ({'met' if ours[1] >= 0.70 else 'NOT met'}), "
         f"25 crops <= 30 ms ({'met' if ours[3] <= 30 else 'NOT met'}), file <= 25 MB "
         f"({'met' if ours[5] <= 25 else 'NOT met'}); speed ratio ours/fer = {ours[3] / theirs[3]:.2f}"

@@ -57,7 +57,7 @@ def main() -> None:
         recall = result["per_class"][name]
         table.add_row(name, str(result["support"][name]), "-" if recall is None else f"{recall:.1%}")
     table.add_row("all", str(result["n"]), f"{result['accuracy']:.1%}")
-    Console().print(table)
+    Console(width=120).print(table)
 
 
 if __name__ == "__main__":
