@@ -67,9 +67,9 @@ def main() -> None:
     info = queries.session(db, session_id)
     measures = [
         ("live refresh (whole callback)", lambda: live.refresh(1)),
-        ("  class timeline query", lambda: queries.class_timeline(db, session_id)),
-        ("  per-student minutes query", lambda: queries.student_minutes(db, session_id)),
-        ("  attention flags", lambda: flags_for(session_id)),
+        ("  class timeline query (whole session)", lambda: queries.class_timeline(db, session_id)),
+        ("  per-student minutes query (whole session)", lambda: queries.student_minutes(db, session_id)),
+        ("  attention flags (whole session)", lambda: flags_for(session_id)),
         ("  latest states", lambda: queries.latest_states(db, session_id)),
         ("report page (layout)", lambda: report_page.layout(session_id)),
         ("report data only", lambda: report.build(session_id)),
