@@ -128,17 +128,17 @@ def student_minutes(engine: Engine, session_id: int, since: datetime | None = No
         .group_by(Observation.participant_id, bucket)
         .order_by(Observation.participant_id, bucket)
     )
-    with engine.connect() as db:
-        frame = pd.DataFrame(db.execute(query).mappings().all())
-    if not frame.empty:
-        frame["minute"] = pd.to_datetime(frame["minute"].map(str), format="ISO8601")
-        numeric(frame, ("minute", "participant_id"))
-    return frame
+    return fetch_minutes(engine, query)
 
 
 def class_minutes(engine: Engine, session_id: int, since: datetime | None = None) -> pd.DataFrame:
     bucket = minute_bucket(engine, Observation.observed_at).label("minute")
     query = select(bucket, *MINUTE_MEASURES).where(*window_clauses(session_id, since)).group_by(bucket).order_by(bucket)
+    return fetch_minutes(engine, query)
+
+
+def fetch_minutes(engine: Engine, query) -> pd.DataFrame:
+    """Run a per-minute query; minute buckets come back as text (SQLite) or timestamps (PostgreSQL)."""
     with engine.connect() as db:
         frame = pd.DataFrame(db.execute(query).mappings().all())
     if not frame.empty:

@@ -41,6 +41,25 @@ def test_no_tiles_in_an_empty_screen():
     assert find_tiles(np.full((720, 1280, 3), 26, np.uint8)) == []
 
 
+def agent_command(folder, db, model) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "classmood",
+        "agent",
+        "--images",
+        str(folder),
+        "--db",
+        f"sqlite:///{db}",
+        "--model",
+        str(model),
+    ]
+
+
+def agent_env(yunet_file) -> dict:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "CLASSMOOD_YUNET": str(yunet_file)}
+
+
 def run_agent_cli(*args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "classmood", "agent", *map(str, args)],
@@ -187,20 +206,9 @@ def test_a_locked_database_delays_writes_but_loses_nothing(labels_csv, tmp_path,
 
     holder = threading.Thread(target=hold_lock)
     agent = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "classmood",
-            "agent",
-            "--images",
-            str(folder),
-            "--db",
-            f"sqlite:///{db}",
-            "--model",
-            str(tiny_model_file),
-        ],
+        agent_command(folder, db, tiny_model_file),
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "CLASSMOOD_YUNET": str(yunet_file)},
+        env=agent_env(yunet_file),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -281,19 +289,8 @@ def test_kill_9_loses_at_most_the_capture_in_flight(labels_csv, tmp_path, tiny_m
     folder = tmp_path / "frames"
     write_frames(folder, people(labels_csv, 6), [{}] * 40)
     db = tmp_path / "killed.db"
-    command = [
-        sys.executable,
-        "-m",
-        "classmood",
-        "agent",
-        "--images",
-        str(folder),
-        "--db",
-        f"sqlite:///{db}",
-        "--model",
-        str(tiny_model_file),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "CLASSMOOD_YUNET": str(yunet_file)}
+    command = agent_command(folder, db, tiny_model_file)
+    env = agent_env(yunet_file)
     agent = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -315,7 +312,9 @@ def test_kill_9_loses_at_most_the_capture_in_flight(labels_csv, tmp_path, tiny_m
     assert con.execute("select status from class_session").fetchone()[0] == "running"
     second = tmp_path / "second"
     write_frames(second, people(labels_csv, 2), [{}])
-    again = subprocess.run([*command[:5], str(second), *command[6:]], cwd=ROOT, env=env, capture_output=True, text=True)
+    again = subprocess.run(
+        agent_command(second, db, tiny_model_file), cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert again.returncode == 0, again.stderr
     statuses = sqlite3.connect(db).execute("select status from class_session order by id").fetchall()
     assert statuses == [("interrupted",), ("ended",)]
