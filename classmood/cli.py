@@ -17,8 +17,6 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chat
 
 from classmood import __version__  # noqa: E402
 
-USER_ERRORS: tuple[type[Exception], ...] = ()
-
 
 def user_errors() -> tuple[type[Exception], ...]:
     """Exception types whose message is meant for the user (imported lazily: TF is slow)."""

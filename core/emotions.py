@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.labels import EMOTIONS
-from core.model import Contract, load_model
+from core.model import load_model
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,3 @@ def default_classifier(model_path: str | os.PathLike | None = None) -> EmotionCl
     if _default is None:
         _default = EmotionClassifier()
     return _default
-
-
-__all__ = ["Contract", "Emotion", "EmotionClassifier", "default_classifier"]

@@ -22,7 +22,6 @@ import numpy as np
 from core.labels import EMOTIONS
 from core.model import Contract, make_model, save_model
 from training import fer2013
-from training.augment import augment_batch
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +101,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
     """Train (or resume) and write the final model, curves and metrics; returns the metrics."""
     import keras
 
+    from training.batches import AugmentedBatches, SetEpoch
     from training.callbacks import EpochBookkeeping, RichProgress
     from training.plots import plot_curves
 
@@ -135,7 +135,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
     if state.epoch < config.epochs and not state.stopped_early:
         batches = AugmentedBatches(x_train, y_train, config.batch_size, config.seed, config.augment)
         val = (x_val[..., None].astype(np.float32), one_hot(y_val))
-        callbacks = [EpochBookkeeping(config, state, ckpt), batches.epoch_setter()]
+        callbacks = [EpochBookkeeping(config, state, ckpt), SetEpoch(batches)]
         if progress:
             callbacks.append(RichProgress(config.epochs, len(batches)))
         model.fit(
@@ -166,41 +166,3 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
     if state.history:
         plot_curves(state.history, config.out / "curves.png")
     return metrics
-
-
-class AugmentedBatches:
-    """Shuffled, freshly augmented batches; the shuffle and augmentation depend on (seed, epoch)."""
-
-    def __new__(cls, *args, **kwargs):
-        import keras
-
-        class _Batches(keras.utils.PyDataset):
-            def __init__(self, images, labels, batch_size, seed, profile):
-                super().__init__()
-                self.images, self.labels, self.profile = images, labels, profile
-                self.batch_size, self.seed = batch_size, seed
-                self.set_epoch(0)
-
-            def set_epoch(self, epoch: int) -> None:
-                self.epoch = epoch
-                self.order = np.random.default_rng((self.seed, epoch)).permutation(len(self.images))
-
-            def __len__(self) -> int:
-                return int(np.ceil(len(self.images) / self.batch_size))
-
-            def __getitem__(self, index: int):
-                idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
-                rng = np.random.default_rng((self.seed, self.epoch, index))
-                x = augment_batch(self.images[idx], rng, self.profile)[..., None].astype(np.float32)
-                return x, one_hot(self.labels[idx])
-
-            def epoch_setter(self):
-                dataset = self
-
-                class _SetEpoch(keras.callbacks.Callback):
-                    def on_epoch_begin(self, epoch, logs=None):
-                        dataset.set_epoch(epoch)
-
-                return _SetEpoch()
-
-        return _Batches(*args, **kwargs)
