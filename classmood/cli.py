@@ -178,9 +178,9 @@ def evaluate(data, model, split, out, flip_average, as_json) -> None:
 )
 def predict(paths, out, as_json, every, model, detector, webcam) -> None:
     """Find every face in images, folders or videos and name its expression."""
+    from classmood.predict import predict_paths, run_webcam
     from core.emotions import default_classifier
     from core.faces import default_detector
-    from classmood.predict import predict_paths, run_webcam
 
     classifier = default_classifier(model)
     face_detector = default_detector(detector)
