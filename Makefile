@@ -44,6 +44,8 @@ bench: setup
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.capture
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.gallery_accuracy
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.detectors
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.wild_faces
+	$(BIN)/python -m bench.dashboard
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache
