@@ -84,9 +84,7 @@ class Agent:
         while self.pending:
             result = self.pending[0]
             try:
-                start = time.perf_counter()
                 store.write_capture(self.engine, self.session_id, result, self.participant_ids)
-                result.timings_ms["write"] = (time.perf_counter() - start) * 1000
             except OperationalError as exc:
                 self.stats.unwritten = len(self.pending)
                 self.stats.last_error = f"database busy, will retry ({exc.orig})"

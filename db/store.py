@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, select, update
@@ -51,11 +52,14 @@ def end_session(engine: Engine, session_id: int, status: str = "ended") -> None:
 def write_capture(engine: Engine, session_id: int, result, participant_ids: dict[str, int]) -> int:
     """Insert the capture row, new participants and one observation per tile, atomically.
 
+    Also records how long the inserts took, in result.timings_ms["write"] and on the row.
+
     `participant_ids` caches key -> id between calls; it is only updated once the
     transaction has committed, so a failed write leaves it consistent with the database.
     """
     timings = result.timings_ms
     new_ids: dict[str, int] = {}
+    start = time.perf_counter()
     with Session(engine) as db, db.begin():
         capture = Capture(
             session_id=session_id,
@@ -98,6 +102,9 @@ def write_capture(engine: Engine, session_id: int, result, participant_ids: dict
         db.flush()
         capture_id = capture.id
         db.add_all(observation_rows(session_id, capture_id, result, {**participant_ids, **new_ids}))
+        db.flush()
+        # The row can only hold the time up to its own commit; that is what "write" means here.
+        timings["write"] = capture.write_ms = (time.perf_counter() - start) * 1000
     participant_ids.update(new_ids)
     return capture_id
 

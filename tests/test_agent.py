@@ -60,6 +60,11 @@ def agent_env(yunet_file) -> dict:
     return {**os.environ, "PYTHONPATH": str(ROOT), "CLASSMOOD_YUNET": str(yunet_file)}
 
 
+def run_on_images(folder, db, model, yunet_file, *extra):
+    command = [*agent_command(folder, db, model), *map(str, extra)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600, env=agent_env(yunet_file))
+
+
 def run_agent_cli(*args, env=None):
     return subprocess.run(
         [sys.executable, "-m", "classmood", "agent", *map(str, args)],
@@ -85,17 +90,7 @@ def agent_run(labels_csv, tmp_path_factory, tiny_model_file, yunet_file):
     truth = write_frames(folder, crowd, layouts, shuffle_at={3})
     (folder / "frame004.png").write_bytes(b"\x89PNG broken")
     db = tmp_path_factory.mktemp("db") / "agent.db"
-    result = run_agent_cli(
-        "--images",
-        folder,
-        "--db",
-        f"sqlite:///{db}",
-        "--model",
-        tiny_model_file,
-        "--session",
-        "Algebra",
-        env={"CLASSMOOD_YUNET": str(yunet_file)},
-    )
+    result = run_on_images(folder, db, tiny_model_file, yunet_file, "--session", "Algebra")
     return result, db, truth
 
 
@@ -152,16 +147,7 @@ def test_pseudonymize_stores_no_names(labels_csv, tmp_path, tiny_model_file, yun
     folder = tmp_path / "frames"
     write_frames(folder, people(labels_csv, 4), [{}])
     db = tmp_path / "p.db"
-    result = run_agent_cli(
-        "--images",
-        folder,
-        "--db",
-        f"sqlite:///{db}",
-        "--model",
-        tiny_model_file,
-        "--pseudonymize",
-        env={"CLASSMOOD_YUNET": str(yunet_file)},
-    )
+    result = run_on_images(folder, db, tiny_model_file, yunet_file, "--pseudonymize")
     assert result.returncode == 0, result.stderr
     dump = "\n".join(sqlite3.connect(db).iterdump())
     for name in ("Ana", "Silva", "Okoro", "Chen"):
@@ -230,17 +216,7 @@ def test_keep_frames_is_the_only_way_images_are_stored(labels_csv, tmp_path, tin
     folder = tmp_path / "frames"
     write_frames(folder, people(labels_csv, 2), [{}, {}])
     kept = tmp_path / "kept"
-    result = run_agent_cli(
-        "--images",
-        folder,
-        "--db",
-        f"sqlite:///{tmp_path / 'k.db'}",
-        "--model",
-        tiny_model_file,
-        "--keep-frames",
-        kept,
-        env={"CLASSMOOD_YUNET": str(yunet_file)},
-    )
+    result = run_on_images(folder, tmp_path / "k.db", tiny_model_file, yunet_file, "--keep-frames", kept)
     assert result.returncode == 0, result.stderr
     assert len(list(kept.glob("*.png"))) == 2
 

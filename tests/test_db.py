@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from agent.pipeline import CaptureResult, TileResult
 from db import store
 from db.engine import downgrade, make_engine, upgrade
-from db.models import Observation, Participant
+from db.models import Capture, Observation, Participant
 from tests.postgres import postgres_server
 
 TABLES = {"class_session", "participant", "capture", "observation"}
@@ -78,6 +78,8 @@ def test_capture_written_in_one_transaction(db_url):
         assert len(rows) == 6
         assert rows[0].top_emotion == "neutral" and rows[0].p_neutral == pytest.approx(0.7)
         assert rows[1].state == "camera_off" and rows[1].p_happy is None
+        captures = db.scalars(select(Capture)).all()
+        assert all(c.write_ms is not None and c.write_ms > 0 for c in captures)
     # a capture that fails half-way leaves nothing behind
     broken = fake_capture(t0 + timedelta(seconds=10), ["ana", "eve"])
     broken.tiles[1].state = "x" * 50  # longer than the column allows on PostgreSQL; a bad key on SQLite
