@@ -41,6 +41,11 @@ class ScreenGrabber:
         else:
             raise CaptureError(f"monitor {monitor} does not exist (this desktop has {len(monitors) - 1})")
 
+    @property
+    def desktop(self) -> dict:
+        """The bounding box of all monitors (mss's monitor 0)."""
+        return dict(self._mss.monitors[0])
+
     def grab(self) -> np.ndarray:
         """The area as a BGR image."""
         try:

@@ -58,7 +58,7 @@ class WindowSource:
         cover = _pywinctl().getTopWindowAt(left + width // 2, top + height // 2)
         if cover is not None and cover.getHandle() != window.getHandle():
             raise CaptureError(f"window '{window.title}' is covered by '{cover.title}'")
-        screen = self.grabber._mss.monitors[0]
+        screen = self.grabber.desktop
         x0, y0 = max(left, screen["left"]), max(top, screen["top"])
         x1 = min(left + width, screen["left"] + screen["width"])
         y1 = min(top + height, screen["top"] + screen["height"])

@@ -56,7 +56,6 @@ def main() -> None:
     from dashboard.pages import live
     from dashboard.pages import report as report_page
 
-    CONTEXT.url = url
     db = CONTEXT.engine()
     with db.connect() as connection:
         from sqlalchemy import func, select

@@ -16,11 +16,7 @@ NOTICE = (
 
 
 def create_app(db_url: str | None = None, rules: FlagRules | None = None) -> Dash:
-    if db_url:
-        CONTEXT.url = db_url
-    CONTEXT._engine = None
-    if rules:
-        CONTEXT.rules = rules
+    CONTEXT.use(db_url, rules)
     app = Dash(
         __name__,
         use_pages=True,

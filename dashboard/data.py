@@ -29,6 +29,14 @@ class Context:
     rules: FlagRules = field(default_factory=FlagRules)
     _engine: Engine | None = None
 
+    def use(self, url: str | None, rules: FlagRules | None) -> None:
+        """Point the dashboard at another database (and thresholds); the engine is made anew."""
+        if url:
+            self.url = url
+        if rules:
+            self.rules = rules
+        self._engine = None
+
     def engine(self) -> Engine:
         parsed = make_url(self.url)
         if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
