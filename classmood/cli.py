@@ -94,9 +94,17 @@ def eda(data: Path, out: Path) -> None:
     show_default=True,
     help="Augmentation strength; 'light' for a final fine-tune with --resume.",
 )
+@click.option(
+    "--schedule",
+    type=click.Choice(["plateau", "cosine"]),
+    default="plateau",
+    show_default=True,
+    help="Halve the learning rate on a PublicTest plateau, or anneal it along a cosine to --epochs.",
+)
+@click.option("--learning-rate", default=1e-3, show_default=True, help="Start (or cosine restart) learning rate.")
 @click.option("--widths", default="16,48,128,256", show_default=True, help="Channels per stage.")
 @click.option("--dense", default=256, show_default=True)
-def train(data, epochs, resume, out, batch_size, seed, limit, augment, widths, dense) -> None:
+def train(data, epochs, resume, out, batch_size, seed, limit, augment, schedule, learning_rate, widths, dense) -> None:
     """Train the emotion CNN on Training, steered by PublicTest (never PrivateTest)."""
     from training.train import TrainConfig
     from training.train import train as run_training
@@ -109,6 +117,8 @@ def train(data, epochs, resume, out, batch_size, seed, limit, augment, widths, d
         seed=seed,
         limit_per_split=limit,
         augment=augment,
+        schedule=schedule,
+        learning_rate=learning_rate,
         widths=tuple(int(w) for w in widths.split(",")),
         dense=dense,
     )

@@ -8,7 +8,7 @@ import pytest
 from core.model import read_contract
 from training import fer2013
 from training.augment import augment_batch
-from training.train import TrainConfig, TrainState, drop_blank, train
+from training.train import TrainConfig, TrainState, cosine_learning_rate, drop_blank, train
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +28,25 @@ def test_one_epoch_then_resume(fer_csv, tmp_path):
     state = TrainState.load(tmp_path / "checkpoint" / "state.json")
     assert state.epoch == 2 and [row["epoch"] for row in state.history] == [1, 2]
     assert metrics["epochs_run"] == 2
+
+    # A cosine restart as a new phase: starts at its learning rate, anneals to the floor by the last epoch.
+    config.epochs, config.schedule, config.learning_rate = 4, "cosine", 4e-4
+    train(config, resume=True, progress=False)
+    state = TrainState.load(tmp_path / "checkpoint" / "state.json")
+    assert state.phase_start == 2
+    assert [(row["schedule"], row["learning_rate"]) for row in state.history[2:]] == [
+        ("cosine", pytest.approx(4e-4)),
+        ("cosine", pytest.approx(config.min_learning_rate)),
+    ]
+
+
+def test_cosine_schedule_spans_its_phase():
+    config = TrainConfig(data=None, epochs=11, learning_rate=1e-3, min_learning_rate=1e-5)
+    state = TrainState(phase_start=1)
+    rates = [cosine_learning_rate(config, state, epoch) for epoch in range(1, 11)]
+    assert rates[0] == pytest.approx(1e-3) and rates[-1] == pytest.approx(1e-5)
+    assert rates[5] == pytest.approx((1e-3 + 1e-5) / 2, rel=0.2)
+    assert all(a > b for a, b in zip(rates, rates[1:]))
 
 
 def test_augmentation_keeps_shape_and_changes_pixels(fer_small):

@@ -13,6 +13,7 @@ logger = logging.getLogger(__name__)
 
 class EpochBookkeeping(keras.callbacks.Callback):
     """After each epoch: record metrics, save last/best, reduce LR on a plateau, stop early.
+    In a cosine phase the learning rate follows the cosine instead, set before each epoch.
 
     One callback instead of Keras' three so that all of its state lives in TrainState and
     survives an interruption (Keras' own ReduceLROnPlateau forgets its counters on restart).
@@ -22,6 +23,12 @@ class EpochBookkeeping(keras.callbacks.Callback):
         super().__init__()
         self.config, self.state, self.ckpt = config, state, ckpt
 
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.config.schedule == "cosine":
+            from training.train import cosine_learning_rate
+
+            self.model.optimizer.learning_rate.assign(cosine_learning_rate(self.config, self.state, epoch))
+
     def on_epoch_end(self, epoch, logs=None):
         logs = dict(logs or {})
         state, config = self.state, self.config
@@ -30,6 +37,7 @@ class EpochBookkeeping(keras.callbacks.Callback):
             "epoch": epoch + 1,
             "learning_rate": lr,
             "augment": config.augment,
+            "schedule": config.schedule,
             **{k: float(v) for k, v in logs.items()},
         }
         state.history.append(row)
@@ -42,7 +50,9 @@ class EpochBookkeeping(keras.callbacks.Callback):
         else:
             state.since_improved += 1
         state.since_reduced += 1
-        if state.since_improved >= config.plateau_patience and state.since_reduced >= config.plateau_patience:
+        plateau = config.schedule == "plateau"
+        stalled = state.since_improved >= config.plateau_patience and state.since_reduced >= config.plateau_patience
+        if plateau and stalled:
             new_lr = max(lr * config.plateau_factor, config.min_learning_rate)
             if new_lr < lr:
                 self.model.optimizer.learning_rate.assign(new_lr)
@@ -50,7 +60,8 @@ class EpochBookkeeping(keras.callbacks.Callback):
                 lr = new_lr
             state.since_reduced = 0
         state.learning_rate = lr
-        if state.since_improved >= config.early_stop_patience:
+        if plateau and state.since_improved >= config.early_stop_patience:
+            # A cosine phase runs its planned length: its early, high-LR epochs may trail the best.
             state.stopped_early = True
             self.model.stop_training = True
         self.model.save(self.ckpt / "last.tmp.keras")

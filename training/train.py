@@ -41,6 +41,7 @@ class TrainConfig:
     early_stop_patience: int = 10
     seed: int = 1
     augment: str = "standard"  # a key of training.augment.PROFILES
+    schedule: str = "plateau"  # "plateau": halve on a PublicTest plateau; "cosine": anneal to min lr by `epochs`
     widths: tuple[int, ...] = (16, 48, 128, 256)
     dense: int = 256
     limit_per_split: int | None = None  # small slices for tests
@@ -64,6 +65,7 @@ class TrainState:
     learning_rate: float = 1e-3
     history: list[dict] = field(default_factory=list)
     stopped_early: bool = False
+    phase_start: int = 0  # epochs finished when the current phase (augment + schedule) began
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -73,6 +75,20 @@ class TrainState:
     @classmethod
     def load(cls, path: Path) -> TrainState:
         return cls(**json.loads(path.read_text()))
+
+
+def phase_of(row: dict) -> tuple[str, str]:
+    """A training phase is a stretch of epochs with one augmentation profile and one LR schedule."""
+    return row.get("augment", "standard"), row.get("schedule", "plateau")
+
+
+def cosine_learning_rate(config: TrainConfig, state: TrainState, epoch: int) -> float:
+    """Cosine annealing from config.learning_rate at the phase's first epoch to min_learning_rate
+    at its last (`config.epochs`); `epoch` counts from 0 like Keras'."""
+    span = max(config.epochs - state.phase_start - 1, 1)
+    progress = min(max(epoch - state.phase_start, 0) / span, 1.0)
+    low, high = config.min_learning_rate, config.learning_rate
+    return low + 0.5 * (high - low) * (1 + np.cos(np.pi * progress))
 
 
 def drop_blank(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -115,11 +131,15 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
         model = keras.models.load_model(ckpt / "last.keras")
         model.optimizer.learning_rate.assign(state.learning_rate)
         logger.info("resuming after epoch %d (best PublicTest %.4f)", state.epoch, state.best_accuracy)
-        if state.history and state.history[-1].get("augment", "standard") != config.augment:
-            # A new phase (e.g. a light-augmentation fine-tune): its patience starts afresh.
+        if state.history and phase_of(state.history[-1]) != phase_of(config.__dict__):
+            # A new phase (a light-augmentation fine-tune, a cosine restart): patience starts afresh.
             state.since_improved = state.since_reduced = 0
             state.stopped_early = False
-            logger.info("augmentation %s from epoch %d on", config.augment, state.epoch + 1)
+            state.phase_start = state.epoch
+            if config.schedule == "cosine":
+                state.learning_rate = config.learning_rate
+                model.optimizer.learning_rate.assign(state.learning_rate)
+            logger.info("phase %s from epoch %d on", phase_of(config.__dict__), state.epoch + 1)
     else:
         if resume:
             logger.warning("no checkpoint in %s; starting from scratch", ckpt)
