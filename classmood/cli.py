@@ -104,7 +104,10 @@ def eda(data: Path, out: Path) -> None:
 @click.option("--learning-rate", default=1e-3, show_default=True, help="Start (or cosine restart) learning rate.")
 @click.option("--widths", default="16,48,128,256", show_default=True, help="Channels per stage.")
 @click.option("--dense", default=256, show_default=True)
-def train(data, epochs, resume, out, batch_size, seed, limit, augment, schedule, learning_rate, widths, dense) -> None:
+@click.option("--model-version", default="dev", show_default=True, help="Version written into the model's contract.")
+def train(
+    data, epochs, resume, out, batch_size, seed, limit, augment, schedule, learning_rate, widths, dense, model_version
+) -> None:
     """Train the emotion CNN on Training, steered by PublicTest (never PrivateTest)."""
     from training.train import TrainConfig
     from training.train import train as run_training
@@ -121,6 +124,7 @@ def train(data, epochs, resume, out, batch_size, seed, limit, augment, schedule,
         learning_rate=learning_rate,
         widths=tuple(int(w) for w in widths.split(",")),
         dense=dense,
+        model_version=model_version,
     )
     metrics = run_training(
         config, resume=resume, progress=sys.stderr.isatty() or bool(os.environ.get("CLASSMOOD_PROGRESS"))
