@@ -135,10 +135,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
             # A new phase (a light-augmentation fine-tune, a cosine restart): patience starts afresh.
             state.since_improved = state.since_reduced = 0
             state.stopped_early = False
-            state.phase_start = state.epoch
-            if config.schedule == "cosine":
-                state.learning_rate = config.learning_rate
-                model.optimizer.learning_rate.assign(state.learning_rate)
+            state.phase_start = state.epoch  # a cosine phase's learning rate is set per epoch from here
             logger.info("phase %s from epoch %d on", phase_of(config.__dict__), state.epoch + 1)
     else:
         if resume:
