@@ -29,7 +29,7 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	      xvfb openbox xdotool x11-xserver-utils postgresql chromium chromium-driver >/dev/null; \
-	  else echo "note: install xvfb openbox xdotool x11-xserver-utils postgresql for the full test suite"; fi; \
+	  else echo "note: install xvfb openbox xdotool x11-xserver-utils postgresql chromium chromium-driver for the full test suite"; fi; \
 	fi
 
 test: setup system-deps

@@ -78,7 +78,8 @@ def generate(
             }
             for t in times
         ]
-        capture_ids = [row[0] for row in db.execute(insert(Capture).returning(Capture.id), capture_rows)]
+        in_order = insert(Capture).returning(Capture.id, sort_by_parameter_order=True)  # ids pair with `times`
+        capture_ids = [row[0] for row in db.execute(in_order, capture_rows)]
         base = rng.normal(0, 0.3, (students, len(EMOTIONS)))
         base[:, EMOTIONS.index("neutral")] += 1.5
         base[:, EMOTIONS.index("happy")] += 0.6
@@ -96,7 +97,6 @@ def generate(
                 if ep.start_min <= minute < ep.start_min + ep.minutes:
                     who = slice(None) if ep.student < 0 else ep.student
                     if ep.emotion == "camera_off":
-                        off = off.copy()
                         off[who] = True
                     else:
                         current[who, EMOTIONS.index(ep.emotion)] += 4.0

@@ -28,6 +28,7 @@ class Context:
     url: str = field(default_factory=default_url)
     rules: FlagRules = field(default_factory=FlagRules)
     _engine: Engine | None = None
+    _has_tables: bool = False  # checked once per engine: the live view asks for it several times a refresh
 
     def use(self, url: str | None, rules: FlagRules | None) -> None:
         """Point the dashboard at another database (and thresholds); the engine is made anew."""
@@ -36,6 +37,7 @@ class Context:
         if rules:
             self.rules = rules
         self._engine = None
+        self._has_tables = False
 
     def engine(self) -> Engine:
         parsed = make_url(self.url)
@@ -43,11 +45,13 @@ class Context:
             raise NoData(f"No database yet at {parsed.database}. Start the agent (classmood agent) to create it.")
         if self._engine is None:
             self._engine = make_engine(self.url, create_dir=False)
-        try:
-            if "class_session" not in inspect(self._engine).get_table_names():
-                raise NoData("The database has no ClassMood tables yet. Run: classmood db upgrade")
-        except (OperationalError, ProgrammingError) as exc:
-            raise NoData(f"Cannot read the database: {exc.orig}") from None
+        if not self._has_tables:
+            try:
+                if "class_session" not in inspect(self._engine).get_table_names():
+                    raise NoData("The database has no ClassMood tables yet. Run: classmood db upgrade")
+            except (OperationalError, ProgrammingError) as exc:
+                raise NoData(f"Cannot read the database: {exc.orig}") from None
+            self._has_tables = True
         return self._engine
 
 
@@ -64,19 +68,20 @@ def pick_session(session_id: int | None) -> queries.SessionInfo:
     return found
 
 
-def agent_state(info: queries.SessionInfo) -> tuple[bool, str]:
-    """(running, text) — running means the last capture is recent for the session's interval."""
+def agent_state(info: queries.SessionInfo) -> tuple[bool, str, datetime | None]:
+    """(running, text, time of the last capture) — running means the last capture is recent
+    for the session's interval."""
     engine = CONTEXT.engine()
     total, failed, last = queries.capture_errors(engine, info.id)
     if info.status != "running":
-        return False, f"Session {info.status}; {total} captures ({failed} failed)."
+        return False, f"Session {info.status}; {total} captures ({failed} failed).", last
     if last is None:
-        return True, "Agent started; waiting for the first capture."
-    last = last if last.tzinfo else last.replace(tzinfo=UTC)
-    age = datetime.now(UTC) - last
+        return True, "Agent started; waiting for the first capture.", last
+    aware = last if last.tzinfo else last.replace(tzinfo=UTC)
+    age = datetime.now(UTC) - aware
     if age > timedelta(seconds=max(30, 4 * info.interval_s)):
-        return False, f"Agent not running: last capture {age.seconds // 60} min ago ({last:%H:%M:%S} UTC)."
-    return True, f"Live: {total} captures ({failed} failed), last at {last:%H:%M:%S} UTC."
+        return False, f"Agent not running: last capture {age.seconds // 60} min ago ({aware:%H:%M:%S} UTC).", last
+    return True, f"Live: {total} captures ({failed} failed), last at {aware:%H:%M:%S} UTC.", last
 
 
 def flags_for(session_id: int, since: datetime | None = None, per_student=None, timeline=None) -> list[Flag]:

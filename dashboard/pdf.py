@@ -14,7 +14,7 @@ from core.labels import EMOTIONS  # noqa: E402
 from dashboard.charts import COLORS  # noqa: E402
 
 
-def to_pdf(report, anonymous: bool = False) -> bytes:
+def to_pdf(report) -> bytes:
     buffer = io.BytesIO()
     summary = report.class_summary
     with PdfPages(buffer) as pdf:
@@ -62,7 +62,7 @@ def to_pdf(report, anonymous: bool = False) -> bytes:
         )
         pdf.savefig(fig)
         plt.close(fig)
-        if not anonymous and not report.students.empty:
+        if not report.students.empty:
             from dashboard.report import student_table
 
             table = student_table(report)[

@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, case, func, literal_column, select
 from sqlalchemy.orm import Session
@@ -69,11 +68,13 @@ def sessions(engine: Engine) -> list[SessionInfo]:
 
 
 def session(engine: Engine, session_id: int | None) -> SessionInfo | None:
-    """The given session, or the newest one when None."""
-    found = sessions(engine)
-    if session_id is None:
-        return found[0] if found else None
-    return next((s for s in found if s.id == session_id), None)
+    """The given session, or the newest one when None (asked on every live refresh: one row, not all)."""
+    query = select(ClassSession).order_by(ClassSession.started_at.desc(), ClassSession.id.desc()).limit(1)
+    if session_id is not None:
+        query = select(ClassSession).where(ClassSession.id == session_id)
+    with Session(engine) as db:
+        r = db.scalars(query).first()
+        return r and SessionInfo(r.id, r.name, r.status, r.started_at, r.ended_at, r.interval_s, r.source)
 
 
 def window_clauses(session_id: int, since: datetime | None) -> list:
@@ -103,12 +104,6 @@ def class_timeline(engine: Engine, session_id: int, since: datetime | None = Non
         return frame
     frame["time"] = pd.to_datetime(frame["time"].map(str), format="ISO8601")
     return numeric(frame, ("time",))
-
-
-def last_capture_time(engine: Engine, session_id: int) -> datetime | None:
-    with engine.connect() as db:
-        last = db.scalar(select(func.max(Capture.taken_at)).where(Capture.session_id == session_id))
-    return to_time(last) if last else None
 
 
 def capture_errors(engine: Engine, session_id: int) -> tuple[int, int, datetime | None]:
@@ -191,13 +186,7 @@ def latest_states(engine: Engine, session_id: int) -> dict[int, dict]:
     query = select(Observation).where(Observation.capture_id == last_capture)
     with Session(engine) as db:
         rows = db.scalars(query).all()
-        return {o.participant_id: {"state": o.state, "top": o.top_emotion, "valence": _valence(o)} for o in rows}
-
-
-def _valence(o: Observation) -> float | None:
-    if o.state != "face":
-        return None
-    return float(sum(getattr(o, f"p_{name}") * VALENCE[name] for name in EMOTIONS))
+        return {o.participant_id: {"state": o.state, "top": o.top_emotion} for o in rows}
 
 
 def student_observations(engine: Engine, session_id: int, participant_id: int) -> pd.DataFrame:
@@ -255,7 +244,7 @@ def emotion_distribution(engine: Engine, session_id: int) -> dict[str, float]:
     return {name: float(row[name] or 0.0) for name in EMOTIONS}
 
 
-def raw_observations(engine: Engine, session_id: int, names: bool = True):
+def raw_observations(engine: Engine, session_id: int):
     """All observations of a session, oldest first, as (header, row iterator) for CSV export."""
     header = [
         "time",
@@ -291,7 +280,3 @@ def raw_observations(engine: Engine, session_id: int, names: bool = True):
                 yield list(row)
 
     return header, rows()
-
-
-def nan_to_none(value):
-    return None if value is None or (isinstance(value, float) and np.isnan(value)) else value

@@ -36,8 +36,7 @@ def body():
 
 def live_view(info) -> list:
     engine = CONTEXT.engine()
-    running, state_text = agent_state(info)
-    last = queries.last_capture_time(engine, info.id)
+    running, state_text, last = agent_state(info)
     since = (last - WINDOW) if last else None
     timeline = queries.class_timeline(engine, info.id, since)
     names = queries.participants(engine, info.id)
