@@ -105,8 +105,29 @@ def eda(data: Path, out: Path) -> None:
 @click.option("--widths", default="16,48,128,256", show_default=True, help="Channels per stage.")
 @click.option("--dense", default=256, show_default=True)
 @click.option("--model-version", default="dev", show_default=True, help="Version written into the model's contract.")
+@click.option(
+    "--ferplus",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="FER+ vote file (fer2013new.csv): blend its crowd votes into the Training targets.",
+)
+@click.option("--ferplus-weight", default=0.3, show_default=True, help="Share of the target taken by the FER+ votes.")
 def train(
-    data, epochs, resume, out, batch_size, seed, limit, augment, schedule, learning_rate, widths, dense, model_version
+    data,
+    epochs,
+    resume,
+    out,
+    batch_size,
+    seed,
+    limit,
+    augment,
+    schedule,
+    learning_rate,
+    widths,
+    dense,
+    model_version,
+    ferplus,
+    ferplus_weight,
 ) -> None:
     """Train the emotion CNN on Training, steered by PublicTest (never PrivateTest)."""
     from training.train import TrainConfig
@@ -125,7 +146,14 @@ def train(
         widths=tuple(int(w) for w in widths.split(",")),
         dense=dense,
         model_version=model_version,
+        ferplus=ferplus,
+        ferplus_weight=ferplus_weight,
     )
+    if not 0 <= ferplus_weight < 0.5:
+        raise click.BadParameter(
+            "must be in [0, 0.5): the original label keeps the majority",
+            param_hint="--ferplus-weight",
+        )
     metrics = run_training(
         config, resume=resume, progress=sys.stderr.isatty() or bool(os.environ.get("CLASSMOOD_PROGRESS"))
     )

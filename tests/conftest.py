@@ -26,6 +26,11 @@ def fer_csv() -> Path:
 
 
 @pytest.fixture(scope="session")
+def ferplus_csv() -> Path:
+    return shared_file("data/fer2013/fer2013new.csv")
+
+
+@pytest.fixture(scope="session")
 def yunet_file() -> Path:
     return shared_file("models/face_detection_yunet_2026may.onnx")
 

@@ -36,6 +36,16 @@ def test_evaluate_missing_data_file(tmp_path):
     assert_clean_error(classmood("evaluate", "--data", tmp_path / "missing.csv"), "no such file")
 
 
+def test_train_ferplus_weight_out_of_range(fer_csv, tmp_path):
+    result = classmood("train", "--data", fer_csv, "--out", tmp_path, "--ferplus", fer_csv, "--ferplus-weight", 0.6)
+    assert result.returncode == 2 and "original label keeps the majority" in result.stderr
+
+
+def test_train_missing_ferplus_file(fer_csv, tmp_path):
+    args = ("--limit", 50, "--widths", "4,4,4,4", "--dense", 4, "--ferplus", tmp_path / "none.csv")
+    assert_clean_error(classmood("train", "--data", fer_csv, "--out", tmp_path, *args), "no such file")
+
+
 def test_eda_corrupt_csv_row(tmp_path):
     bad = tmp_path / "bad.csv"
     pixels = " ".join(["7"] * 2304)

@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 
 from core.model import read_contract
-from training import fer2013
+from training import fer2013, ferplus
 from training.augment import augment_batch
 from training.train import TrainConfig, TrainState, cosine_learning_rate, drop_blank, train
 
 pytestmark = pytest.mark.slow
 
 
-def test_one_epoch_then_resume(fer_csv, tmp_path):
+def test_one_epoch_then_resume(fer_csv, ferplus_csv, tmp_path):
     config = TrainConfig(data=fer_csv, out=tmp_path, epochs=1, limit_per_split=256, widths=(4, 8, 8, 8), dense=8)
     metrics = train(config, progress=False)
     assert metrics["epochs_run"] == 1
@@ -38,6 +38,41 @@ def test_one_epoch_then_resume(fer_csv, tmp_path):
         ("cosine", pytest.approx(4e-4)),
         ("cosine", pytest.approx(config.min_learning_rate)),
     ]
+
+    # Blending in the FER+ votes is a phase of its own too.
+    config.epochs, config.ferplus = 5, ferplus_csv
+    train(config, resume=True, progress=False)
+    state = TrainState.load(tmp_path / "checkpoint" / "state.json")
+    assert state.phase_start == 4
+    assert [row["targets"] for row in state.history[3:]] == ["fer2013", "fer2013+ferplus@0.3"]
+
+
+def test_ferplus_votes_line_up_with_fer2013_rows(fer_small, ferplus_csv):
+    _, labels = fer_small.split("Training")
+    votes = ferplus.load_votes(ferplus_csv, "Training", limit=len(labels))
+    voted = votes.sum(axis=1) > 0
+    # The crowd's majority matches FER2013's label on ~65 % of rows; shifted rows would match ~chance.
+    assert (votes.argmax(axis=1) == labels)[voted].mean() > 0.5
+    targets = ferplus.blend(labels, votes, 0.3)
+    np.testing.assert_allclose(targets.sum(axis=1), 1.0, rtol=1e-6)
+    assert (targets.argmax(axis=1) == labels).all()
+
+
+def test_blend_by_hand():
+    votes = np.zeros((2, 7), np.float32)
+    votes[0, 5], votes[0, 2] = 3, 1  # 3 say surprise, 1 says fear
+    targets = ferplus.blend(np.array([2, 4]), votes, 0.4)
+    expected = np.zeros((2, 7), np.float32)
+    expected[0, 2], expected[0, 5] = 0.6 + 0.4 * 0.25, 0.4 * 0.75
+    expected[1, 4] = 1.0  # no votes: the label alone
+    np.testing.assert_allclose(targets, expected, rtol=1e-6)
+
+
+def test_a_file_without_vote_columns_is_refused(tmp_path):
+    bad = tmp_path / "votes.csv"
+    bad.write_text("Usage,Image name,neutral\nTraining,fer0000000.png,10\n")
+    with pytest.raises(fer2013.DataError, match="missing columns"):
+        ferplus.load_votes(bad)
 
 
 def test_cosine_schedule_spans_its_phase():

@@ -6,16 +6,15 @@ import keras
 import numpy as np
 
 from training.augment import augment_batch
-from training.train import one_hot
 
 
 class AugmentedBatches(keras.utils.PyDataset):
     """The shuffle and the augmentation depend only on (seed, epoch, batch): a resumed run
     sees the same batches it would have seen without the interruption."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int, profile: str):
+    def __init__(self, images: np.ndarray, targets: np.ndarray, batch_size: int, seed: int, profile: str):
         super().__init__()
-        self.images, self.labels, self.profile = images, labels, profile
+        self.images, self.targets, self.profile = images, targets, profile
         self.batch_size, self.seed = batch_size, seed
         self.set_epoch(0)
 
@@ -30,7 +29,7 @@ class AugmentedBatches(keras.utils.PyDataset):
         idx = self.order[index * self.batch_size : (index + 1) * self.batch_size]
         rng = np.random.default_rng((self.seed, self.epoch, index))
         x = augment_batch(self.images[idx], rng, self.profile)[..., None].astype(np.float32)
-        return x, one_hot(self.labels[idx])
+        return x, self.targets[idx]
 
 
 class SetEpoch(keras.callbacks.Callback):

@@ -30,14 +30,15 @@ class EpochBookkeeping(keras.callbacks.Callback):
             self.model.optimizer.learning_rate.assign(cosine_learning_rate(self.config, self.state, epoch))
 
     def on_epoch_end(self, epoch, logs=None):
+        from training.train import config_row
+
         logs = dict(logs or {})
         state, config = self.state, self.config
         lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
         row = {
             "epoch": epoch + 1,
             "learning_rate": lr,
-            "augment": config.augment,
-            "schedule": config.schedule,
+            **config_row(config),
             **{k: float(v) for k, v in logs.items()},
         }
         state.history.append(row)

@@ -21,7 +21,7 @@ import numpy as np
 
 from core.labels import EMOTIONS
 from core.model import Contract, make_model, save_model
-from training import fer2013
+from training import fer2013, ferplus
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +47,8 @@ class TrainConfig:
     limit_per_split: int | None = None  # small slices for tests
     cache_dir: Path | None = field(default_factory=lambda: default_cache_dir())
     model_version: str = "dev"
+    ferplus: Path | None = None  # FER+ vote file; its crowd votes are blended into the Training targets
+    ferplus_weight: float = 0.3
 
 
 def default_cache_dir() -> Path:
@@ -65,7 +67,7 @@ class TrainState:
     learning_rate: float = 1e-3
     history: list[dict] = field(default_factory=list)
     stopped_early: bool = False
-    phase_start: int = 0  # epochs finished when the current phase (augment + schedule) began
+    phase_start: int = 0  # epochs finished when the current phase (augment, schedule, targets) began
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -77,9 +79,14 @@ class TrainState:
         return cls(**json.loads(path.read_text()))
 
 
-def phase_of(row: dict) -> tuple[str, str]:
-    """A training phase is a stretch of epochs with one augmentation profile and one LR schedule."""
-    return row.get("augment", "standard"), row.get("schedule", "plateau")
+def phase_of(row: dict) -> tuple[str, str, str]:
+    """A training phase is a stretch of epochs with one augmentation profile, one LR schedule
+    and one kind of target (FER2013's labels alone, or blended with FER+ votes)."""
+    return row.get("augment", "standard"), row.get("schedule", "plateau"), row.get("targets", "fer2013")
+
+
+def targets_name(config: TrainConfig) -> str:
+    return "fer2013" if config.ferplus is None else f"fer2013+ferplus@{config.ferplus_weight:g}"
 
 
 def cosine_learning_rate(config: TrainConfig, state: TrainState, epoch: int) -> float:
@@ -89,6 +96,11 @@ def cosine_learning_rate(config: TrainConfig, state: TrainState, epoch: int) -> 
     progress = min(max(epoch - state.phase_start, 0) / span, 1.0)
     low, high = config.min_learning_rate, config.learning_rate
     return low + 0.5 * (high - low) * (1 + np.cos(np.pi * progress))
+
+
+def config_row(config: TrainConfig) -> dict:
+    """The phase-defining settings as a history row records them."""
+    return {"augment": config.augment, "schedule": config.schedule, "targets": targets_name(config)}
 
 
 def drop_blank(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,15 +114,22 @@ def one_hot(labels: np.ndarray) -> np.ndarray:
 
 
 def load_splits(config: TrainConfig):
+    """Training images with their targets (n, 7), PublicTest images with their labels."""
     if config.limit_per_split is not None:
         data = fer2013.parse_csv(config.data, limit_per_usage=config.limit_per_split)
     else:
         data = fer2013.load(config.data, config.cache_dir)
-    x_train, y_train = drop_blank(*data.split("Training"))
+    x_train, y_train = data.split("Training")
     x_val, y_val = data.split("PublicTest")
     if len(x_train) == 0 or len(x_val) == 0:
         raise fer2013.DataError(f"{config.data}: needs Training and PublicTest rows")
-    return x_train, y_train, x_val, y_val
+    if config.ferplus is None:
+        t_train = one_hot(y_train)
+    else:
+        votes = ferplus.load_votes(config.ferplus, "Training", limit=config.limit_per_split)
+        t_train = ferplus.blend(y_train, votes, config.ferplus_weight)
+    x_train, t_train = drop_blank(x_train, t_train)
+    return x_train, t_train, x_val, y_val
 
 
 def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
@@ -121,7 +140,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
     from training.callbacks import EpochBookkeeping, RichProgress
     from training.plots import plot_curves
 
-    x_train, y_train, x_val, y_val = load_splits(config)
+    x_train, t_train, x_val, y_val = load_splits(config)
     ckpt = config.out / "checkpoint"
     ckpt.mkdir(parents=True, exist_ok=True)
     state_path = ckpt / "state.json"
@@ -131,12 +150,12 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
         model = keras.models.load_model(ckpt / "last.keras")
         model.optimizer.learning_rate.assign(state.learning_rate)
         logger.info("resuming after epoch %d (best PublicTest %.4f)", state.epoch, state.best_accuracy)
-        if state.history and phase_of(state.history[-1]) != phase_of(config.__dict__):
+        if state.history and phase_of(state.history[-1]) != phase_of(config_row(config)):
             # A new phase (a light-augmentation fine-tune, a cosine restart): patience starts afresh.
             state.since_improved = state.since_reduced = 0
             state.stopped_early = False
             state.phase_start = state.epoch  # a cosine phase's learning rate is set per epoch from here
-            logger.info("phase %s from epoch %d on", phase_of(config.__dict__), state.epoch + 1)
+            logger.info("phase %s from epoch %d on", phase_of(config_row(config)), state.epoch + 1)
     else:
         if resume:
             logger.warning("no checkpoint in %s; starting from scratch", ckpt)
@@ -150,7 +169,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
         )
 
     if state.epoch < config.epochs and not state.stopped_early:
-        batches = AugmentedBatches(x_train, y_train, config.batch_size, config.seed, config.augment)
+        batches = AugmentedBatches(x_train, t_train, config.batch_size, config.seed, config.augment)
         val = (x_val[..., None].astype(np.float32), one_hot(y_val))
         callbacks = [EpochBookkeeping(config, state, ckpt), SetEpoch(batches)]
         if progress:
