@@ -112,6 +112,12 @@ def eda(data: Path, out: Path) -> None:
     help="FER+ vote file (fer2013new.csv): blend its crowd votes into the Training targets.",
 )
 @click.option("--ferplus-weight", default=0.3, show_default=True, help="Share of the target taken by the FER+ votes.")
+@click.option(
+    "--average-last",
+    default=0,
+    show_default=True,
+    help="Snapshot the last N epochs and ship their weight average if it beats the best epoch on PublicTest.",
+)
 def train(
     data,
     epochs,
@@ -128,6 +134,7 @@ def train(
     model_version,
     ferplus,
     ferplus_weight,
+    average_last,
 ) -> None:
     """Train the emotion CNN on Training, steered by PublicTest (never PrivateTest)."""
     from training.train import TrainConfig
@@ -148,6 +155,7 @@ def train(
         model_version=model_version,
         ferplus=ferplus,
         ferplus_weight=ferplus_weight,
+        average_last=average_last,
     )
     if not 0 <= ferplus_weight < 0.5:
         raise click.BadParameter(

@@ -8,7 +8,7 @@ import pytest
 from core.model import read_contract
 from training import fer2013, ferplus
 from training.augment import augment_batch
-from training.train import TrainConfig, TrainState, cosine_learning_rate, drop_blank, train
+from training.train import TrainConfig, TrainState, cosine_learning_rate, drop_blank, load_splits, train
 
 pytestmark = pytest.mark.slow
 
@@ -73,6 +73,33 @@ def test_a_file_without_vote_columns_is_refused(tmp_path):
     bad.write_text("Usage,Image name,neutral\nTraining,fer0000000.png,10\n")
     with pytest.raises(fer2013.DataError, match="missing columns"):
         ferplus.load_votes(bad)
+
+
+def test_weight_average_of_the_last_epochs(fer_csv, tmp_path):
+    import keras
+
+    config = TrainConfig(
+        data=fer_csv, out=tmp_path, epochs=3, limit_per_split=128, widths=(4, 4, 4, 4), dense=4, schedule="cosine"
+    )
+    config.average_last = 2
+    metrics = train(config, progress=False)
+    assert metrics["averaged"]["epochs"] == [2, 3]
+    assert metrics["public_test_accuracy"] == max(
+        metrics["averaged"]["public_test_accuracy"], metrics["best_epoch_public_test_accuracy"]
+    )
+
+    snapshots = [keras.models.load_model(tmp_path / f"checkpoint/epochs/epoch-{e}.keras") for e in (2, 3)]
+    averaged = keras.models.load_model(tmp_path / "checkpoint/averaged.keras")
+    kernel = [m.get_layer("s2_conv0").get_weights()[0] for m in snapshots]
+    np.testing.assert_allclose(averaged.get_layer("s2_conv0").get_weights()[0], (kernel[0] + kernel[1]) / 2, atol=1e-6)
+
+    # BatchNorm statistics are re-measured under the averaged weights, over the training images.
+    x_train, _, _, _ = load_splits(config)
+    bn = averaged.get_layer("s1_bn0")
+    seen = np.asarray(keras.Model(averaged.input, bn.input)(x_train[..., None].astype(np.float32)))
+    _, _, mean, variance = bn.get_weights()
+    np.testing.assert_allclose(mean, seen.mean(axis=(0, 1, 2)), rtol=1e-3, atol=1e-4)
+    np.testing.assert_allclose(variance, seen.var(axis=(0, 1, 2)), rtol=1e-3, atol=1e-4)
 
 
 def test_cosine_schedule_spans_its_phase():

@@ -8,6 +8,8 @@ from pathlib import Path
 import keras
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from training.averaging import SNAPSHOT
+
 logger = logging.getLogger(__name__)
 
 
@@ -65,6 +67,9 @@ class EpochBookkeeping(keras.callbacks.Callback):
             # A cosine phase runs its planned length: its early, high-LR epochs may trail the best.
             state.stopped_early = True
             self.model.stop_training = True
+        if config.average_last > 1 and epoch + 1 > config.epochs - config.average_last:
+            (self.ckpt / "epochs").mkdir(exist_ok=True)
+            self.model.save(self.ckpt / "epochs" / SNAPSHOT.format(epoch + 1))
         self.model.save(self.ckpt / "last.tmp.keras")
         (self.ckpt / "last.tmp.keras").replace(self.ckpt / "last.keras")
         state.save(self.ckpt / "state.json")

@@ -22,6 +22,7 @@ import numpy as np
 from core.labels import EMOTIONS
 from core.model import Contract, make_model, save_model
 from training import fer2013, ferplus
+from training.averaging import SNAPSHOT, average_snapshots, refresh_batchnorm, snapshot_epochs
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class TrainConfig:
     model_version: str = "dev"
     ferplus: Path | None = None  # FER+ vote file; its crowd votes are blended into the Training targets
     ferplus_weight: float = 0.3
+    average_last: int = 0  # >1: also try the mean weights of the phase's last N epochs (SWA)
 
 
 def default_cache_dir() -> Path:
@@ -185,13 +187,23 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
         )
 
     best = keras.models.load_model(ckpt / "best.keras") if (ckpt / "best.keras").exists() else model
+    accuracy, averaged = state.best_accuracy, None
+    if config.average_last > 1:
+        averaged = average_phase_tail(config, state, ckpt, x_train, x_val, y_val)
+        if averaged and averaged["public_test_accuracy"] > state.best_accuracy:
+            best, accuracy = averaged.pop("model"), averaged["public_test_accuracy"]
+            averaged["shipped"] = True
+        elif averaged:
+            averaged.pop("model")
     contract = Contract(model_version=config.model_version)
     model_path = save_model(best, config.out / "emotion_cnn.keras", contract)
     metrics = {
         "model": str(model_path),
         "epochs_run": state.epoch,
         "best_epoch": state.best_epoch,
-        "public_test_accuracy": state.best_accuracy,
+        "public_test_accuracy": accuracy,
+        "best_epoch_public_test_accuracy": state.best_accuracy,
+        "averaged": averaged,
         "stopped_early": state.stopped_early,
         "train_images": int(len(x_train)),
         "public_test_images": int(len(x_val)),
@@ -202,3 +214,28 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
     if state.history:
         plot_curves(state.history, config.out / "curves.png")
     return metrics
+
+
+def average_phase_tail(config: TrainConfig, state: TrainState, ckpt: Path, x_train, x_val, y_val) -> dict | None:
+    """Average the snapshots of the current phase's last `average_last` epochs and score the
+    result on PublicTest; the caller ships it only if it beats the best single epoch."""
+    first = max(state.phase_start, state.epoch - config.average_last) + 1
+    epochs = [e for e in snapshot_epochs(ckpt / "epochs") if first <= e <= state.epoch]
+    if len(epochs) < 2:
+        logger.warning("weight averaging needs 2+ snapshots of epochs %d-%d; found %s", first, state.epoch, epochs)
+        return None
+    model = average_snapshots([ckpt / "epochs" / SNAPSHOT.format(e) for e in epochs])
+    refresh_batchnorm(model, x_train)
+    probs = np.concatenate(
+        [np.asarray(model(x_val[i : i + 512, ..., None].astype(np.float32))) for i in range(0, len(x_val), 512)]
+    )
+    accuracy = float((probs.argmax(axis=1) == y_val).mean())
+    logger.info(
+        "mean of epochs %d-%d: PublicTest %.4f (best single epoch %.4f)",
+        epochs[0],
+        epochs[-1],
+        accuracy,
+        state.best_accuracy,
+    )
+    model.save(ckpt / "averaged.keras")
+    return {"epochs": epochs, "public_test_accuracy": accuracy, "shipped": False, "model": model}
