@@ -15,6 +15,7 @@ from bench.gallery import render_gallery
 from db.models import Capture, ClassSession, Observation, Participant
 from tests.conftest import ROOT, shared_file
 from tests.galleries import people, write_frames
+from tests.waiting import wait_for
 
 
 @pytest.fixture(scope="module")
@@ -260,7 +261,6 @@ def test_agent_errors_are_one_line(tmp_path):
 
 def test_kill_9_loses_at_most_the_capture_in_flight(labels_csv, tmp_path, tiny_model_file, yunet_file):
     import signal
-    import time
 
     folder = tmp_path / "frames"
     write_frames(folder, people(labels_csv, 6), [{}] * 40)
@@ -268,15 +268,16 @@ def test_kill_9_loses_at_most_the_capture_in_flight(labels_csv, tmp_path, tiny_m
     command = agent_command(folder, db, tiny_model_file)
     env = agent_env(yunet_file)
     agent = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if sqlite3.connect(db, timeout=5).execute("select count(*) from capture").fetchone()[0] >= 3:
-                break
-        except sqlite3.OperationalError:
-            pass
-        time.sleep(0.2)
-    agent.send_signal(signal.SIGKILL)
+    captures = "select count(*) from capture"
+    try:
+        wait_for(
+            lambda: sqlite3.connect(db, timeout=5).execute(captures).fetchone()[0] >= 3,
+            120,
+            "3 captures before the kill",
+            ignore=sqlite3.OperationalError,
+        )
+    finally:
+        agent.send_signal(signal.SIGKILL)
     agent.wait(10)
     con = sqlite3.connect(db)
     assert con.execute("pragma integrity_check").fetchone()[0] == "ok"

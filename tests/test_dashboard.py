@@ -4,7 +4,6 @@ import csv
 import io
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,15 +15,10 @@ import pytest
 from bench.sessions import Episode, generate
 from db.engine import make_engine, upgrade
 from tests.conftest import ROOT
+from tests.waiting import free_port, wait_for
 
 pytestmark = pytest.mark.slow
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=40)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -58,15 +52,12 @@ def start_server(url: str, *extra: str):
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/_dash-layout", timeout=2)
-            return process, base, port
-        except OSError:
-            time.sleep(0.3)
-    process.kill()
-    raise AssertionError("dashboard did not start: " + process.communicate()[1][-2000:])
+    try:
+        wait_for(lambda: urllib.request.urlopen(base + "/_dash-layout", timeout=2), 60, "the dashboard", ignore=OSError)
+    except AssertionError:
+        process.kill()
+        raise AssertionError("dashboard did not start: " + process.communicate()[1][-2000:]) from None
+    return process, base, port
 
 
 @pytest.fixture(scope="module")
@@ -108,17 +99,17 @@ def browser():
 def wait_text(browser, element_id, predicate=bool, timeout=30):
     from selenium.webdriver.common.by import By
 
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            last = browser.find_element(By.ID, element_id).text
-            if predicate(last):
-                return last
-        except Exception:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"#{element_id} never matched; last text: {last!r}")
+    seen = [None]
+
+    def matches():
+        seen[0] = browser.find_element(By.ID, element_id).text
+        return predicate(seen[0])
+
+    try:
+        wait_for(matches, timeout, f"#{element_id}", interval=0.3, ignore=(Exception,))
+    except AssertionError:
+        raise AssertionError(f"#{element_id} never matched; last text: {seen[0]!r}") from None
+    return seen[0]
 
 
 def test_live_view_shows_the_running_session(server, browser):
@@ -144,10 +135,7 @@ def test_chart_holds_the_expected_numbers(server, browser):
         "return g && g._fullData ? g._fullData.map("
         "t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y)})) : null;"
     )
-    deadline = time.monotonic() + 30
-    while (data := browser.execute_script(script)) is None and time.monotonic() < deadline:
-        time.sleep(0.3)
-    assert data is not None, "the class mood chart never rendered"
+    data = wait_for(lambda: browser.execute_script(script), 30, "the class mood chart to render")
     assert len(data[0]["x"]) == 40 * 12  # one point per capture: 40 minutes at 5 s
     neutral = next(trace for trace in data if trace["name"] == "neutral")
     assert 0.2 < sum(neutral["y"]) / len(neutral["y"]) < 0.9

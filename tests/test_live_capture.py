@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import ROOT, shared_file
 from tests.galleries import people, write_frames
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -38,16 +39,6 @@ def display():
     wm.terminate()
     xvfb.terminate()
     xvfb.wait(5)
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def count(db, sql):
