@@ -29,30 +29,19 @@ import cv2  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.environment import ROOT, missing_display_tools, shared_folder, virtual_display  # noqa: E402
+
 STAGES = ("grab", "tiles", "ocr", "detect", "classify", "write", "total")
 
 
-def start_screen(frame_png: Path):
-    """Xvfb + openbox + the test meeting window showing `frame_png`; (display, processes) or None."""
-    if not (shutil.which("Xvfb") and shutil.which("openbox")):
-        return None
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    number = next(n for n in range(90, 200) if not Path(f"/tmp/.X11-unix/X{n}").exists())
-    display = f":{number}"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"], **quiet)
-    for _ in range(50):
-        if Path(f"/tmp/.X11-unix/X{number}").exists():
-            break
-        time.sleep(0.1)
-    env = {**os.environ, "DISPLAY": display}
-    wm = subprocess.Popen(["openbox"], env=env, **quiet)  # PyWinCtl lists windows through the WM
-    window = subprocess.Popen(
+def show_window(display: str, frame_png: Path) -> subprocess.Popen:
+    """The test meeting window showing `frame_png` on `display`."""
+    return subprocess.Popen(
         [sys.executable, str(ROOT / "tests/meeting_window.py"), "Zoom Meeting", str(frame_png.parent), "3600"],
-        env=env,
-        **quiet,
+        env={**os.environ, "DISPLAY": display},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
-    return display, (window, wm, xvfb)
 
 
 def cpu_seconds() -> float:
@@ -64,7 +53,7 @@ def main() -> None:
     from bench.gallery import Person, render_gallery
     from tests.galleries import NAMES
 
-    shared = Path(os.environ.get("CLASSMOOD_SHARED", ROOT.parent / "shared"))
+    shared = shared_folder()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--captures", type=int, default=30)
     parser.add_argument("--cpu-seconds", type=float, default=60.0, help="How long to run at a 5 s interval.")
@@ -83,17 +72,21 @@ def main() -> None:
     (work / "frames").mkdir()
     cv2.imwrite(str(work / "frames" / "gallery.png"), frame)
 
-    screen = None if os.environ.get("CLASSMOOD_BENCH_NO_X") else start_screen(work / "frames" / "gallery.png")
     try:
-        run_bench(args, frame, work, screen)
+        if os.environ.get("CLASSMOOD_BENCH_NO_X") or missing_display_tools():
+            run_bench(args, frame, work, None)
+        else:
+            with virtual_display() as display:
+                window = show_window(display, work / "frames" / "gallery.png")
+                try:
+                    run_bench(args, frame, work, display)
+                finally:
+                    window.terminate()
     finally:
-        if screen:
-            for process in screen[1]:
-                process.terminate()
         shutil.rmtree(work, ignore_errors=True)
 
 
-def run_bench(args, frame, work: Path, screen) -> None:
+def run_bench(args, frame, work: Path, display: str | None) -> None:
     from agent.identity import IdentityTracker
     from agent.names import NameReader
     from agent.pipeline import CapturePipeline, timed
@@ -104,8 +97,8 @@ def run_bench(args, frame, work: Path, screen) -> None:
     from db.engine import make_engine, upgrade
 
     grabber = None
-    if screen:
-        os.environ["DISPLAY"] = screen[0]
+    if display:
+        os.environ["DISPLAY"] = display
         from agent.screen import CaptureError
         from agent.sources import WindowSource
 

@@ -14,13 +14,13 @@ import csv
 import os
 import statistics
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.environment import shared_folder  # noqa: E402
 from bench.gallery import Person, render_gallery  # noqa: E402
 from core.analyze import read_image  # noqa: E402
 from core.faces import MtcnnDetector, YuNetDetector  # noqa: E402
@@ -34,7 +34,7 @@ def inside(face_box, tile_box) -> bool:
 
 
 def main() -> None:
-    shared = Path(os.environ.get("CLASSMOOD_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    shared = shared_folder()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--photos", type=int, default=200)
     args = parser.parse_args()

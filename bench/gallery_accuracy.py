@@ -21,6 +21,8 @@ import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.environment import shared_folder  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = [(1920, 1080), (1600, 900), (1280, 720), (1280, 1000)]
 
@@ -34,7 +36,7 @@ def main() -> None:
     from core.faces import default_detector
     from tests.galleries import NAMES
 
-    shared = Path(os.environ.get("CLASSMOOD_SHARED", ROOT.parent / "shared"))
+    shared = shared_folder()
     os.environ.setdefault("CLASSMOOD_YUNET", str(shared / "models/face_detection_yunet_2026may.onnx"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--galleries", type=int, default=12)

@@ -23,6 +23,8 @@ import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.environment import shared_folder  # noqa: E402
+
 BATCH = 25
 
 
@@ -89,7 +91,7 @@ def main() -> None:
     from training import fer2013
     from training.train import default_cache_dir
 
-    shared = Path(os.environ.get("CLASSMOOD_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+    shared = shared_folder()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=shared / "data/fer2013/fer2013.csv.gz")
     parser.add_argument("--model", type=Path, default=None)

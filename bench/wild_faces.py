@@ -19,6 +19,8 @@ import numpy as np  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from bench.environment import shared_folder  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -29,7 +31,7 @@ def main() -> None:
     from core.labels import EMOTIONS
     from training.evaluate import confusion_matrix, summarize
 
-    shared = Path(os.environ.get("CLASSMOOD_SHARED", ROOT.parent / "shared"))
+    shared = shared_folder()
     os.environ.setdefault("CLASSMOOD_YUNET", str(shared / "models/face_detection_yunet_2026may.onnx"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from bench.environment import shared_folder
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CLASSMOOD_SHARED", ROOT.parent / "shared"))
+SHARED = shared_folder()
 
 
 def shared_file(relative: str) -> Path:

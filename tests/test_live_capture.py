@@ -9,10 +9,10 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
+from bench.environment import virtual_display
 from tests.conftest import ROOT, shared_file
 from tests.galleries import people, write_frames
 from tests.waiting import wait_for
@@ -25,20 +25,8 @@ def display():
     for tool in ("Xvfb", "openbox", "xdotool", "xrandr"):
         if not shutil.which(tool):
             pytest.skip(f"needs {tool} (Debian: xvfb openbox xdotool x11-xserver-utils)")
-    number = next(n for n in range(90, 200) if not os.path.exists(f"/tmp/.X11-unix/X{n}"))
-    name = f":{number}"
-    xvfb = subprocess.Popen(
-        ["Xvfb", name, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_for(lambda: os.path.exists(f"/tmp/.X11-unix/X{number}"), 10, "Xvfb to start")
-    wm = subprocess.Popen(["openbox"], env={**os.environ, "DISPLAY": name}, stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
-    yield name
-    wm.terminate()
-    xvfb.terminate()
-    xvfb.wait(5)
+    with virtual_display() as name:
+        yield name
 
 
 def count(db, sql):
