@@ -143,15 +143,27 @@ def fetch_minutes(engine: Engine, query) -> pd.DataFrame:
 
 
 def fold_minutes(timeline: pd.DataFrame) -> pd.DataFrame:
-    """class_minutes() computed from class_timeline() rows (per capture) instead of the database."""
+    """class_minutes() computed from class_timeline() rows (per capture) instead of the database.
+
+    Each capture's means are weighted by how many rows they average (faces for probabilities,
+    tiles for presence), so the result equals the database's mean over observations: the live
+    view and the report flag the same minutes.
+    """
     if timeline.empty:
         return timeline
-    frame = timeline.assign(minute=timeline["time"].dt.floor("min"))
-    frame["present"] = frame["faces"] / frame["tiles"]
-    frame["surprise_fear_sad"] = frame["surprise"] + frame["fear"] + frame["sad"]
-    frame["negative"] = frame[[e for e in EMOTIONS if e in NEGATIVE]].sum(axis=1, min_count=1)
-    columns = ["present", "negative", "valence", "neutral", "surprise_fear_sad"]
-    return frame.groupby("minute", as_index=False)[columns].mean()
+    frame = timeline.assign(
+        minute=timeline["time"].dt.floor("min"),
+        surprise_fear_sad=timeline["surprise"] + timeline["fear"] + timeline["sad"],
+        negative=timeline[[e for e in EMOTIONS if e in NEGATIVE]].sum(axis=1, min_count=1),
+    )
+    means = ["negative", "valence", "neutral", "surprise_fear_sad"]
+    sums = frame[means].multiply(frame["faces"], axis=0).fillna(0.0)
+    sums[["faces", "tiles", "minute"]] = frame[["faces", "tiles", "minute"]]
+    sums = sums.groupby("minute", as_index=False).sum()
+    folded = sums[means].div(sums["faces"].where(sums["faces"] > 0), axis=0)
+    folded.insert(0, "present", sums["faces"] / sums["tiles"])
+    folded.insert(0, "minute", sums["minute"])
+    return folded
 
 
 def as_series(frame: pd.DataFrame) -> MinuteSeries:

@@ -121,3 +121,28 @@ def test_dashboard_queries_agree_on_sqlite_and_postgresql(tmp_path, postgres_url
         engine.dispose()
     assert answers[0] == answers[1]
     assert answers[0][0] == 5 * 12
+
+
+def test_live_class_minutes_equal_the_database_means(db_url):
+    """The live view folds class-wide minutes from per-capture rows; the report asks the database.
+    Both must give the same numbers, or a class flag could show in one view and not the other."""
+    import numpy as np
+
+    from bench.sessions import Episode, generate
+    from dashboard import queries
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    # Cameras going off mid-minute make the faces per capture vary, where plain means of means differ.
+    episodes = (
+        Episode(1, "camera_off", 2.3, 3),
+        Episode(2, "camera_off", 2.6, 1.2),
+        Episode(-1, "camera_off", 7.5, 0.2),
+    )
+    sid = generate(engine, students=6, minutes=10, episodes=episodes, seed=11)
+    folded = queries.fold_minutes(queries.class_timeline(engine, sid))
+    asked = queries.class_minutes(engine, sid)
+    assert folded["minute"].tolist() == asked["minute"].tolist()
+    for column in ("present", "negative", "valence", "neutral", "surprise_fear_sad"):
+        np.testing.assert_allclose(folded[column], asked[column], rtol=1e-9, atol=1e-12, err_msg=column)
+    engine.dispose()
