@@ -33,7 +33,13 @@ class Flag:
     since: datetime
     until: datetime
     reason: str
-    participant_id: int | None = None
+    participant_id: int | None = None  # None: a flag about the whole class
+
+    def who(self, names: dict[int, dict]) -> str:
+        """Whom the flag is about, as the dashboard and both report formats write it."""
+        if self.participant_id is None:
+            return "Whole class"
+        return names.get(self.participant_id, {}).get("name", "?")
 
 
 @dataclass(frozen=True)

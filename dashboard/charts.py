@@ -47,15 +47,26 @@ def mood_figure(frame: pd.DataFrame) -> go.Figure:
     return fig
 
 
+def shade_flags(fig: go.Figure, flags, opacity: float, labelled: bool = False) -> None:
+    """A band in the flag's colour over each flagged stretch of time."""
+    for flag in flags:
+        label = {"annotation_text": flag.kind, "annotation_position": "top left"} if labelled else {}
+        fig.add_vrect(
+            x0=flag.since,
+            x1=flag.until,
+            fillcolor=FLAG_COLORS.get(flag.kind, "#999"),
+            opacity=opacity,
+            line_width=0,
+            **label,
+        )
+
+
 def class_mood(timeline: pd.DataFrame, flags=()) -> go.Figure:
     """Share of each emotion over time (stacked, faces only) and the valence line."""
     if timeline.empty or timeline["faces"].fillna(0).sum() == 0:
         return empty_figure("No faces found yet in this session")
     fig = mood_figure(timeline)
-    for flag in flags:
-        fig.add_vrect(
-            x0=flag.since, x1=flag.until, fillcolor=FLAG_COLORS.get(flag.kind, "#999"), opacity=0.12, line_width=0
-        )
+    shade_flags(fig, flags, opacity=0.12)
     fig.update_yaxes(title_text="share of faces", range=[0, 1], secondary_y=False)
     fig.update_yaxes(title_text="valence", range=[-1, 1], secondary_y=True)
     fig.update_layout(
@@ -118,16 +129,7 @@ def student_timeline(observations: pd.DataFrame, flags=()) -> go.Figure:
         ),
         secondary_y=False,
     )
-    for flag in flags:
-        fig.add_vrect(
-            x0=flag.since,
-            x1=flag.until,
-            fillcolor=FLAG_COLORS.get(flag.kind, "#999"),
-            opacity=0.15,
-            line_width=0,
-            annotation_text=flag.kind,
-            annotation_position="top left",
-        )
+    shade_flags(fig, flags, opacity=0.15, labelled=True)
     fig.update_yaxes(range=[0, 1], secondary_y=False, title_text="probability")
     fig.update_yaxes(range=[-1, 1], secondary_y=True, title_text="valence")
     fig.update_layout(height=380, margin={"t": 20, "b": 30}, legend={"orientation": "h"}, hovermode="x unified")

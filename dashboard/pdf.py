@@ -50,7 +50,7 @@ def to_pdf(report) -> bytes:
         if sum(values) > 0:
             pie.pie(values, labels=EMOTIONS, colors=[COLORS[n] for n in EMOTIONS], textprops={"fontsize": 7})
         pie.set_title("Emotion distribution", fontsize=11)
-        lines = [f"{f.kind}: {_who(report, f)}, {f.since:%H:%M}-{f.until:%H:%M}, {f.reason}" for f in report.flags]
+        lines = [f"{f.kind}: {f.who(report.names)}, {f.since:%H:%M}-{f.until:%H:%M}, {f.reason}" for f in report.flags]
         fig.text(0.05, 0.28, "Flagged moments\n" + ("\n".join(lines[:14]) or "none"), fontsize=8, va="top")
         fig.text(
             0.05,
@@ -78,9 +78,3 @@ def to_pdf(report) -> bytes:
                 pdf.savefig(fig)
                 plt.close(fig)
     return buffer.getvalue()
-
-
-def _who(report, flag) -> str:
-    if flag.participant_id is None:
-        return "whole class"
-    return report.names.get(flag.participant_id, {}).get("name", "?")

@@ -68,7 +68,7 @@ def to_html(report: Report, anonymous: bool = False) -> str:
     dist = charts.distribution(report.distribution).to_html(full_html=False, include_plotlyjs=False)
     summary = report.class_summary
     rows = "".join(
-        f"<tr><td>{escape.escape(_who(report, f))}</td><td>{f.kind}</td>"
+        f"<tr><td>{escape.escape(f.who(report.names))}</td><td>{f.kind}</td>"
         f"<td>{f.since:%H:%M}–{f.until:%H:%M}</td><td>{escape.escape(f.reason)}</td></tr>"
         for f in report.flags
     )
@@ -86,9 +86,3 @@ mean valence {summary["mean_valence"]:+.2f}.</p>
 {"" if anonymous else "<h2>Students</h2>" + students}
 <p><small>Facial expressions are not feelings and the model errs, more for some classes and groups than others.
 Use this as a prompt to check in with students, never as a judgement.</small></p></body></html>"""
-
-
-def _who(report: Report, flag: Flag) -> str:
-    if flag.participant_id is None:
-        return "Whole class"
-    return report.names.get(flag.participant_id, {}).get("name", "?")

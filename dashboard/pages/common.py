@@ -24,7 +24,7 @@ def flag_list(flags: list[Flag], names: dict[int, dict], session_id: int, elemen
         return html.Div("No flags: nothing in this session crossed a threshold.", id=element_id, className="text-muted")
     items = []
     for flag in flags:
-        who = "Whole class" if flag.participant_id is None else names.get(flag.participant_id, {}).get("name", "?")
+        who = flag.who(names)
         label = (
             dcc.Link(who, href=f"/student/{session_id}/{flag.participant_id}")
             if flag.participant_id is not None
