@@ -46,6 +46,15 @@ def test_one_epoch_then_resume(fer_csv, ferplus_csv, tmp_path):
     assert state.phase_start == 4
     assert [row["targets"] for row in state.history[3:]] == ["fer2013", "fer2013+ferplus@0.3"]
 
+    # So is another cosine cycle that differs only in its start learning rate; a plain resume is not.
+    config.epochs, config.learning_rate = 6, 2e-4
+    train(config, resume=True, progress=False)
+    config.epochs = 7
+    train(config, resume=True, progress=False)
+    state = TrainState.load(tmp_path / "checkpoint" / "state.json")
+    assert state.phase_start == 5
+    assert state.history[5]["learning_rate"] == pytest.approx(2e-4)
+
 
 def test_ferplus_votes_line_up_with_fer2013_rows(fer_small, ferplus_csv):
     _, labels = fer_small.split("Training")

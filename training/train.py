@@ -87,6 +87,16 @@ def phase_of(row: dict) -> tuple[str, str, str]:
     return row.get("augment", "standard"), row.get("schedule", "plateau"), row.get("targets", "fer2013")
 
 
+def starts_new_phase(last_row: dict, config: TrainConfig) -> bool:
+    """Does resuming with `config` after `last_row` begin a new phase? A cosine resumed with
+    another start learning rate is a new cycle too (rows before v1.2 did not record it)."""
+    now = config_row(config)
+    if phase_of(last_row) != phase_of(now):
+        return True
+    before = last_row.get("start_learning_rate")
+    return now["schedule"] == "cosine" and before is not None and before != now["start_learning_rate"]
+
+
 def targets_name(config: TrainConfig) -> str:
     return "fer2013" if config.ferplus is None else f"fer2013+ferplus@{config.ferplus_weight:g}"
 
@@ -102,7 +112,12 @@ def cosine_learning_rate(config: TrainConfig, state: TrainState, epoch: int) -> 
 
 def config_row(config: TrainConfig) -> dict:
     """The phase-defining settings as a history row records them."""
-    return {"augment": config.augment, "schedule": config.schedule, "targets": targets_name(config)}
+    return {
+        "augment": config.augment,
+        "schedule": config.schedule,
+        "targets": targets_name(config),
+        "start_learning_rate": config.learning_rate,
+    }
 
 
 def drop_blank(images: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -152,7 +167,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
         model = keras.models.load_model(ckpt / "last.keras")
         model.optimizer.learning_rate.assign(state.learning_rate)
         logger.info("resuming after epoch %d (best PublicTest %.4f)", state.epoch, state.best_accuracy)
-        if state.history and phase_of(state.history[-1]) != phase_of(config_row(config)):
+        if state.history and starts_new_phase(state.history[-1], config):
             # A new phase (a light-augmentation fine-tune, a cosine restart): patience starts afresh.
             state.since_improved = state.since_reduced = 0
             state.stopped_early = False
