@@ -51,19 +51,24 @@ def find_tiles(image: np.ndarray, depth: int = 2) -> list[TileBox]:
     """Tiles in reading order (top to bottom, left to right); [] when there is no gallery.
 
     A screen capture may hold the meeting window on a desktop of another colour: when the
-    only "tile" found is most of the picture, look for the gallery inside it.
+    only "tile" found is most of the picture, look for the gallery inside it (at most `depth`
+    levels deep: desktop, window, gallery).
     """
-    tiles = _find_tiles(image)
-    if depth > 0 and len(tiles) == 1 and tiles[0].w * tiles[0].h > 0.3 * image.shape[0] * image.shape[1]:
+    gray = image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY)
+    return _find_nested(gray, depth)
+
+
+def _find_nested(gray: np.ndarray, depth: int) -> list[TileBox]:
+    tiles = _find_tiles(gray)
+    if depth > 0 and len(tiles) == 1 and tiles[0].w * tiles[0].h > 0.3 * gray.size:
         outer = tiles[0]
-        inner = find_tiles(image[outer.y : outer.y + outer.h, outer.x : outer.x + outer.w], depth - 1)
+        inner = _find_nested(gray[outer.y : outer.y + outer.h, outer.x : outer.x + outer.w], depth - 1)
         if len(inner) >= 2:
             return [TileBox(t.x + outer.x, t.y + outer.y, t.w, t.h) for t in inner]
     return tiles
 
 
-def _find_tiles(image: np.ndarray) -> list[TileBox]:
-    gray = image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY)
+def _find_tiles(gray: np.ndarray) -> list[TileBox]:
     if gray.size == 0:
         return []
     background = background_level(gray)
