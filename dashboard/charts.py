@@ -61,6 +61,19 @@ def shade_flags(fig: go.Figure, flags, opacity: float, labelled: bool = False) -
         )
 
 
+def keep_zoom(fig: go.Figure, relayout: dict | None) -> go.Figure:
+    """Re-apply the time range the user zoomed to (Dash's relayoutData) to a refreshed figure.
+
+    A double-click (autorange) or no zoom leaves the figure's own range.
+    """
+    relayout = relayout or {}
+    if "xaxis.range[0]" in relayout and "xaxis.range[1]" in relayout:
+        fig.update_xaxes(range=[relayout["xaxis.range[0]"], relayout["xaxis.range[1]"]])
+    elif "xaxis.range" in relayout:
+        fig.update_xaxes(range=relayout["xaxis.range"])
+    return fig
+
+
 def class_mood(timeline: pd.DataFrame, flags=()) -> go.Figure:
     """Share of each emotion over time (stacked, faces only) and the valence line."""
     if timeline.empty or timeline["faces"].fillna(0).sum() == 0:

@@ -230,3 +230,28 @@ def test_missing_database_is_explained(tmp_path, browser):
         process.terminate()
         _, err = process.communicate(timeout=20)
     assert "Traceback" not in err
+
+
+def test_a_zoomed_chart_stays_zoomed_across_refreshes(server, browser):
+    """The live view refreshes every 3 s; a teacher's zoom on the class chart must survive it."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    base, _ = server
+    browser.get(base + "/")
+    graph = "document.querySelector('#live-mood .js-plotly-plot')"
+    wait_for(lambda: browser.execute_script(f"return {graph} && {graph}._fullData.length"), 30, "the chart's data")
+    full = browser.execute_script(f"return {graph}._fullLayout.xaxis.range")
+    plot_area = browser.find_element(By.CSS_SELECTOR, "#live-mood .nsewdrag")
+    ActionChains(browser).move_to_element_with_offset(plot_area, -150, 0).click_and_hold().move_by_offset(
+        200, 0
+    ).release().perform()  # a drag-zoom, as a user does it
+    zoomed = wait_for(
+        lambda: (r := browser.execute_script(f"return {graph}._fullLayout.xaxis.range")) != full and r, 5, "the zoom"
+    )
+    time.sleep(3 * 3.5)  # three refreshes of the live body
+    assert browser.execute_script(f"return {graph}._fullLayout.xaxis.range") == zoomed
+
+    ActionChains(browser).double_click(browser.find_element(By.CSS_SELECTOR, "#live-mood .nsewdrag")).perform()
+    time.sleep(2 * 3.5)  # a double-click zooms back out, and that too survives the refresh
+    assert browser.execute_script(f"return {graph}._fullLayout.xaxis.range")[0] == full[0]

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import dash
 import pandas as pd
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html
 
 from core.labels import EMOTIONS
 from dashboard import charts, queries
@@ -18,23 +18,61 @@ WINDOW = timedelta(minutes=60)  # the live view shows the last hour; reports sho
 
 
 def layout(**_):
-    return html.Div([dcc.Interval(id="live-tick", interval=REFRESH_MS), html.Div(id="live-body", children=body())])
+    """A fixed skeleton that the refresh fills in: the charts stay the same components between
+    refreshes, and the class chart keeps the time range the teacher zoomed to."""
+    return html.Div(
+        [
+            dcc.Interval(id="live-tick", interval=REFRESH_MS),
+            html.Div(id="live-empty"),
+            html.Div(
+                [
+                    html.H4(id="live-title"),
+                    html.Div(id="live-agent"),
+                    html.Div(id="live-stats", className="row mb-3"),
+                    html.Div(
+                        [
+                            html.Div(
+                                card("Class mood, last hour", dcc.Graph(id="live-mood")),
+                                className="col-lg-8",
+                            ),
+                            html.Div(card("Now", dcc.Graph(id="live-snapshot")), className="col-lg-4"),
+                        ],
+                        className="row",
+                    ),
+                    card("Needs attention", html.Div(id="live-attention")),
+                    card("Students", html.Div(id="live-grid")),
+                ],
+                id="live-content",
+                style={"display": "none"},
+            ),
+        ]
+    )
 
 
-@callback(Output("live-body", "children"), Input("live-tick", "n_intervals"))
-def refresh(_n):
-    return body()
-
-
-def body():
+@callback(
+    Output("live-empty", "children"),
+    Output("live-content", "style"),
+    Output("live-title", "children"),
+    Output("live-agent", "children"),
+    Output("live-agent", "className"),
+    Output("live-stats", "children"),
+    Output("live-mood", "figure"),
+    Output("live-snapshot", "figure"),
+    Output("live-attention", "children"),
+    Output("live-grid", "children"),
+    Input("live-tick", "n_intervals"),
+    State("live-mood", "relayoutData"),
+)
+def refresh(_n, zoom):
     try:
         info = pick_session(None)
-        return live_view(info)
     except NoData as exc:
-        return empty_state(str(exc))
+        return empty_state(str(exc)), {"display": "none"}, *[dash.no_update] * 8
+    return None, {}, *live_parts(info, zoom)
 
 
-def live_view(info) -> list:
+def live_parts(info, zoom: dict | None = None) -> tuple:
+    """What the refresh puts into the skeleton, in the callback's output order."""
     engine = CONTEXT.engine()
     running, state_text, last = agent_state(info)
     since = (last - WINDOW) if last else None
@@ -49,40 +87,21 @@ def live_view(info) -> list:
     snapshot = {n: float(timeline.iloc[-1][n] or 0.0) for n in EMOTIONS} if not timeline.empty else {}
     if not timeline.empty and timeline.iloc[-1]["faces"] == 0:
         snapshot = {n: 0.0 for n in EMOTIONS}
-    return [
-        html.H4([info.name, html.Small(f"  {info.source}", className="text-muted")], id="live-title"),
-        html.Div(state_text, id="live-agent", className="alert " + ("alert-success" if running else "alert-warning")),
-        html.Div(
-            [
-                stat("students present", present, "live-present"),
-                stat("camera on", camera_on, "live-camera"),
-                stat("face found", faces, "live-faces"),
-                stat("flags", len(flags), "live-flag-count"),
-            ],
-            className="row mb-3",
-        ),
-        html.Div(
-            [
-                html.Div(
-                    card("Class mood, last hour", dcc.Graph(figure=charts.class_mood(timeline, flags), id="live-mood")),
-                    className="col-lg-8",
-                ),
-                html.Div(
-                    card(
-                        "Now",
-                        dcc.Graph(
-                            figure=charts.snapshot(snapshot) if snapshot else charts.empty_figure("No capture yet"),
-                            id="live-snapshot",
-                        ),
-                    ),
-                    className="col-lg-4",
-                ),
-            ],
-            className="row",
-        ),
-        card("Needs attention", flag_list(flags, names, info.id, "live-flags")),
-        card("Students", student_grid(info.id, names, latest, minutes, flags)),
-    ]
+    return (
+        [info.name, html.Small(f"  {info.source}", className="text-muted")],
+        state_text,
+        "alert " + ("alert-success" if running else "alert-warning"),
+        [
+            stat("students present", present, "live-present"),
+            stat("camera on", camera_on, "live-camera"),
+            stat("face found", faces, "live-faces"),
+            stat("flags", len(flags), "live-flag-count"),
+        ],
+        charts.keep_zoom(charts.class_mood(timeline, flags), zoom),
+        charts.snapshot(snapshot) if snapshot else charts.empty_figure("No capture yet"),
+        flag_list(flags, names, info.id, "live-flags"),
+        student_grid(info.id, names, latest, minutes, flags),
+    )
 
 
 def student_grid(session_id, names, latest, minutes: pd.DataFrame, flags) -> html.Div:
