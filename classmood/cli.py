@@ -137,6 +137,11 @@ def train(
     average_last,
 ) -> None:
     """Train the emotion CNN on Training, steered by PublicTest (never PrivateTest)."""
+    if not 0 <= ferplus_weight < 0.5:
+        raise click.BadParameter(
+            "must be in [0, 0.5): the original label keeps the majority",
+            param_hint="--ferplus-weight",
+        )
     from training.train import TrainConfig
     from training.train import train as run_training
 
@@ -157,11 +162,6 @@ def train(
         ferplus_weight=ferplus_weight,
         average_last=average_last,
     )
-    if not 0 <= ferplus_weight < 0.5:
-        raise click.BadParameter(
-            "must be in [0, 0.5): the original label keeps the majority",
-            param_hint="--ferplus-weight",
-        )
     metrics = run_training(
         config, resume=resume, progress=sys.stderr.isatty() or bool(os.environ.get("CLASSMOOD_PROGRESS"))
     )

@@ -9,6 +9,7 @@ import keras
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from training.averaging import SNAPSHOT
+from training.train import config_row, cosine_learning_rate
 
 logger = logging.getLogger(__name__)
 
@@ -27,13 +28,9 @@ class EpochBookkeeping(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.config.schedule == "cosine":
-            from training.train import cosine_learning_rate
-
             self.model.optimizer.learning_rate.assign(cosine_learning_rate(self.config, self.state, epoch))
 
     def on_epoch_end(self, epoch, logs=None):
-        from training.train import config_row
-
         logs = dict(logs or {})
         state, config = self.state, self.config
         lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
