@@ -117,6 +117,6 @@ def test_shipped_model_reproduces_its_published_privatetest_accuracy(fer_csv):
     result = evaluate(fer_csv, None, "PrivateTest", None)
     assert result["n"] == 3589
     assert result["accuracy"] == pytest.approx(published["accuracy"], abs=0.002)
-    assert result["accuracy"] >= 0.67
+    assert result["accuracy"] >= 0.70  # the requirement (issue 2)
     version = read_contract(SHIPPED_MODEL).model_version
     assert f"emotion CNN v{version}\n" in (SHIPPED_MODEL.parent / "MODEL_CARD.md").read_text()

@@ -37,14 +37,17 @@ def average_snapshots(paths: list[Path]):
     return model
 
 
-def refresh_batchnorm(model, images: np.ndarray, batch_size: int = 256) -> None:
-    """Re-measure every BatchNormalization's mean and variance as plain averages over `images`.
+def refresh_batchnorm(model, images: np.ndarray, batch_size: int = 256, max_images: int = 8192) -> None:
+    """Re-measure every BatchNormalization's mean and variance as plain averages over `images`
+    (a fixed random sample of `max_images` of them: plenty for a per-channel mean).
 
     Each BN layer sees its input under the averaged weights of the layers before it: the
     layers are visited in order, and one pass per layer sets that layer's statistics exactly.
     """
     import keras
 
+    if len(images) > max_images:
+        images = images[np.sort(np.random.default_rng(0).choice(len(images), max_images, replace=False))]
     bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     x = images[..., None].astype(np.float32)
     for bn in bns:
