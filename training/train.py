@@ -203,13 +203,11 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
 
     best = keras.models.load_model(ckpt / "best.keras") if (ckpt / "best.keras").exists() else model
     accuracy, averaged = state.best_accuracy, None
-    if config.average_last > 1:
-        averaged = average_phase_tail(config, state, ckpt, x_train, x_val, y_val)
-        if averaged and averaged["public_test_accuracy"] > state.best_accuracy:
-            best, accuracy = averaged.pop("model"), averaged["public_test_accuracy"]
-            averaged["shipped"] = True
-        elif averaged:
-            averaged.pop("model")
+    if config.average_last > 1 and (tail := average_phase_tail(config, state, ckpt, x_train, x_val, y_val)):
+        mean_model, averaged = tail
+        averaged["shipped"] = averaged["public_test_accuracy"] > state.best_accuracy
+        if averaged["shipped"]:
+            best, accuracy = mean_model, averaged["public_test_accuracy"]
     contract = Contract(model_version=config.model_version)
     model_path = save_model(best, config.out / "emotion_cnn.keras", contract)
     metrics = {
@@ -231,9 +229,10 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
     return metrics
 
 
-def average_phase_tail(config: TrainConfig, state: TrainState, ckpt: Path, x_train, x_val, y_val) -> dict | None:
+def average_phase_tail(config: TrainConfig, state: TrainState, ckpt: Path, x_train, x_val, y_val):
     """Average the snapshots of the current phase's last `average_last` epochs and score the
-    result on PublicTest; the caller ships it only if it beats the best single epoch."""
+    result on PublicTest: (model, {"epochs", "public_test_accuracy"}), or None with fewer than
+    two snapshots. The caller ships it only if it beats the best single epoch."""
     first = max(state.phase_start, state.epoch - config.average_last) + 1
     epochs = [e for e in snapshot_epochs(ckpt / "epochs") if first <= e <= state.epoch]
     if len(epochs) < 2:
@@ -241,9 +240,7 @@ def average_phase_tail(config: TrainConfig, state: TrainState, ckpt: Path, x_tra
         return None
     model = average_snapshots([ckpt / "epochs" / SNAPSHOT.format(e) for e in epochs])
     refresh_batchnorm(model, x_train)
-    probs = np.concatenate(
-        [np.asarray(model(x_val[i : i + 512, ..., None].astype(np.float32))) for i in range(0, len(x_val), 512)]
-    )
+    probs = model.predict(x_val[..., None].astype(np.float32), batch_size=512, verbose=0)
     accuracy = float((probs.argmax(axis=1) == y_val).mean())
     logger.info(
         "mean of epochs %d-%d: PublicTest %.4f (best single epoch %.4f)",
@@ -253,4 +250,4 @@ def average_phase_tail(config: TrainConfig, state: TrainState, ckpt: Path, x_tra
         state.best_accuracy,
     )
     model.save(ckpt / "averaged.keras")
-    return {"epochs": epochs, "public_test_accuracy": accuracy, "shipped": False, "model": model}
+    return model, {"epochs": epochs, "public_test_accuracy": accuracy}
