@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from agent.names import normalize_name
+from agent.names import TRUNCATION, normalize_name
 
 MAX_CENTER_SHIFT = 0.12  # of the frame's diagonal, for an unnamed tile to keep its track
-MIN_APPEARANCE = 0.5
-NAME_SIMILARITY = (
-    0.85  # difflib ratio above which two reads are the same name  # correlation of thumbnails, for a moved unnamed tile
-)
+MIN_APPEARANCE = 0.5  # correlation of thumbnails, for a moved unnamed tile
+NAME_SIMILARITY = 0.85  # difflib ratio above which two reads are the same name
+MIN_TRUNCATED = 6  # letters a truncated tag must keep to be matched to a longer one
 
 
 @dataclass
@@ -38,20 +37,33 @@ class IdentityTracker:
     tracks: dict[str, Track] = field(default_factory=dict)
     next_unnamed: int = 1
     spellings: list[str] = field(default_factory=list)
+    truncated: set[str] = field(default_factory=set)  # spellings first seen cut short with "..."
 
     def name_key(self, name: str) -> tuple[str, str]:
-        normalized = self.known_spelling(normalize_name(name))
+        normalized = self.known_spelling(normalize_name(name), bool(TRUNCATION.search(name)))
         if self.salt is None:
             return f"name:{normalized}", name
         digest = hashlib.sha256(f"{self.salt}:{normalized}".encode()).hexdigest()[:16]
         return f"hash:{digest}", f"student-{digest[:6]}"
 
-    def known_spelling(self, normalized: str) -> str:
-        """An OCR misread close to a name already seen ("anasi1va") maps to that name."""
+    def known_spelling(self, normalized: str, truncated: bool = False) -> str:
+        """The spelling this name was first seen with: the same letters, the same name cut
+        shorter or longer by Zoom's truncation ("Elizabeth Hernández C..." and "Elizabeth
+        Hernández ..."), or an OCR misread close to it ("anasi1va")."""
+        if normalized in self.spellings:
+            return normalized
+        for known in self.spellings:
+            cut_known = known in self.truncated
+            if truncated and len(normalized) >= MIN_TRUNCATED and known.startswith(normalized):
+                return known
+            if cut_known and len(known) >= MIN_TRUNCATED and normalized.startswith(known):
+                return known
         close = difflib.get_close_matches(normalized, self.spellings, n=1, cutoff=NAME_SIMILARITY)
         if close:
             return close[0]
         self.spellings.append(normalized)
+        if truncated:
+            self.truncated.add(normalized)
         return normalized
 
     def assign(

@@ -1,33 +1,111 @@
-"""Read the name tag of each tile with RapidOCR (its models ship inside its wheel).
+"""Read the name tag of each tile: find the tag's line, clean it, read it in the right script.
 
-Zoom puts the name at the bottom-left of a video tile and in the middle of a camera-off
-tile. Name tags rarely change, so results are cached by a coarse fingerprint of the tag
-area: a steady gallery costs OCR only on the first capture and when someone new appears.
+Where the name is: Zoom and Meet put it at the bottom-left of a video tile (and of a camera-off
+tile with a profile photo), after a red muted-microphone icon; a Zoom camera-off tile without
+a photo shows it centred instead. So the bottom-left strip is read first and the middle band
+only when the strip holds no text.
+
+Two engines, both installed from package registries: RapidOCR (models inside its wheel) finds
+the text line and reads Latin and Chinese; Tesseract (Debian's `tesseract-ocr-script-*` packs,
+through tesserocr) reads the line again per script. RapidOCR drops accents (José -> Jose) and
+reads no Hangul or Hebrew; Tesseract keeps them. When both agree but for accents, Tesseract's
+reading is kept; when they disagree, the more confident one; other scripts are tried when
+the Latin reading is unsure.
+
+Name tags rarely change, so results are cached by a coarse fingerprint of the tag area: a
+steady gallery costs OCR only on the first capture and when a tag changes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
+import unicodedata
 from collections import OrderedDict
+from pathlib import Path
 
 import cv2
 import numpy as np
 
-MIN_CONFIDENCE = 0.6
+logger = logging.getLogger(__name__)
+
+MIN_CONFIDENCE = 0.6  # RapidOCR's score for a line to count as text
+TESSERACT_SURE = 75  # Tesseract's mean word confidence (0-100) above which a reading is trusted
+STRIP_HEIGHT_PX = 90  # tag strips are scaled to about this height before OCR (small tiles' tags)
+#: Tesseract script models tried, Latin first. Debian: tesseract-ocr-script-<code>.
+DEFAULT_SCRIPTS = ("Latin", "Hangul", "Hebrew", "Cyrillic", "Arabic", "Devanagari", "HanS")
+RIGHT_TO_LEFT = {"HEBREW", "ARABIC"}
+BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+TRUNCATION = re.compile(r"\s*(\.{2,}|…)\s*$")
+LEADING_JUNK = re.compile(r"^[^\w(\[«\"'\u0590-\u05ff]+")
+TRAILING_JUNK = re.compile(r"[^\w).\]»\u0590-\u05ff]+$")
 
 
-def tag_region(tile: np.ndarray, camera_on: bool) -> np.ndarray:
-    """Where the name is: bottom-left strip of a video tile, middle band of a camera-off one."""
+def tag_regions(tile: np.ndarray, camera_on: bool) -> list[tuple[np.ndarray, bool]]:
+    """(region, the tag is its lowest line) where a name may be, in the order to read them."""
     h, w = tile.shape[:2]
+    strip = tile[int(h * 0.76) : max(int(h * 0.76) + 1, h - 2), 2 : int(w * 0.85)]
     if camera_on:
-        return tile[int(h * 0.78) :, : int(w * 0.75)]
-    return tile[int(h * 0.3) : int(h * 0.7), int(w * 0.05) : int(w * 0.95)]
+        return [(strip, True)]
+    return [(strip, True), (tile[int(h * 0.3) : int(h * 0.7), int(w * 0.05) : int(w * 0.95)], False)]
 
 
 def normalize_name(text: str) -> str:
-    """The identity key of a name: case, spaces and punctuation do not matter."""
-    return re.sub(r"[\W_]+", "", text, flags=re.UNICODE).casefold()
+    """The identity key of a name: case, spaces, punctuation and Zoom's "..." do not matter."""
+    return re.sub(r"[\W_]+", "", TRUNCATION.sub("", text), flags=re.UNICODE).casefold()
+
+
+def without_accents(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def clean_name(text: str) -> str:
+    """Drop what the icons beside a name read as (a stray '%', '<', a lone glyph before the
+    name) and write Zoom's truncation as '...' whatever the OCR made of it."""
+    text = " ".join(BIDI_MARKS.sub("", text).split())
+    cut = TRUNCATION.search(text)
+    mark = (" ..." if cut.group(0).startswith(" ") else "...") if cut else ""
+    text = TRUNCATION.sub("", text)
+    text = TRAILING_JUNK.sub("", LEADING_JUNK.sub("", text))
+    words = text.split(" ")
+    if len(words) > 1 and len(words[0]) == 1 and (not words[0].isalnum() or script_of(words[0]) != script_of(text)):
+        words = words[1:]  # a glyph the mic icon became
+    if len(words) > 1 and len(words[-1]) == 1 and words[-1].isalpha() and script_of(words[-1]) != script_of(text):
+        words = words[:-1]  # a stray letter of another script after the name
+    text = " ".join(words)
+    text = text.strip()
+    return f"{text}{mark}" if text else text
+
+
+def script_of(text: str) -> str:
+    """The script most of the letters belong to, from their Unicode names ("LATIN", "HANGUL")."""
+    scripts = [unicodedata.name(c, "UNKNOWN").split(" ")[0] for c in text if c.isalpha()]
+    return max(set(scripts), key=scripts.count) if scripts else ""
+
+
+def truncation_mark(text: str) -> str:
+    cut = TRUNCATION.search(" ".join(text.split()))
+    return (" ..." if cut.group(0).startswith(" ") else "...") if cut else ""
+
+
+def red_icon_end(line: np.ndarray) -> int:
+    """The column where a red mic icon at the start of a text line ends (0 when there is none)."""
+    if line.ndim != 3 or line.size == 0:
+        return 0
+    hsv = cv2.cvtColor(line[..., :3], cv2.COLOR_BGR2HSV)
+    red = ((hsv[..., 0] < 10) | (hsv[..., 0] > 170)) & (hsv[..., 1] > 100) & (hsv[..., 2] > 120)
+    left = red[:, : max(1, int(line.shape[0] * 1.5))].astype(np.uint8)  # within a glyph or two of the start
+    count, _, stats, _ = cv2.connectedComponentsWithStats(cv2.dilate(left, np.ones((3, 3), np.uint8)))
+    limit = 1.2 * line.shape[0]  # an icon is about a letter's size; red video content is larger
+    least = (0.3 * line.shape[0]) ** 2  # an icon's strokes, not a few reddish pixels of skin
+    icons = [s for s in stats[1:count] if s[cv2.CC_STAT_AREA] >= least and s[2] <= limit and s[3] <= limit]
+    if not icons:
+        return 0
+    icon = min(icons, key=lambda s: s[0])
+    return int(icon[0] + icon[2]) + 3
 
 
 def fingerprint(region: np.ndarray) -> str:
@@ -36,51 +114,158 @@ def fingerprint(region: np.ndarray) -> str:
     return hashlib.blake2b(small.tobytes() + bytes(str(gray.shape), "ascii"), digest_size=12).hexdigest()
 
 
+def tessdata_folder() -> Path | None:
+    """$TESSDATA_PREFIX, else Debian's folder; None when no script models are installed."""
+    candidates = [os.environ.get("TESSDATA_PREFIX", "")] + [
+        str(p) for p in sorted(Path("/usr/share/tesseract-ocr").glob("*/tessdata"), reverse=True)
+    ]
+    for folder in candidates:
+        if folder and (Path(folder) / "Latin.traineddata").is_file():
+            return Path(folder)
+    return None
+
+
+class ScriptReader:
+    """Tesseract, one API per script model; read() gives (text, confidence 0-100)."""
+
+    def __init__(self, scripts: tuple[str, ...] = DEFAULT_SCRIPTS):
+        import tesserocr
+
+        folder = tessdata_folder()
+        if folder is None:
+            raise RuntimeError("no Tesseract script models (apt-get install tesseract-ocr-script-latn)")
+        available = [s for s in scripts if (folder / f"{s}.traineddata").is_file()]
+        missing = sorted(set(scripts) - set(available))
+        if missing:
+            logger.warning("no Tesseract model for %s in %s; those names will not be read", ", ".join(missing), folder)
+        self._apis = {
+            s: tesserocr.PyTessBaseAPI(path=f"{folder}/", lang=s, psm=tesserocr.PSM.SINGLE_LINE) for s in available
+        }
+        self.scripts = tuple(available)
+
+    def read(self, line: np.ndarray, script: str) -> tuple[str, int, list[int]]:
+        """(text, mean confidence, confidence of each word), confidences 0-100."""
+        from PIL import Image
+
+        api = self._apis[script]
+        api.SetImage(Image.fromarray(line))
+        text = api.GetUTF8Text().strip()
+        if script == "Hangul":
+            text = join_syllables(text)
+        return text, int(api.MeanTextConf()), list(api.AllWordConfidences())
+
+
+def join_syllables(text: str) -> str:
+    """Tesseract's Hangul model puts a space after nearly every syllable ("김 선 경"); Korean
+    names are written together, so a lone syllable joins the Hangul word after it."""
+    out: list[str] = []
+    lone_before = False
+    for word in text.split():
+        lone = _syllables(word) == 1
+        if out and _syllables(word) and (lone_before or lone) and _syllables(out[-1]):
+            out[-1] += word
+        else:
+            out.append(word)
+        lone_before = lone
+    return " ".join(out)
+
+
+def _syllables(word: str) -> int:
+    return sum("\uac00" <= c <= "\ud7a3" for c in word)
+
+
+def as_dark_on_light(line: np.ndarray) -> np.ndarray:
+    gray = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
+    if np.median(gray) < 128:
+        gray = 255 - gray
+    return cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_REPLICATE)
+
+
 class NameReader:
     """OCR with a bounded cache; read() returns the name or None where none can be read."""
 
-    def __init__(self, cache_size: int = 512):
+    def __init__(self, scripts: tuple[str, ...] | None = DEFAULT_SCRIPTS, cache_size: int = 512):
         from rapidocr_onnxruntime import RapidOCR
 
         # The default detector scales every input up to 736 px (1-2 s a tag on 2 cores);
-        # name tags are small, so capping at 480 px keeps a read near 30 ms.
-        self._ocr = RapidOCR(det_limit_type="max", det_limit_side_len=480, intra_op_num_threads=1)
+        # tag strips are small, so capping at 640 px keeps a read near 40 ms.
+        self._ocr = RapidOCR(det_limit_type="max", det_limit_side_len=640, intra_op_num_threads=1)
+        self._scripts = None
+        if scripts:
+            try:
+                self._scripts = ScriptReader(scripts)
+            except (ImportError, RuntimeError) as exc:
+                logger.warning("names in Latin letters without accents only: %s", exc)
         self._cache: OrderedDict[str, str | None] = OrderedDict()
         self.cache_size = cache_size
         self.ocr_calls = 0
 
     def read(self, tile: np.ndarray, camera_on: bool) -> str | None:
-        region = tag_region(tile, camera_on)
-        if region.size == 0:
-            return None
-        key = fingerprint(region)
-        if key in self._cache:
-            self._cache.move_to_end(key)
-            return self._cache[key]
-        name = self._recognize(region, camera_on)
-        self._cache[key] = name
-        if len(self._cache) > self.cache_size:
-            self._cache.popitem(last=False)
-        return name
+        for region, lowest in tag_regions(tile, camera_on):
+            if region.size == 0 or min(region.shape[:2]) < 4:
+                continue
+            key = fingerprint(region)
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                name = self._cache[key]
+            else:
+                name = self._recognize(region, lowest)
+                self._cache[key] = name
+                if len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+            if name:
+                return name
+        return None
 
-    def _recognize(self, region: np.ndarray, camera_on: bool) -> str | None:
+    def _recognize(self, region: np.ndarray, lowest: bool) -> str | None:
         self.ocr_calls += 1
-        if region.shape[0] < 64:  # small tags: text detection misses words at this size
-            region = cv2.resize(region, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
+        scale = max(2.0, STRIP_HEIGHT_PX / region.shape[0])
+        region = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
         region = cv2.copyMakeBorder(region, 12, 12, 12, 12, cv2.BORDER_REPLICATE)  # text on the edge is missed
-        result, _ = self._ocr(region, use_cls=False)
-        if not result:
+        boxes, _ = self._ocr(region, use_rec=False, use_cls=False)
+        if not boxes:
             return None
-        words = [(box, text, float(score)) for box, text, score in result if float(score) >= MIN_CONFIDENCE]
-        if not words:
+        # A tag strip: the tag sits lowest, under any text filmed in the video; a camera-off
+        # tile: the largest text in the middle.
+        anchor = max(boxes, key=_bottom) if lowest else max(boxes, key=lambda b: _bottom(b) - _top(b))
+        line = tag_line(region, same_line(boxes, anchor))
+        if line is None:
             return None
-        if camera_on:  # the tag sits lowest in the strip
-            anchor = max(words, key=lambda w: _bottom(w[0]))
-        else:  # the largest text in the middle
-            anchor = max(words, key=lambda w: _bottom(w[0]) - _top(w[0]))
-        text = join_line(words, anchor)
-        text = text.strip()
-        return text if normalize_name(text) else None
+        text = clean_name(self._read_line(line))
+        return text if len(normalize_name(text)) >= 2 else None
+
+    def _read_line(self, line: np.ndarray) -> str:
+        """RapidOCR and Tesseract on the cleaned line: Tesseract's spelling (spaces, accents)
+        where both read the same letters, else the surer reading, else another script."""
+        found, _ = self._ocr(cv2.cvtColor(line, cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False)
+        rapid_text, rapid_score = (found[0][0], float(found[0][1])) if found else ("", 0.0)
+        if self._scripts is None:
+            return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
+        text, confidence, word_confidences = self._scripts.read(line, "Latin")
+        if normalize_name(without_accents(text)) == normalize_name(rapid_text):
+            return with_sure_accents(text, word_confidences) + truncation_mark(rapid_text)
+        if confidence >= TESSERACT_SURE:
+            return text if rapid_score < 0.9 else rapid_text
+        # Latin unsure: a name in another script? (RapidOCR reads Cyrillic as Latin look-alikes.)
+        other = self._other_script(line, better_than=max(confidence + 10, 60))
+        if other:
+            return other
+        return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
+
+    def _other_script(self, line: np.ndarray, better_than: int) -> str | None:
+        """The surest reading among the non-Latin scripts, if it beats the Latin one clearly."""
+        readings = [self._scripts.read(line, s)[:2] for s in self._scripts.scripts if s != "Latin"]
+        best = max(readings, key=lambda r: r[1], default=None)
+        return best[0] if best and best[1] >= better_than else None
+
+
+def with_sure_accents(text: str, confidences: list[int], sure: int = 90) -> str:
+    """Tesseract's reading with the accents kept only on words it is sure of (RapidOCR, which
+    read the same letters, sees no accents at all)."""
+    words = text.split()
+    if len(confidences) != len(words):
+        return text if min(confidences, default=0) >= sure else without_accents(text)
+    return " ".join(w if c >= sure else without_accents(w) for w, c in zip(words, confidences))
 
 
 def _top(box) -> float:
@@ -91,8 +276,21 @@ def _bottom(box) -> float:
     return max(p[1] for p in box)
 
 
-def join_line(words, anchor) -> str:
-    """All words whose vertical centre lies within the anchor word's line, left to right."""
-    top, bottom = _top(anchor[0]), _bottom(anchor[0])
-    same_line = [w for w in words if top <= (_top(w[0]) + _bottom(w[0])) / 2 <= bottom]
-    return " ".join(w[1] for w in sorted(same_line, key=lambda w: min(p[0] for p in w[0])))
+def same_line(boxes, anchor):
+    """All text boxes whose vertical centre lies within the anchor's line, left to right."""
+    top, bottom = _top(anchor), _bottom(anchor)
+    on_line = [b for b in boxes if top <= (_top(b) + _bottom(b)) / 2 <= bottom]
+    return sorted(on_line, key=lambda b: min(p[0] for p in b))
+
+
+def tag_line(region: np.ndarray, boxes) -> np.ndarray | None:
+    """The line's pixels, the mic icon cut off, as dark text on a light ground (both engines
+    read that best)."""
+    xs = [p[0] for b in boxes for p in b]
+    ys = [p[1] for b in boxes for p in b]
+    pad = max(4, int(0.15 * (max(ys) - min(ys))))
+    line = region[max(0, int(min(ys)) - pad) : int(max(ys)) + pad, max(0, int(min(xs)) - pad) : int(max(xs)) + pad]
+    line = line[:, red_icon_end(line) :]
+    if line.size == 0 or line.shape[1] < line.shape[0]:  # nothing but the icon (a camera-off tile's corner)
+        return None
+    return as_dark_on_light(line)

@@ -14,12 +14,16 @@ from datetime import datetime
 import cv2
 import numpy as np
 
+from agent.camera import STILL_RING, is_camera_off, is_still, ring_flatness, still_signature
 from agent.identity import IdentityTracker
 from agent.tiles import TileBox, find_tiles
 from core.analyze import find_faces
-from core.faces import crop_face
+from core.faces import Face, crop_face
 
-CAMERA_OFF_FLATNESS = 0.85  # share of a tile's pixels at its dominant grey level
+TILE_MIN_FACE_PX = 12  # YuNet finds faces from ~10 px; meeting tiles show 17-60 px faces
+LONE_FACE_REGION = 1.6  # a face without a gallery tracks by the region around it (x its size)
+MIN_FRAME_PX = 16
+MAX_DETECT_SIDE = 4096  # a larger frame is searched for faces at a reduced scale
 
 
 @dataclass
@@ -54,41 +58,67 @@ def timed(timings: dict[str, float], stage: str):
         timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000
 
 
-def is_camera_off(tile: np.ndarray) -> bool:
-    """A camera-off tile is one flat colour with a name on it."""
-    gray = tile if tile.ndim == 2 else cv2.cvtColor(tile, cv2.COLOR_BGR2GRAY)
-    small = cv2.resize(gray, (64, 36), interpolation=cv2.INTER_AREA)
-    counts = np.bincount((small // 4).ravel(), minlength=64)
-    return counts.max() / small.size >= CAMERA_OFF_FLATNESS
+def participant_face(faces: list[Face], width: int, height: int) -> Face | None:
+    """The tile's own participant: of the larger faces, the one nearest the tile's centre
+    (a webcam's owner sits in front of it; others in the room sit around)."""
+    if not faces:
+        return None
+    largest = max(f.box[2] * f.box[3] for f in faces)
+    big = [f for f in faces if f.box[2] * f.box[3] >= 0.5 * largest]
+    return min(big, key=lambda f: np.hypot(f.box[0] + f.box[2] / 2 - width / 2, f.box[1] + f.box[3] / 2 - height / 2))
+
+
+def face_regions(frame: np.ndarray, detector) -> list[TileBox]:
+    """No gallery (speaker view, a classroom camera, a collage in one video): a region per face."""
+    height, width = frame.shape[:2]
+    factor = min(1.0, MAX_DETECT_SIDE / max(height, width))
+    small = frame if factor == 1.0 else cv2.resize(frame, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    regions = []
+    for face in find_faces(small, detector, TILE_MIN_FACE_PX):
+        x, y, w, h = (v / factor for v in face.box)
+        side = LONE_FACE_REGION * max(w, h)
+        x0, y0 = int(max(0, x + w / 2 - side / 2)), int(max(0, y + h / 2 - side / 2))
+        x1, y1 = int(min(width, x + w / 2 + side / 2)), int(min(height, y + h / 2 + side / 2))
+        regions.append(TileBox(x0, y0, x1 - x0, y1 - y0))
+    return sorted(regions, key=lambda b: (b.y // max(1, b.h), b.x))
 
 
 class CapturePipeline:
     def __init__(self, detector, classifier, names=None, tracker: IdentityTracker | None = None):
         self.detector, self.classifier, self.names = detector, classifier, names
         self.tracker = tracker or IdentityTracker()
+        self.stills: dict[str, np.ndarray] = {}  # participant -> middle of their tile last capture
 
     def process(self, frame: np.ndarray, taken_at: datetime, timings: dict[str, float] | None = None) -> CaptureResult:
         timings = {} if timings is None else timings
         result = CaptureResult(taken_at, timings_ms=timings)
         if frame is None or frame.size == 0:
             raise ValueError("empty capture")
+        if min(frame.shape[:2]) < MIN_FRAME_PX:
+            raise ValueError(f"capture too small to hold a face ({frame.shape[1]}x{frame.shape[0]} px)")
         with timed(timings, "tiles"):
             tiles = find_tiles(frame)
-            gallery = bool(tiles)
-            if not gallery:  # not a gallery (a speaker view, a classroom camera): one tile, no name tag
-                tiles = [TileBox(0, 0, frame.shape[1], frame.shape[0])]
+            gallery = len(tiles) >= 2
+        if not gallery:
+            with timed(timings, "detect"):
+                tiles = face_regions(frame, self.detector)
+        with timed(timings, "tiles"):
             images = [frame[t.y : t.y + t.h, t.x : t.x + t.w] for t in tiles]
-            camera_on = [not is_camera_off(img) for img in images]
+            camera_on = [not gallery or not is_camera_off(img) for img in images]
         with timed(timings, "ocr"):
             reader = self.names if gallery else None
             names = [reader.read(img, on) if reader else None for img, on in zip(images, camera_on)]
+        identities = self.tracker.assign(
+            (frame.shape[1], frame.shape[0]), [(t.as_tuple(), img, n) for t, img, n in zip(tiles, images, names)]
+        )
+        if gallery:
+            camera_on = self.not_still(images, camera_on, [key for key, _, _ in identities])
         faces: list = [None] * len(tiles)
         with timed(timings, "detect"):
             for i, (tile, img) in enumerate(zip(tiles, images)):
                 if camera_on[i]:
-                    found = find_faces(img, self.detector)
-                    if found:
-                        best = max(found, key=lambda f: f.box[2] * f.box[3])
+                    best = participant_face(find_faces(img, self.detector, TILE_MIN_FACE_PX), tile.w, tile.h)
+                    if best is not None:
                         fx, fy, fw, fh = best.box
                         faces[i] = (tile.x + fx, tile.y + fy, fw, fh)
         with timed(timings, "classify"):
@@ -97,9 +127,6 @@ class CapturePipeline:
             with_face = [i for i, f in enumerate(faces) if f is not None]
             crops = np.stack([crop_face(frame, faces[i], size, margin) for i in with_face]) if with_face else None
             probabilities = self.classifier.probabilities(crops) if crops is not None else []
-        identities = self.tracker.assign(
-            (frame.shape[1], frame.shape[0]), [(t.as_tuple(), img, n) for t, img, n in zip(tiles, images, names)]
-        )
         by_tile = dict(zip(with_face, probabilities))
         for i, tile in enumerate(tiles):
             key, label, named = identities[i]
@@ -108,4 +135,18 @@ class CapturePipeline:
             else:
                 state, probs = ("no_face" if camera_on[i] else "camera_off"), None
             result.tiles.append(TileResult(tile.as_tuple(), key, label, named, state, faces[i], probs))
+        if not tiles:
+            result.error = "no gallery tiles and no faces in the frame"
         return result
+
+    def not_still(self, images: list[np.ndarray], camera_on: list[bool], keys: list[str]) -> list[bool]:
+        """A tile whose picture has not changed since the last capture, with a partly flat ring,
+        shows a still profile photo (camera off), not live video."""
+        out = []
+        for img, on, key in zip(images, camera_on, keys):
+            signature = still_signature(img)
+            if on and is_still(self.stills.get(key), signature) and ring_flatness(img) >= STILL_RING:
+                on = False
+            self.stills[key] = signature
+            out.append(on)
+        return out

@@ -1,10 +1,21 @@
 """Find the participant tiles in a screenshot of a meeting's gallery view.
 
-Galleries (Zoom first; Teams and Meet alike) are tiles on a flat dark background. We take
-the background level from the screenshot's left and right edges, split the picture into
-bands at rows that are all background, split each band into tiles at columns that are all
-background, and keep the boxes whose size and shape look like the other tiles'. The title
-bar and toolbar become bands too, but too flat to pass as tiles.
+A gallery is a lattice of equal tiles. We look for that lattice in the picture's own evidence
+rather than guess a background at its edge (real captures are cropped, or show the window on
+a desktop):
+
+1. Gap galleries (Zoom, Teams, new Meet): tiles separated by flat gaps of one colour. Each
+   flat colour of the picture is tried as the gap; the picture is cut recursively at rows and
+   columns of that colour (an XY-cut), and the colour whose cut gives the most tiles of one
+   size wins. A camera-off tile differs from Zoom's gap by only 8 grey levels (34 on 26), so
+   the gap tolerance is half of that; codec noise is absorbed by counting shares of pixels,
+   not single pixels (gaps can be 1 px wide: no blur).
+2. Gapless galleries (Meet 2020: tile and stage one colour): the tiles' contents repeat at
+   the lattice pitch, so the pitch is the peak of the autocorrelation of the content profile,
+   and the phase is where the larger contents centre.
+
+When the window sits on a desktop and the only tile found is most of the picture, the search
+goes on inside it.
 """
 
 from __future__ import annotations
@@ -14,9 +25,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-GAP_TOLERANCE = 8  # grey levels around the background that still count as gap (video codecs add ~6)
+GAP_TOLERANCE = 4  # half of the smallest tile/gap contrast measured on real Zoom (34 vs 26)
+# Looser tolerances are tried only when the strict one finds no lattice: a blurred or upscaled
+# capture whose gaps never reach the gap colour.
+LOOSE_TOLERANCES = (16, 40)
 MIN_TILE_W, MIN_TILE_H = 64, 36
 ASPECT_RANGE = (1.0, 2.4)  # width / height; Zoom 16:9, Meet and Teams 4:3 to 16:9
+SIZE_TOLERANCE = 0.04  # tiles of one gallery have one size, up to a trimmed border
+MAX_CANDIDATE_GAPS = 6
+MAX_SIDE = 4096  # larger captures are searched at a reduced scale
+CONTENT_SHARE = 0.15  # a row or column with more non-gap pixels is not gap (JPEG, a bleeding speaker border)
+DIP = 0.5  # ... nor one with at least this share of the content on either side of it
 
 
 @dataclass(frozen=True)
@@ -33,11 +52,11 @@ class TileBox:
     def as_tuple(self) -> tuple[int, int, int, int]:
         return self.x, self.y, self.w, self.h
 
+    def shifted(self, dx: int, dy: int) -> TileBox:
+        return TileBox(self.x + dx, self.y + dy, self.w, self.h)
 
-def background_level(gray: np.ndarray) -> int:
-    """The most common grey level on the left and right edges (the gallery's margin)."""
-    edges = np.concatenate([gray[:, :3].ravel(), gray[:, -3:].ravel()])
-    return int(np.bincount(edges, minlength=256).argmax())
+    def scaled(self, factor: float) -> TileBox:
+        return TileBox(*(int(round(v * factor)) for v in self.as_tuple()))
 
 
 def runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int]]:
@@ -48,48 +67,408 @@ def runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int]]:
 
 
 def find_tiles(image: np.ndarray, depth: int = 2) -> list[TileBox]:
-    """Tiles in reading order (top to bottom, left to right); [] when there is no gallery.
-
-    A screen capture may hold the meeting window on a desktop of another colour: when the
-    only "tile" found is most of the picture, look for the gallery inside it (at most `depth`
-    levels deep: desktop, window, gallery).
-    """
+    """Tiles in reading order (top to bottom, left to right); [] when there is no gallery."""
+    if image is None or image.size == 0 or min(image.shape[:2]) < MIN_TILE_H:
+        return []
     gray = image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY)
-    return _find_nested(gray, depth)
+    factor = min(1.0, MAX_SIDE / max(gray.shape))
+    if factor < 1.0:
+        gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    tiles = _find_nested(gray, depth)
+    return reading_order([t.scaled(1 / factor) for t in tiles] if factor < 1.0 else tiles)
 
 
 def _find_nested(gray: np.ndarray, depth: int) -> list[TileBox]:
-    tiles = _find_tiles(gray)
+    tiles = gap_lattice(gray)
+    if len(tiles) < 2:
+        tiles = gapless_lattice(gray) or abutting_lattice(gray) or gap_lattice(gray, LOOSE_TOLERANCES) or tiles
     if depth > 0 and len(tiles) == 1 and tiles[0].w * tiles[0].h > 0.3 * gray.size:
         outer = tiles[0]
         inner = _find_nested(gray[outer.y : outer.y + outer.h, outer.x : outer.x + outer.w], depth - 1)
         if len(inner) >= 2:
-            return [TileBox(t.x + outer.x, t.y + outer.y, t.w, t.h) for t in inner]
+            return [t.shifted(outer.x, outer.y) for t in inner]
     return tiles
 
 
-def _find_tiles(gray: np.ndarray) -> list[TileBox]:
-    if gray.size == 0:
+# --- gap galleries --------------------------------------------------------------------------
+
+
+def candidate_gaps(gray: np.ndarray) -> list[int]:
+    """Grey levels of the picture's large flat areas, most common first: the gap is one of them."""
+    step = max(1, max(gray.shape) // 800)
+    small = gray[::step, ::step].astype(np.int16)
+    flat = (np.abs(np.diff(small, axis=1))[:-1, :] <= 1) & (np.abs(np.diff(small, axis=0))[:, :-1] <= 1)
+    levels = small[:-1, :-1][flat]
+    if levels.size == 0:
         return []
-    background = background_level(gray)
-    content = np.abs(gray.astype(np.int16) - background) > GAP_TOLERANCE
+    counts = np.bincount(levels.ravel(), minlength=256).astype(np.float64)
+    peaks = []
+    for level in np.argsort(counts)[::-1]:
+        if counts[level] < 0.01 * small.size or len(peaks) == MAX_CANDIDATE_GAPS:
+            break
+        if all(abs(int(level) - p) > GAP_TOLERANCE for p in peaks):
+            peaks.append(int(level))
+    return peaks
+
+
+def not_gap(profile: np.ndarray, outer: bool, reach: int = 12) -> np.ndarray:
+    """Rows (or columns) that are not gap, from their share of content pixels.
+
+    A gap is nearly empty (CONTENT_SHARE), or a dip to under half of the content on both of
+    its sides: JPEG ringing and a bleeding speaker border fill a 6 px gap partly. Content
+    present in every row (a desktop beside the window) does not count. Both only on the
+    `outer` cuts (picture, bands): inside one tile they would split a video at a dark stripe.
+    """
+    if not outer:
+        return profile > CONTENT_SHARE
+    profile = profile - profile.min()
+    padded = np.pad(profile, reach, constant_values=0.0)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, reach)
+    before, after = windows[: profile.size], windows[reach + 1 : reach + 1 + profile.size]
+    sides = np.minimum(before.max(axis=1), after.max(axis=1))
+    return (profile > CONTENT_SHARE) & (profile >= DIP * sides)
+
+
+def xy_cut(content: np.ndarray, x0: int = 0, y0: int = 0, depth: int = 4) -> list[TileBox]:
+    """Boxes of content separated by gap rows and columns, cutting alternately (leaves only)."""
+    outer = depth >= 4  # the picture and its bands
+    rows = runs(not_gap(content.mean(axis=1), outer), MIN_TILE_H // 2)
     boxes = []
-    for top, bottom in runs(content.mean(axis=1) > 0.02, MIN_TILE_H):
+    for top, bottom in rows:
         band = content[top:bottom]
-        for left, right in runs(band.mean(axis=0) > 0.02, MIN_TILE_W):
-            rows = np.flatnonzero(band[:, left:right].any(axis=1))
-            y0, y1 = top + rows[0], top + rows[-1] + 1
-            boxes.append(TileBox(left, int(y0), right - left, int(y1 - y0)))
-    return plausible_tiles(boxes)
+        for left, right in runs(not_gap(band.mean(axis=0), outer), MIN_TILE_W // 2):
+            cell = band[:, left:right]
+            filled = np.flatnonzero(cell.mean(axis=1) > CONTENT_SHARE)
+            if filled.size == 0:
+                continue
+            y_a, y_b = top + filled[0], top + filled[-1] + 1
+            box = TileBox(x0 + left, y0 + int(y_a), right - left, int(y_b - y_a))
+            inner = content[y_a:y_b, left:right]
+            split = xy_cut(inner, box.x, box.y, depth - 1) if depth > 1 else []
+            boxes.extend(split if len(split) > 1 else [box])
+    return boxes
 
 
-def plausible_tiles(boxes: list[TileBox]) -> list[TileBox]:
-    """Drop boxes too small, too flat or too unlike the typical tile (toolbars, banners)."""
-    shaped = [
-        b for b in boxes if b.w >= MIN_TILE_W and b.h >= MIN_TILE_H and ASPECT_RANGE[0] <= b.w / b.h <= ASPECT_RANGE[1]
-    ]
-    if not shaped:
+def same_size(a: TileBox, b: TileBox) -> bool:
+    return abs(a.w - b.w) <= max(3, SIZE_TOLERANCE * a.w) and abs(a.h - b.h) <= max(3, SIZE_TOLERANCE * a.h)
+
+
+def shaped(box: TileBox) -> bool:
+    return box.w >= MIN_TILE_W and box.h >= MIN_TILE_H and ASPECT_RANGE[0] <= box.w / box.h <= ASPECT_RANGE[1]
+
+
+def largest_equal_group(boxes: list[TileBox]) -> list[TileBox]:
+    """The most boxes of one size (ties: the larger tiles): the gallery's cells."""
+    best: list[TileBox] = []
+    for box in boxes:
+        group = [b for b in boxes if same_size(box, b)]
+        if (len(group), box.w * box.h) > (len(best), best[0].w * best[0].h if best else 0):
+            best = group
+    return best
+
+
+def gap_lattice(gray: np.ndarray, tolerances: tuple[int, ...] = (GAP_TOLERANCE,)) -> list[TileBox]:
+    """The best lattice over every (gap colour, tolerance) pair; a stricter tolerance wins ties."""
+    best: list[TileBox] = []
+    distance = [np.abs(gray.astype(np.int16) - level) for level in candidate_gaps(gray)]
+    for tolerance in tolerances:
+        if len(best) >= 2:
+            break
+        for d in distance:
+            tiles = lattice_at(d > tolerance, gray)
+            if score(tiles, gray.size) > score(best, gray.size):
+                best = tiles
+    return best
+
+
+def lattice_at(content: np.ndarray, gray: np.ndarray) -> list[TileBox]:
+    """The equal tiles that one content mask cuts into."""
+    leaves = xy_cut(content)
+    boxes = [b for b in leaves if shaped(b)]
+    group = largest_equal_group(boxes)
+    if len(group) == 1:  # one tile: the window on a desktop, or a single video
+        return [max(boxes, key=lambda b: b.w * b.h)]
+    return complete_lattice(group, leaves, gray) if group else []
+
+
+def lattice_gap(tiles: list[TileBox]) -> int:
+    """The gap between neighbouring tiles of one row (the lattice pitch less the tile width)."""
+    w = int(np.median([t.w for t in tiles]))
+    steps = [b.x - a.x - w for a in tiles for b in tiles if abs(a.y - b.y) <= 3 and 0 <= b.x - a.x - w <= 0.2 * w]
+    return int(np.median(steps)) if steps else max(1, w // 50)
+
+
+def complete_lattice(group: list[TileBox], leaves: list[TileBox], gray: np.ndarray) -> list[TileBox]:
+    """Add the cells that the cut missed: a tile grown by a speaker border (snapped back to the
+    lattice's size) and neighbours merged where no gap was drawn (split at the pitch, only
+    where the pieces line up with the lattice's own rows or columns)."""
+    w, h = int(np.median([t.w for t in group])), int(np.median([t.h for t in group]))
+    gap = lattice_gap(group)
+    tiles = [TileBox(t.x + (t.w - w) // 2, t.y + (t.h - h) // 2, w, h) for t in group]
+    columns, rows = {t.x for t in tiles}, {t.y for t in tiles}
+    near = max(3, w // 40)
+    for box in merge_fragments(leaves, w, h):
+        if any(overlap(box, t) > 0.5 * min(box.w * box.h, t.w * t.h) for t in tiles):
+            continue
+        cols, rws = round((box.w + gap) / (w + gap)), round((box.h + gap) / (h + gap))
+        span_w, span_h = cols * w + (cols - 1) * gap, rws * h + (rws - 1) * gap
+        if cols < 1 or rws < 1 or abs(box.w - span_w) > 0.06 * span_w or abs(box.h - span_h) > 0.06 * span_h:
+            cell = partial_cell(box, w, h, gap, columns, rows)
+            inside = cell is not None and cell.x >= 0 and cell.y >= 0
+            if inside and cell.x + w <= gray.shape[1] and cell.y + h <= gray.shape[0] and drawn_on(gray, cell):
+                tiles.append(cell)
+            continue
+        x0, y0 = box.x + (box.w - span_w) // 2, box.y + (box.h - span_h) // 2
+        cells = [TileBox(x0 + c * (w + gap), y0 + r * (h + gap), w, h) for r in range(rws) for c in range(cols)]
+        aligned = any(on_pitch(c.x - x, w + gap, near) for c in cells for x in columns) or any(
+            on_pitch(c.y - y, h + gap, near) for c in cells for y in rows
+        )
+        if (len(cells) == 1 or aligned) and all(drawn_on(gray, c) for c in cells):
+            tiles.extend(cells)
+    return tiles
+
+
+def partial_cell(box: TileBox, w: int, h: int, gap: int, columns: set[int], rows: set[int]) -> TileBox | None:
+    """The lattice cell around a piece of one tile that a dark video left (only its bright
+    part differs from the gap): the piece has the cell's width or height, and the cell sits
+    on the lattice's rows or columns."""
+    if abs(box.w - w) <= max(3, SIZE_TOLERANCE * w) and 0.3 * h <= box.h < h:
+        ref = min(rows)
+        y = ref + (h + gap) * int(np.floor((box.y - ref) / (h + gap)))
+        if y <= box.y and box.y + box.h <= y + h + 2:
+            return TileBox(box.x + (box.w - w) // 2, y, w, h)
+    if abs(box.h - h) <= max(3, SIZE_TOLERANCE * h) and 0.3 * w <= box.w < w:
+        ref = min(columns)
+        x = ref + (w + gap) * int(np.floor((box.x - ref) / (w + gap)))
+        if x <= box.x and box.x + box.w <= x + w + 2:
+            return TileBox(x, box.y + (box.h - h) // 2, w, h)
+    return None
+
+
+def drawn_on(gray: np.ndarray, box: TileBox) -> bool:
+    """Something is drawn in the cell (a name, an avatar, video): not a bare desktop or stage."""
+    cell = gray[max(0, box.y) : box.y + box.h, max(0, box.x) : box.x + box.w]
+    if cell.size == 0:
+        return False
+    level = int(np.bincount(cell.ravel(), minlength=256).argmax())
+    return float((np.abs(cell.astype(np.int16) - level) > GAP_TOLERANCE).mean()) > 0.005
+
+
+def on_pitch(offset: int, step: int, near: int) -> bool:
+    """An offset that is a whole number of lattice steps, give or take `near` pixels."""
+    return abs(offset - step * round(offset / step)) <= near
+
+
+def merge_fragments(leaves: list[TileBox], w: int, h: int) -> list[TileBox]:
+    """Join pieces of one tile that a dark stripe across its video cut apart: boxes of one
+    column (same x and width) or one row (same y and height) that together fit one cell."""
+    boxes = list(leaves)
+    merged = True
+    while merged:
+        merged = False
+        for i, a in enumerate(boxes):
+            for j in range(i + 1, len(boxes)):
+                b = boxes[j]
+                union = TileBox(
+                    min(a.x, b.x), min(a.y, b.y), max(a.x + a.w, b.x + b.w) - min(a.x, b.x),
+                    max(a.y + a.h, b.y + b.h) - min(a.y, b.y),
+                )  # fmt: skip
+                stacked = abs(a.x - b.x) <= 3 and abs(a.w - b.w) <= 3 and union.h <= 1.06 * h
+                side_by_side = abs(a.y - b.y) <= 3 and abs(a.h - b.h) <= 3 and union.w <= 1.06 * w
+                if (stacked or side_by_side) and union.w * union.h >= 0.8 * w * h:
+                    boxes[i] = union
+                    del boxes[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return boxes
+
+
+def overlap(a: TileBox, b: TileBox) -> int:
+    dx = min(a.x + a.w, b.x + b.w) - max(a.x, b.x)
+    dy = min(a.y + a.h, b.y + b.h) - max(a.y, b.y)
+    return max(0, dx) * max(0, dy)
+
+
+def score(tiles: list[TileBox], picture_area: int) -> tuple[int, int]:
+    """More of the picture covered by equal tiles (in steps of 5 %), then more tiles.
+
+    A lattice of profile photos inside camera-off tiles has more cells of one size than the
+    gallery, but covers less of the picture."""
+    covered = sum(t.w * t.h for t in tiles)
+    return (int(20 * covered / picture_area) if len(tiles) >= 2 else -1), len(tiles)
+
+
+# --- gapless galleries ----------------------------------------------------------------------
+
+
+def pitch(profile: np.ndarray, min_lag: int) -> int | None:
+    """The lag (>= min_lag) at which a content profile best repeats itself, or None."""
+    centered = profile - profile.mean()
+    n = centered.size
+    if n < 2 * min_lag or not centered.any():
+        return None
+    corr = np.correlate(centered, centered, mode="full")[n - 1 :]
+    corr = corr / (corr[0] + 1e-9)
+    lags = np.arange(min_lag, n // 2 + 1)
+    if lags.size == 0:
+        return None
+    lag = int(lags[np.argmax(corr[lags])])
+    for divisor in (4, 3, 2):  # the lattice repeats at every multiple of its pitch: take the smallest
+        near = np.arange(max(min_lag, lag // divisor - 2), lag // divisor + 3)
+        near = near[near < n]
+        if near.size and corr[near].max() >= 0.7 * corr[lag]:
+            lag = int(near[np.argmax(corr[near])])
+            break
+    return lag if corr[lag] > 0.2 else None
+
+
+def repeated_pairs(boxes: np.ndarray, centers: np.ndarray) -> list[tuple[int, int, int]]:
+    """(axis, a, b) for same-sized elements a, b lying on one row (axis 0) or column (axis 1)."""
+    keep = [i for i, (_, _, w, h) in enumerate(boxes) if w >= 16 and h >= 16]  # icons, avatars; not letters
+    pairs = []
+    for a in keep:
+        for b in keep:
+            wa, ha, wb, hb = boxes[a][2], boxes[a][3], boxes[b][2], boxes[b][3]
+            if a >= b or abs(wa - wb) > 0.2 * max(wa, wb) or abs(ha - hb) > 0.2 * max(ha, hb):
+                continue
+            dx, dy = np.abs(centers[a] - centers[b])
+            if dy <= 3 and dx >= MIN_TILE_W:
+                pairs.append((0, a, b))
+            elif dx <= 3 and dy >= MIN_TILE_H:
+                pairs.append((1, a, b))
+    return pairs
+
+
+def repeat_steps(pairs, centers: np.ndarray) -> tuple[int | None, int | None]:
+    """The lattice pitch along x and y from elements that repeat in every cell (avatars, mic
+    icons): the smallest displacement shared by several pairs of same-sized elements."""
+    steps = {axis: [abs(centers[a][axis] - centers[b][axis]) for ax, a, b in pairs if ax == axis] for axis in (0, 1)}
+    return shared_step(steps[0]), shared_step(steps[1])
+
+
+def shared_step(steps: list[float]) -> int | None:
+    if len(steps) < 2:
+        return None
+    values = np.array(steps)
+    support = np.array([(np.abs(values - v) <= 0.02 * v).sum() for v in values])
+    if support.max() < 2:
+        return None
+    strong = values[support >= max(2, 0.5 * support.max())]
+    smallest = strong.min()
+    return int(round(np.median(values[np.abs(values - smallest) <= 0.02 * smallest])))
+
+
+def phase(centers: np.ndarray, weights: np.ndarray, period: int) -> float:
+    """The weighted circular mean of centres modulo the period."""
+    angles = 2 * np.pi * (centers % period) / period
+    mean = np.angle(np.sum(weights * np.exp(1j * angles)))
+    return float(mean % (2 * np.pi) / (2 * np.pi) * period)
+
+
+def longest_run(mask: np.ndarray) -> tuple[int, int] | None:
+    found = runs(mask, 1)
+    return max(found, key=lambda r: r[1] - r[0]) if found else None
+
+
+def long_edges(gray: np.ndarray, axis: int, length: int) -> np.ndarray:
+    """Edge pixels on straight lines at least `length` long: the borders of abutting videos.
+
+    axis 1: vertical lines (steps along x); axis 0: horizontal lines (steps along y).
+    """
+    step = np.abs(np.diff(gray.astype(np.int16), axis=axis)) > 2 * GAP_TOLERANCE
+    step = np.pad(step, ((0, 1), (0, 0)) if axis == 0 else ((0, 0), (0, 1))).astype(np.uint8)
+    kernel = np.ones((length, 1) if axis == 1 else (1, length), np.uint8)
+    return cv2.morphologyEx(step, cv2.MORPH_OPEN, kernel).astype(bool)
+
+
+def gapless_lattice(gray: np.ndarray) -> list[TileBox]:
+    """Tiles of a grid without gaps (Meet 2020: tile and stage one colour; abutting videos).
+
+    The tiles' contents (avatars, videos, tags) and their borders repeat at the lattice's
+    pitch: the pitch is the peak of the profiles' autocorrelation, and the phase is where the
+    larger contents centre (Meet centres its avatars and videos in their cells).
+    """
+    levels = candidate_gaps(gray)
+    if not levels:
         return []
-    typical = float(np.median([b.w * b.h for b in shaped]))
-    kept = [b for b in shaped if 0.5 <= b.w * b.h / typical <= 2.0]
-    return sorted(kept, key=lambda b: (round(b.y / max(1, b.h / 2)), b.x))
+    content = np.abs(gray.astype(np.int16) - levels[0]) > GAP_TOLERANCE
+    stage_rows = longest_run(content.mean(axis=1) < 0.6)  # below the browser bars, above the toolbar
+    if stage_rows is None or stage_rows[1] - stage_rows[0] < 2 * MIN_TILE_H:
+        return []
+    top, bottom = stage_rows
+    region, area = content[top:bottom], gray[top:bottom]
+    blobs = cv2.dilate(region.astype(np.uint8), np.ones((5, 5), np.uint8))
+    count, _, stats, centroids = cv2.connectedComponentsWithStats(blobs)
+    if count < 2:
+        return []
+    boxes, centers = stats[1:, :4], centroids[1:]
+    pairs = repeated_pairs(boxes, centers)
+    px, py = repeat_steps(pairs, centers)
+    if px is None or py is None:
+        vertical, horizontal = long_edges(area, 1, MIN_TILE_H), long_edges(area, 0, MIN_TILE_W)
+        px = px or pitch(region.mean(axis=0) + vertical.mean(axis=0), MIN_TILE_W)
+        py = py or pitch(region.mean(axis=1) + horizontal.mean(axis=1), MIN_TILE_H)
+    if px is None or py is None or not ASPECT_RANGE[0] <= px / py <= ASPECT_RANGE[1] + 0.6:
+        return []
+    repeating = sorted({i for _, a, b in pairs for i in (a, b)}) or list(range(len(boxes)))
+    weights = (boxes[repeating, 2] * boxes[repeating, 3]).astype(np.float64)
+    cx, cy = phase(centers[repeating, 0], weights, px), phase(centers[repeating, 1], weights, py)
+    height, width = region.shape
+    tiles = []
+    for y in np.arange((cy - py / 2) % py - py, height, py):
+        for x in np.arange((cx - px / 2) % px - px, width, px):
+            box = TileBox(int(round(x)), int(round(y)), px, py)
+            inside = overlap(box, TileBox(0, 0, width, height)) / (px * py)
+            cell = region[max(0, box.y) : box.y + py, max(0, box.x) : box.x + px]
+            if inside >= 0.9 and cell.size and cell.mean() > 0.02:
+                tiles.append(TileBox(max(0, box.x), max(0, box.y) + top, px, py))
+    if len(tiles) > len(repeating):  # every cell holds one of the repeating elements, or the pitch is wrong
+        return []
+    return tiles if len(tiles) >= 2 else []
+
+
+def comb_phase(profile: np.ndarray, step: int) -> int:
+    """The offset in [0, step) where the profile's teeth k * step + offset add up most."""
+    widened = np.maximum.reduce([np.roll(profile, k) for k in (-2, -1, 0, 1, 2)])
+    sums = [widened[offset::step].sum() for offset in range(step)]
+    return int(np.argmax(sums))
+
+
+def boundary_support(lines: np.ndarray, position: int, start: int, stop: int, axis: int) -> float:
+    """Share of a cell side's length that lies on a long edge (within 2 px of the side)."""
+    if axis == 1:  # a vertical side at x = position, rows start..stop
+        strip = lines[start:stop, max(0, position - 2) : position + 3]
+        return float(strip.any(axis=1).mean()) if strip.size else 0.0
+    strip = lines[max(0, position - 2) : position + 3, start:stop]
+    return float(strip.any(axis=0).mean()) if strip.size else 0.0
+
+
+def abutting_lattice(gray: np.ndarray) -> list[TileBox]:
+    """Videos side by side with no gap (Meet 2020 with many cameras on): their borders are
+    long straight edges repeating at the pitch; a cell is kept where edges bound it."""
+    height, width = gray.shape
+    vertical, horizontal = long_edges(gray, 1, MIN_TILE_H), long_edges(gray, 0, MIN_TILE_W)
+    px, py = pitch(vertical.mean(axis=0), MIN_TILE_W), pitch(horizontal.mean(axis=1), MIN_TILE_H)
+    if px is None or py is None or not ASPECT_RANGE[0] <= px / py <= ASPECT_RANGE[1] + 0.6:
+        return []
+    y_phase = comb_phase(horizontal.mean(axis=1), py)
+    tiles = []
+    for y in range(y_phase, height - py + 1, py):
+        band = vertical[y : y + py]
+        x_phase = comb_phase(band.mean(axis=0), px)  # a centred last row has a phase of its own
+        for x in range(x_phase, width - px + 1, px):
+            sides = [
+                boundary_support(vertical, x, y, y + py, 1),
+                boundary_support(vertical, x + px, y, y + py, 1),
+                boundary_support(horizontal, y, x, x + px, 0),
+                boundary_support(horizontal, y + py, x, x + px, 0),
+            ]
+            if sum(side >= 0.5 for side in sides) >= 3:
+                tiles.append(TileBox(x, y, px, py))
+    return tiles if len(tiles) >= 2 else []
+
+
+def reading_order(tiles: list[TileBox]) -> list[TileBox]:
+    return sorted(tiles, key=lambda b: (round(b.y / max(1, b.h / 2)), b.x))

@@ -23,7 +23,7 @@ def labels_csv():
     return shared_file("data/wild_faces/labels_min48px.csv")
 
 
-@pytest.mark.parametrize("n", [1, 2, 5, 9, 13, 25, 49])
+@pytest.mark.parametrize("n", [2, 5, 9, 13, 25, 49])
 def test_tiles_found_in_every_layout(labels_csv, n):
     image, truth = render_gallery(people(labels_csv, n, camera_off={1, 4}), speaker=0)
     found = find_tiles(image)

@@ -1,0 +1,233 @@
+"""Benchmark: the agent's pipeline on real meeting screenshots, scored against hand-made truth.
+
+    python -m bench.real_galleries [--folder DIR]
+
+DIR (default $CLASSMOOD_SHARED/data/real_galleries) holds screenshots with `<file>.json`
+truth, scored as that folder's README says: a tile is found when an observation's origin is
+within max(6 px, 6 % of the tile width) of the truth origin; an observation matching no truth
+tile is a phantom; a live face is found when the state is `face` and the face box centre lies
+in the truth face box grown by 25 % a side; a name is right when it equals the truth after
+stripping spaces. Identity: the josehermosillaa captures fed as one session must give each
+student exactly one participant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from bench.environment import shared_folder  # noqa: E402
+
+IDENTITY_SESSION = ("josehermosillaa_caras.jpg", "josehermosillaa_grupo.jpg", "josehermosillaa_zoom1.jpg")
+
+
+def load_truth(folder: Path) -> list[dict]:
+    """Every `<image>.json` truth file whose image sits beside it, sorted by file name."""
+    truths = []
+    for path in sorted(folder.glob("*.json")):
+        truth = json.loads(path.read_text())
+        if (folder / truth["file"]).is_file():
+            truths.append(truth)
+    return truths
+
+
+def is_latin(name: str) -> bool:
+    """Latin script (accents included): every letter below U+0250."""
+    return all(ord(c) < 0x250 for c in name if c.isalpha())
+
+
+def same_origin(observed: tuple, truth: tuple) -> bool:
+    tolerance = max(6.0, 0.06 * truth[2])
+    return abs(observed[0] - truth[0]) <= tolerance and abs(observed[1] - truth[1]) <= tolerance
+
+
+def face_hit(face_box: tuple | None, truth_box: list | None) -> bool:
+    if face_box is None or truth_box is None:
+        return False
+    cx, cy = face_box[0] + face_box[2] / 2, face_box[1] + face_box[3] / 2
+    x, y, w, h = truth_box
+    return x - 0.25 * w <= cx <= x + 1.25 * w and y - 0.25 * h <= cy <= y + 1.25 * h
+
+
+@dataclass
+class Score:
+    """Counts as (right, of) pairs; phantoms a plain count."""
+
+    tiles: list[int] = field(default_factory=lambda: [0, 0])
+    phantoms: int = 0
+    camera_off: list[int] = field(default_factory=lambda: [0, 0])
+    faces: list[int] = field(default_factory=lambda: [0, 0])
+    names_latin: list[int] = field(default_factory=lambda: [0, 0])
+    names_other: list[int] = field(default_factory=lambda: [0, 0])
+
+    def add(self, other: Score) -> None:
+        for name, value in vars(other).items():
+            if isinstance(value, list):
+                mine = getattr(self, name)
+                mine[0] += value[0]
+                mine[1] += value[1]
+            else:
+                setattr(self, name, getattr(self, name) + value)
+
+
+def match_tiles(observed: list, truth_tiles: list[dict]) -> tuple[dict[int, object], int]:
+    """truth index -> observed tile (nearest origin within tolerance), and the phantom count."""
+    matched: dict[int, object] = {}
+    used: set[int] = set()
+    for i, tile in enumerate(truth_tiles):
+        candidates = [
+            (abs(o.box[0] - tile["box"][0]) + abs(o.box[1] - tile["box"][1]), j)
+            for j, o in enumerate(observed)
+            if j not in used and same_origin(o.box, tile["box"])
+        ]
+        if candidates:
+            _, j = min(candidates)
+            used.add(j)
+            matched[i] = observed[j]
+    return matched, len(observed) - len(used)
+
+
+def score_capture(result, truth: dict) -> Score:
+    """Score one CaptureResult against one truth file."""
+    score = Score()
+    matched, score.phantoms = match_tiles(result.tiles, truth["tiles"])
+    for i, tile in enumerate(truth["tiles"]):
+        got = matched.get(i)
+        score.tiles[0] += got is not None
+        score.tiles[1] += 1
+        if tile["camera_off"]:
+            score.camera_off[0] += got is not None and got.state == "camera_off"
+            score.camera_off[1] += 1
+        elif tile["face"]:
+            score.faces[0] += got is not None and got.state == "face" and face_hit(got.face_box, tile["face_box"])
+            score.faces[1] += 1
+        names = score.names_latin if is_latin(tile["name"]) else score.names_other
+        names[0] += got is not None and got.named and got.label.strip() == tile["name"].strip()
+        names[1] += 1
+    return score
+
+
+def name_stem(name: str) -> str:
+    """A tag without Zoom's truncation mark: "Ana Sil..." -> "Ana Sil"."""
+    return re.sub(r"\s*(\.\.\.|…)\s*$", "", name.strip())
+
+
+def student_of(name: str, all_names: list[str]) -> str:
+    """The student a tag belongs to: the longest tag seen that starts with this one's stem."""
+    stem = name_stem(name)
+    return max((name_stem(n) for n in all_names if name_stem(n).startswith(stem)), key=len, default=stem)
+
+
+def identity_score(results: list, truths: list[dict]) -> tuple[int, int, int]:
+    """(students with exactly one participant that is theirs alone, students, participants)."""
+    names = sorted({t["name"].strip() for truth in truths for t in truth["tiles"]})
+    keys_of: dict[str, set[str]] = {}
+    students_of: dict[str, set[str]] = {}
+    participants: set[str] = set()
+    for result, truth in zip(results, truths):
+        participants.update(t.key for t in result.tiles)
+        matched, _ = match_tiles(result.tiles, truth["tiles"])
+        for i, tile in enumerate(truth["tiles"]):
+            student = student_of(tile["name"], names)
+            keys_of.setdefault(student, set())
+            if i in matched:
+                keys_of[student].add(matched[i].key)
+                students_of.setdefault(matched[i].key, set()).add(student)
+    one_to_one = sum(len(keys) == 1 and len(students_of[next(iter(keys))]) == 1 for keys in keys_of.values())
+    return one_to_one, len(keys_of), len(participants)
+
+
+def make_pipeline(model: Path | None = None):
+    from agent.identity import IdentityTracker
+    from agent.names import NameReader
+    from agent.pipeline import CapturePipeline
+    from core.emotions import default_classifier
+    from core.faces import default_detector
+
+    return CapturePipeline(default_detector(), default_classifier(model), NameReader(), IdentityTracker())
+
+
+def percent(pair: list[int]) -> str:
+    return f"{pair[0] / pair[1]:.1%} ({pair[0]}/{pair[1]})" if pair[1] else "-"
+
+
+def main() -> None:
+    from agent.identity import IdentityTracker
+    from core.analyze import read_image
+
+    shared = shared_folder()
+    os.environ.setdefault("CLASSMOOD_YUNET", str(shared / "models/face_detection_yunet_2026may.onnx"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folder", type=Path, default=shared / "data/real_galleries")
+    parser.add_argument("--model", type=Path, default=None)
+    args = parser.parse_args()
+    truths = load_truth(args.folder)
+    if not truths:
+        raise SystemExit(f"no screenshots with truth in {args.folder}")
+
+    table = Table(title=f"Agent pipeline on {len(truths)} real meeting screenshots ({args.folder.name})")
+    for column in ("screenshot", "tiles", "phantoms", "camera-off", "live faces", "names Latin", "names other"):
+        table.add_column(column, justify="right")
+    total, first_ms, steady_ms = Score(), [], []
+    for truth in truths:
+        pipeline = make_pipeline(args.model)
+        image = read_image(args.folder / truth["file"])
+        start = time.perf_counter()
+        result = pipeline.process(image, None)
+        first_ms.append((time.perf_counter() - start) * 1000)
+        start = time.perf_counter()
+        pipeline.process(image, None)
+        steady_ms.append((time.perf_counter() - start) * 1000)
+        score = score_capture(result, truth)
+        total.add(score)
+        table.add_row(
+            truth["file"],
+            percent(score.tiles),
+            str(score.phantoms),
+            percent(score.camera_off),
+            percent(score.faces),
+            percent(score.names_latin),
+            percent(score.names_other),
+        )
+    table.add_row(
+        "all",
+        percent(total.tiles),
+        str(total.phantoms),
+        percent(total.camera_off),
+        percent(total.faces),
+        percent(total.names_latin),
+        percent(total.names_other),
+        style="bold",
+    )
+    console = Console(width=160)
+    console.print(table)
+
+    session = [t for name in IDENTITY_SESSION for t in truths if t["file"] == name]
+    if len(session) == len(IDENTITY_SESSION):
+        pipeline = make_pipeline(args.model)
+        pipeline.tracker = IdentityTracker()
+        results = [pipeline.process(read_image(args.folder / t["file"]), None) for t in session]
+        right, students, participants = identity_score(results, session)
+        console.print(
+            f"identity ({len(session)} josehermosillaa captures, one session): {right} of {students} students"
+            f" with one participant of their own; {participants} participants"
+        )
+    console.print(
+        f"ms per capture: first {statistics.median(first_ms):.0f} (median; max {max(first_ms):.0f}),"
+        f" steady {statistics.median(steady_ms):.0f} (median; max {max(steady_ms):.0f})"
+    )
+
+
+if __name__ == "__main__":
+    main()
