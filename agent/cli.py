@@ -69,7 +69,7 @@ def run_agent(
     from agent.sources import ScreenSource, WindowSource, image_frames, video_frames
     from core.analyze import InputError
     from db import store
-    from db.engine import make_engine, upgrade
+    from db.engine import make_engine, upgrade, when_unlocked
 
     chosen = [o for o in (window, monitor, region, video, images) if o is not None]
     if len(chosen) > 1:
@@ -90,8 +90,10 @@ def run_agent(
     source_text = live.description if live else f"video {video}" if video else f"images {images}"
     pipeline = build_pipeline(model, pseudonymize, ocr)
     name = session_name or f"Lecture {datetime.now():%Y-%m-%d %H:%M}"
-    session_id = store.start_session(
-        engine, name, source_text, interval, pseudonymize, {"keep_frames": bool(keep_frames)}
+    session_id = when_unlocked(
+        lambda: store.start_session(
+            engine, name, source_text, interval, pseudonymize, {"keep_frames": bool(keep_frames)}
+        )
     )
     agent = Agent(pipeline, engine, session_id, keep_frames)
     if stop_event is not None:
@@ -116,7 +118,7 @@ def run_agent(
         raise
     finally:
         status.close(agent.stats)
-        store.end_session(engine, session_id, ended)
+        when_unlocked(lambda: store.end_session(engine, session_id, ended))
         if live is not None:
             live.close()
             pid_file().unlink(missing_ok=True)

@@ -465,7 +465,7 @@ def abutting_lattice(gray: np.ndarray) -> list[TileBox]:
                 boundary_support(horizontal, y, x, x + px, 0),
                 boundary_support(horizontal, y + py, x, x + px, 0),
             ]
-            if sum(side >= 0.5 for side in sides) >= 3:
+            if sum(side >= 0.5 for side in sides) >= 3 and drawn_on(gray, TileBox(x, y, px, py)):
                 tiles.append(TileBox(x, y, px, py))
     return tiles if len(tiles) >= 2 else []
 

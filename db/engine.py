@@ -69,28 +69,37 @@ def downgrade(url: str, revision: str = "base") -> None:
     _migrate(url, "downgrade", revision)
 
 
-def _migrate(url: str, direction: str, revision: str, patience_s: float = 60.0) -> None:
-    """Run Alembic on our own connection, so SQLite gets the same pragmas as everywhere else.
-
-    A database locked by another writer (the dashboard, a backup) is waited for, not failed on.
-    """
-    from alembic import command
+def when_unlocked(action, patience_s: float = 60.0):
+    """action(), retried while another writer (the dashboard, a backup) holds the lock."""
     from sqlalchemy.exc import OperationalError
 
-    engine = make_engine(url)
     deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            return action()
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig) or time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
+
+
+def _migrate(url: str, direction: str, revision: str) -> None:
+    """Run Alembic on our own connection, so SQLite gets the same pragmas as everywhere else.
+
+    A database locked by another writer is waited for, not failed on.
+    """
+    from alembic import command
+
+    engine = make_engine(url)
+
+    def migrate() -> None:
+        with engine.begin() as connection:
+            config = alembic_config(url)
+            config.attributes["connection"] = connection
+            getattr(command, direction)(config, revision)
+
     try:
-        while True:
-            try:
-                with engine.begin() as connection:
-                    config = alembic_config(url)
-                    config.attributes["connection"] = connection
-                    getattr(command, direction)(config, revision)
-                return
-            except OperationalError as exc:
-                if "locked" not in str(exc.orig) or time.monotonic() > deadline:
-                    raise
-                time.sleep(1.0)
+        when_unlocked(migrate)
     except Exception as exc:
         where = make_url(url).render_as_string(hide_password=True)
         raise DatabaseError(f"cannot {direction} {where}: {exc}") from None

@@ -2,7 +2,8 @@
 
     python tests/meeting_window.py TITLE FRAMES_DIR SECONDS_PER_FRAME
 
-Shows the PNGs of FRAMES_DIR in name order, each for SECONDS_PER_FRAME, then stays on the last.
+Shows the PNGs of FRAMES_DIR in name order, each for SECONDS_PER_FRAME, then stays on the last;
+the window takes each picture's size (a meeting window resized by its user).
 """
 
 import sys
@@ -23,6 +24,7 @@ def main() -> None:
 
     def show(index: int) -> None:
         label.configure(image=images[index])
+        root.geometry(f"{images[index].width()}x{images[index].height()}")
         if index + 1 < len(images):
             root.after(int(seconds * 1000), show, index + 1)
 

@@ -180,3 +180,54 @@ def test_the_main_job_runs_agent_and_dashboard_until_ctrl_c(display, tmp_path, t
     assert "Traceback" not in err
     with sqlite3.connect(db) as con:
         assert con.execute("select status from class_session").fetchone()[0] == "ended"
+
+
+def test_agent_on_real_screenshots_in_a_resized_window_keeps_one_participant_per_student(
+    display, tmp_path, tiny_model_file, yunet_file
+):
+    """Three real captures of one Zoom class in a real window; before the last the window is
+    resized and the grid reshuffled (josehermosillaa_zoom1): still 17 students, 17 participants."""
+    import cv2
+
+    folder = shared_file("data/real_galleries")
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i, name in enumerate(("josehermosillaa_caras.jpg", "josehermosillaa_grupo.jpg", "josehermosillaa_zoom1.jpg")):
+        cv2.imwrite(str(frames / f"{i}.png"), cv2.imread(str(folder / name)))
+    env = {
+        **os.environ,
+        "DISPLAY": display,
+        "PYTHONPATH": str(ROOT),
+        "CLASSMOOD_YUNET": str(yunet_file),
+        "XDG_STATE_HOME": str(tmp_path),
+    }
+    window = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests/meeting_window.py"), "Zoom Reunión", str(frames), "20"], env=env
+    )
+    db = tmp_path / "real.db"
+    agent = subprocess.Popen(
+        [sys.executable, "-m", "classmood", "agent", "--window", "Zoom Reunión", "--interval", "2"]
+        + ["--db", f"sqlite:///{db}", "--model", str(tiny_model_file)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        full = "select count(*) from capture where error is null and tiles_found = 17"
+        wait_for(lambda: count(db, full) >= 2, 120, "captures of the first screenshot")
+        # the wider, reshuffled screenshot (first row at y 49, not 96) shows 40 s after the window opened
+        wide = "select count(distinct capture_id) from observation where tile_y between 40 and 60"
+        wait_for(lambda: count(db, wide) >= 2, 120, "captures of the resized, reshuffled window")
+        subprocess.run([sys.executable, "-m", "classmood", "agent", "stop"], env=env, check=True, timeout=60)
+        _, err = agent.communicate(timeout=60)
+    finally:
+        window.kill()
+        agent.kill()
+    assert agent.returncode == 0, err
+    con = sqlite3.connect(db)
+    assert con.execute("select count(*) from participant").fetchone()[0] == 17
+    per_capture = con.execute(
+        "select count(distinct participant_id) from observation group by capture_id having count(*) = 17"
+    ).fetchall()
+    assert per_capture and all(n == 17 for (n,) in per_capture)

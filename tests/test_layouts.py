@@ -1,0 +1,143 @@
+"""Generated galleries drawn with real apps' colours and layouts, and frames that are no gallery.
+
+These are tests (the renderer is ours), not the measure: that is bench.real_galleries.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import cv2
+import numpy as np
+import pytest
+
+from agent.tiles import find_tiles
+from bench.gallery import CAMERA_OFF, Person, fonts_available, render_gallery, script_of
+from tests.conftest import shared_file
+from tests.galleries import people
+
+
+@pytest.fixture(scope="module")
+def labels_csv():
+    return shared_file("data/wild_faces/labels_min48px.csv")
+
+
+def matches(found, truth, atol=6) -> int:
+    return sum(any(np.allclose(f.as_tuple()[:2], t.box[:2], atol=atol) for f in found) for t in truth)
+
+
+def test_zoom_camera_off_tiles_at_34_on_26_are_tiles(labels_csv):
+    crowd = people(labels_csv, 12, camera_off={0, 3, 5, 6, 11})
+    image, truth = render_gallery(crowd, width=1366, height=768)
+    assert CAMERA_OFF == 34 and int(image[5, 5].mean()) != 26  # chrome above, the gallery is 26
+    found = find_tiles(image)
+    assert len(found) == 12 and matches(found, truth) == 12
+
+
+@pytest.mark.parametrize("style", ["zoom", "zoom-light", "teams"])
+@pytest.mark.parametrize("n", [4, 9, 25])
+def test_gap_galleries_of_each_app(labels_csv, style, n):
+    image, truth = render_gallery(people(labels_csv, n, camera_off={1}), width=1920, height=1080, style=style)
+    found = find_tiles(image)
+    assert matches(found, truth) == n
+    assert len(found) == n
+
+
+@pytest.mark.parametrize("n", [7, 25])
+def test_meet_grid_without_gaps(labels_csv, n):
+    image, truth = render_gallery(people(labels_csv, n, camera_off={2}), width=1920, height=1080, style="meet")
+    found = find_tiles(image)
+    assert matches(found, truth, atol=0.06 * truth[0].box[2]) >= 0.8 * n
+    assert len(found) <= n
+
+
+def test_pillarboxed_and_profile_photo_tiles(labels_csv):
+    from agent.camera import is_camera_off
+
+    crowd = people(labels_csv, 6)
+    crowd[1] = Person(crowd[1].name, crowd[1].photo, pillarbox=True)
+    crowd[4] = Person(crowd[4].name, None, profile_photo=crowd[4].photo)
+    image, truth = render_gallery(crowd, width=1600, height=900)
+    found = find_tiles(image)
+    assert matches(found, truth) == 6
+    off = [is_camera_off(image[t.box[1] : t.box[1] + t.box[3], t.box[0] : t.box[0] + t.box[2]]) for t in truth]
+    assert off == [False, False, False, False, True, False]
+
+
+@pytest.fixture(scope="module")
+def reader():
+    from agent.names import NameReader
+
+    return NameReader()
+
+
+@pytest.mark.parametrize("name", ["20200759 양예지", "עדיטל בן משה", "José Núñez", "Zoë Müller", "İlkay Şahin"])
+def test_tags_in_other_scripts_are_read_in_their_script(labels_csv, reader, name):
+    if not fonts_available(name):
+        pytest.skip("needs Debian's fonts-noto-core and fonts-noto-cjk to draw the tag")
+    crowd = people(labels_csv, 4)
+    crowd[2] = Person(name, crowd[2].photo, muted=True)
+    image, truth = render_gallery(crowd, width=1920, height=1080)
+    x, y, w, h = truth[2].box
+    read = reader.read(image[y : y + h, x : x + w], True)
+    assert read is not None and script_of(read) == script_of(name)
+    assert difflib.SequenceMatcher(None, read, name).ratio() >= 0.8, read
+
+
+def test_a_frame_without_gallery_gives_each_face_its_own_participant(labels_csv, yunet_env, tiny_model_file):
+    from agent.identity import IdentityTracker
+    from agent.pipeline import CapturePipeline
+    from core.emotions import EmotionClassifier
+    from core.faces import YuNetDetector
+
+    photos = [p.photo for p in people(labels_csv, 3)]
+    rng = np.random.default_rng(0)
+    frame = cv2.GaussianBlur(rng.integers(40, 200, (720, 1280, 3), dtype=np.uint8), (0, 0), 25)  # a room
+    for photo, (x, y) in zip(photos, [(80, 200), (520, 150), (960, 260)]):
+        frame[y : y + 240, x : x + 240] = cv2.resize(photo, (240, 240))
+    pipeline = CapturePipeline(YuNetDetector(), EmotionClassifier(tiny_model_file), None, IdentityTracker())
+    first = pipeline.process(frame, None)
+    assert [t.state for t in first.tiles] == ["face"] * 3
+    assert len({t.key for t in first.tiles}) == 3
+    shifted = np.roll(frame, 12, axis=1)  # the camera moved a little
+    second = pipeline.process(shifted, None)
+    assert sorted(t.key for t in second.tiles) == sorted(t.key for t in first.tiles)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        np.full((1080, 1920, 3), 26, np.uint8),
+        np.random.default_rng(1).integers(0, 256, (1080, 1920, 3), dtype=np.uint8),
+        np.zeros((1, 1920, 3), np.uint8),
+        np.full((600, 16384, 3), 26, np.uint8),
+    ],
+    ids=["blank", "noise", "one-pixel-high", "16k-wide"],
+)
+def test_bad_frames_are_recorded_on_the_capture_row_and_the_agent_goes_on(frame, tmp_path, yunet_env, tiny_model_file):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from agent.identity import IdentityTracker
+    from agent.pipeline import CapturePipeline
+    from agent.runner import Agent
+    from core.emotions import EmotionClassifier
+    from core.faces import YuNetDetector
+    from db import store
+    from db.engine import make_engine, upgrade
+    from db.models import Capture
+
+    url = upgrade(f"sqlite:///{tmp_path / 'bad.db'}")
+    engine = make_engine(url)
+    pipeline = CapturePipeline(YuNetDetector(), EmotionClassifier(tiny_model_file), None, IdentityTracker())
+    agent = Agent(pipeline, engine, store.start_session(engine, "s", "test", 5, False, {}))
+    good, _ = render_gallery([Person(f"P{i}", None) for i in range(4)], width=1280, height=720)
+    agent.handle(datetime.now(UTC), frame, {})
+    agent.handle(datetime.now(UTC), good, {})
+    with Session(engine) as db:
+        rows = db.scalars(select(Capture).order_by(Capture.id)).all()
+    assert len(rows) == 2
+    assert rows[0].error and len(rows[0].error.splitlines()) == 1
+    assert rows[1].error is None and rows[1].tiles_found == 4
