@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SHARED ?= $(abspath ../shared)
 
-.PHONY: setup run test lint bench clean system-deps
+.PHONY: setup run test lint bench clean system-deps ocr-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,18 +18,32 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-run: setup
+run: setup ocr-deps
 	$(BIN)/classmood run $(ARGS)
 
-# Debian packages the tests drive for real: a virtual X screen with a window manager, and a
-# PostgreSQL server. Installed when missing and we are root; otherwise those tests skip.
-system-deps:
-	@if ! (command -v Xvfb && command -v openbox && command -v xdotool && command -v xrandr && command -v chromedriver \
-	      && ls /usr/lib/postgresql/*/bin/initdb) >/dev/null 2>&1; then \
+# Tesseract's script models read names beyond Latin (Hangul, Hebrew, Cyrillic, ...): the agent
+# needs them at run time, so `make run` installs them too (when root; else it says which).
+OCR_DEBS := tesseract-ocr-script-latn tesseract-ocr-script-hang tesseract-ocr-script-hebr \
+	tesseract-ocr-script-cyrl tesseract-ocr-script-arab tesseract-ocr-script-deva tesseract-ocr-script-hans
+
+ocr-deps:
+	@if ! ls /usr/share/tesseract-ocr/*/tessdata/Hangul.traineddata >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	      xvfb openbox xdotool x11-xserver-utils postgresql chromium chromium-driver >/dev/null; \
-	  else echo "note: install xvfb openbox xdotool x11-xserver-utils postgresql chromium chromium-driver for the full test suite"; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_DEBS) >/dev/null; \
+	  else echo "note: install $(OCR_DEBS) to read names beyond Latin letters without accents"; fi; \
+	fi
+
+# Debian packages the tests drive for real: a virtual X screen with a window manager, a
+# PostgreSQL server, headless Chromium, and the Noto fonts the generated galleries draw names
+# with. Installed when missing and we are root; otherwise those tests skip.
+TEST_DEBS := xvfb openbox xdotool x11-xserver-utils postgresql chromium chromium-driver fonts-noto-core fonts-noto-cjk
+
+system-deps: ocr-deps
+	@if ! (command -v Xvfb && command -v openbox && command -v xdotool && command -v xrandr && command -v chromedriver \
+	      && ls /usr/lib/postgresql/*/bin/initdb && ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEBS) >/dev/null; \
+	  else echo "note: install $(TEST_DEBS) for the full test suite"; fi; \
 	fi
 
 test: setup system-deps
@@ -42,6 +56,7 @@ lint: setup
 bench: setup
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.model_speed
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.capture
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.real_galleries
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.gallery_accuracy
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.detectors
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.wild_faces

@@ -34,7 +34,20 @@ def parse_region(text: str | None) -> tuple[int, int, int, int] | None:
     return x, y, w, h
 
 
-def build_pipeline(model: Path | None, pseudonymize: bool, ocr: bool):
+def parse_scripts(text: str | None) -> tuple[str, ...] | None:
+    """--name-langs "Latin,Hangul" -> ("Latin", "Hangul"); Latin always comes first."""
+    from agent.names import DEFAULT_SCRIPTS
+
+    if not text:
+        return None
+    names = {s.casefold(): s for s in DEFAULT_SCRIPTS}
+    chosen = [names.get(part.strip().casefold()) for part in text.split(",") if part.strip()]
+    if None in chosen:
+        raise click.BadParameter(f"scripts are {', '.join(DEFAULT_SCRIPTS)}", param_hint="--name-langs")
+    return ("Latin", *[s for s in dict.fromkeys(chosen) if s != "Latin"])
+
+
+def build_pipeline(model: Path | None, pseudonymize: bool, ocr: bool, scripts: tuple[str, ...] | None = None):
     from agent.identity import IdentityTracker
     from agent.pipeline import CapturePipeline
     from core.emotions import default_classifier
@@ -44,7 +57,7 @@ def build_pipeline(model: Path | None, pseudonymize: bool, ocr: bool):
     if ocr:
         from agent.names import NameReader
 
-        names = NameReader()
+        names = NameReader(scripts) if scripts else NameReader()
     salt = secrets.token_hex(16) if pseudonymize else None
     return CapturePipeline(default_detector(), default_classifier(model), names, IdentityTracker(salt=salt))
 
@@ -63,6 +76,7 @@ def run_agent(
     model: Path | None,
     ocr: bool = True,
     stop_event=None,
+    name_langs: str | None = None,
 ) -> int:
     """Run until done (offline sources) or stopped (live); returns the session id."""
     from agent.runner import Agent
@@ -74,6 +88,7 @@ def run_agent(
     chosen = [o for o in (window, monitor, region, video, images) if o is not None]
     if len(chosen) > 1:
         raise click.UsageError("choose one of --window, --monitor, --region, --video, --images")
+    scripts = parse_scripts(name_langs)
     if images is not None and not images.is_dir():
         raise InputError(f"{images}: not a folder")
     if video is not None and not video.is_file():
@@ -88,7 +103,7 @@ def run_agent(
     if video is None and images is None:
         live = WindowSource(window) if window else ScreenSource(monitor or 1, parse_region(region))
     source_text = live.description if live else f"video {video}" if video else f"images {images}"
-    pipeline = build_pipeline(model, pseudonymize, ocr)
+    pipeline = build_pipeline(model, pseudonymize, ocr, scripts)
     name = session_name or f"Lecture {datetime.now():%Y-%m-%d %H:%M}"
     session_id = when_unlocked(
         lambda: store.start_session(

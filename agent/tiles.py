@@ -111,6 +111,15 @@ def candidate_gaps(gray: np.ndarray) -> list[int]:
     return peaks
 
 
+def share(mask: np.ndarray, axis: int) -> np.ndarray:
+    """Share of set pixels per column (axis 0) or row (axis 1) of a 0/1 uint8 mask (OpenCV's
+    reduce: several times faster than numpy's mean on these sizes)."""
+    if mask.size == 0:
+        return np.zeros(mask.shape[1 - axis], np.float64)
+    sums = cv2.reduce(mask, axis, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+    return sums / mask.shape[axis]
+
+
 def not_gap(profile: np.ndarray, outer: bool, reach: int = 12) -> np.ndarray:
     """Rows (or columns) that are not gap, from their share of content pixels.
 
@@ -132,13 +141,13 @@ def not_gap(profile: np.ndarray, outer: bool, reach: int = 12) -> np.ndarray:
 def xy_cut(content: np.ndarray, x0: int = 0, y0: int = 0, depth: int = 4) -> list[TileBox]:
     """Boxes of content separated by gap rows and columns, cutting alternately (leaves only)."""
     outer = depth >= 4  # the picture and its bands
-    rows = runs(not_gap(content.mean(axis=1), outer), MIN_TILE_H // 2)
+    rows = runs(not_gap(share(content, 1), outer), MIN_TILE_H // 2)
     boxes = []
     for top, bottom in rows:
         band = content[top:bottom]
-        for left, right in runs(not_gap(band.mean(axis=0), outer), MIN_TILE_W // 2):
+        for left, right in runs(not_gap(share(band, 0), outer), MIN_TILE_W // 2):
             cell = band[:, left:right]
-            filled = np.flatnonzero(cell.mean(axis=1) > CONTENT_SHARE)
+            filled = np.flatnonzero(share(cell, 1) > CONTENT_SHARE)
             if filled.size == 0:
                 continue
             y_a, y_b = top + filled[0], top + filled[-1] + 1
@@ -170,15 +179,21 @@ def largest_equal_group(boxes: list[TileBox]) -> list[TileBox]:
 def gap_lattice(gray: np.ndarray, tolerances: tuple[int, ...] = (GAP_TOLERANCE,)) -> list[TileBox]:
     """The best lattice over every (gap colour, tolerance) pair; a stricter tolerance wins ties."""
     best: list[TileBox] = []
-    distance = [np.abs(gray.astype(np.int16) - level) for level in candidate_gaps(gray)]
+    levels = candidate_gaps(gray)
     for tolerance in tolerances:
         if len(best) >= 2:
             break
-        for d in distance:
-            tiles = lattice_at(d > tolerance, gray)
+        for level in levels:
+            tiles = lattice_at(content_mask(gray, level, tolerance), gray)
             if score(tiles, gray.size) > score(best, gray.size):
                 best = tiles
     return best
+
+
+def content_mask(gray: np.ndarray, level: int, tolerance: int) -> np.ndarray:
+    """1 where a pixel is further than `tolerance` from the gap colour `level`, else 0."""
+    table = (np.abs(np.arange(256) - level) > tolerance).astype(np.uint8)
+    return cv2.LUT(gray, table)
 
 
 def lattice_at(content: np.ndarray, gray: np.ndarray) -> list[TileBox]:

@@ -292,9 +292,15 @@ def dashboard(db_url, host, port, rules) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8050, show_default=True)
 @click.option("--pseudonymize", is_flag=True, help="Store a salted hash instead of each name.")
+@click.option(
+    "--name-langs",
+    default=None,
+    help="Scripts of the students' names, e.g. Latin,Hangul,Hebrew (Tesseract script models;"
+    " default: every installed one, tried only when a Latin reading is unsure).",
+)
 @click.option("--model", type=click.Path(path_type=Path), default=None)
 @rule_option
-def run(window, monitor, interval, db_url, host, port, pseudonymize, model, rules) -> None:
+def run(window, monitor, interval, db_url, host, port, pseudonymize, name_langs, model, rules) -> None:
     """The main job: capture agent and dashboard together; Ctrl-C stops both."""
     import threading
 
@@ -319,6 +325,7 @@ def run(window, monitor, interval, db_url, host, port, pseudonymize, model, rule
         keep_frames=None,
         pseudonymize=pseudonymize,
         model=model,
+        name_langs=name_langs,
     )
     click.echo("agent stopped; dashboard stopped")
 
@@ -335,6 +342,12 @@ def run(window, monitor, interval, db_url, host, port, pseudonymize, model, rule
 @click.option("--keep-frames", type=click.Path(path_type=Path), default=None, help="Also save each frame here.")
 @click.option("--pseudonymize", is_flag=True, help="Store a salted hash instead of each name.")
 @click.option("--no-ocr", is_flag=True, help="Do not read name tags; track tiles by position.")
+@click.option(
+    "--name-langs",
+    default=None,
+    help="Scripts of the students' names, e.g. Latin,Hangul,Hebrew (Tesseract script models;"
+    " default: every installed one, tried only when a Latin reading is unsure).",
+)
 @click.option("--model", type=click.Path(path_type=Path), default=None)
 @click.pass_context
 def agent(ctx, no_ocr: bool, **options) -> None:

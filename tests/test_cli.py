@@ -148,3 +148,14 @@ def test_eda_report(fer_csv, tmp_path):
     assert summary["duplicates"]["extra_copies"] == 1853
     for name in ("class_counts.png", "samples.png", "duplicates.png", "summary.md"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+def test_agent_name_langs_unknown_script(tmp_path):
+    assert_clean_error(classmood("agent", "--images", tmp_path, "--name-langs", "Latin,Klingon"), "Hangul, Hebrew")
+
+
+def test_name_langs_keep_latin_first():
+    from agent.cli import parse_scripts
+
+    assert parse_scripts("hebrew, Hangul,hebrew") == ("Latin", "Hebrew", "Hangul")
+    assert parse_scripts(None) is None
