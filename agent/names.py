@@ -21,9 +21,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import queue
 import re
+import threading
 import unicodedata
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import cv2
@@ -178,13 +181,67 @@ def as_dark_on_light(line: np.ndarray) -> np.ndarray:
     gray = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
     if np.median(gray) < 128:
         gray = 255 - gray
-    return cv2.copyMakeBorder(gray, 8, 8, 8, 8, cv2.BORDER_REPLICATE)
+    return gray
+
+
+def with_margin(line: np.ndarray, margin: int, constant: bool) -> np.ndarray:
+    if constant:
+        return cv2.copyMakeBorder(line, margin, margin, margin, margin, cv2.BORDER_CONSTANT, value=int(np.median(line)))
+    return cv2.copyMakeBorder(line, margin, margin, margin, margin, cv2.BORDER_REPLICATE)
 
 
 class NameReader:
-    """OCR with a bounded cache; read() returns the name or None where none can be read."""
+    """Names of tiles, cached by tag; read() for one tile, read_all() for a capture's tiles
+    (new tags are read in parallel, one OCR engine per core: a first capture of 25 tags)."""
 
-    def __init__(self, scripts: tuple[str, ...] | None = DEFAULT_SCRIPTS, cache_size: int = 512):
+    def __init__(self, scripts: tuple[str, ...] | None = DEFAULT_SCRIPTS, cache_size: int = 512, workers: int = 0):
+        workers = workers or min(2, os.cpu_count() or 1)
+        self._engines = [TagReader(scripts) for _ in range(workers)]
+        self._free: queue.SimpleQueue[TagReader] = queue.SimpleQueue()
+        for engine in self._engines:
+            self._free.put(engine)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") if workers > 1 else None
+        self._cache: OrderedDict[str, str | None] = OrderedDict()
+        self._lock = threading.Lock()
+        self.cache_size = cache_size
+        self.ocr_calls = 0
+
+    def read(self, tile: np.ndarray, camera_on: bool) -> str | None:
+        for region, lowest in tag_regions(tile, camera_on):
+            if region.size == 0 or min(region.shape[:2]) < 4:
+                continue
+            key = fingerprint(region)
+            with self._lock:
+                known = key in self._cache
+                if known:
+                    self._cache.move_to_end(key)
+                    name = self._cache[key]
+            if not known:
+                engine = self._free.get()
+                try:
+                    name = engine.recognize(region, lowest)
+                finally:
+                    self._free.put(engine)
+                with self._lock:
+                    self.ocr_calls += 1
+                    self._cache[key] = name
+                    if len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
+            if name:
+                return name
+        return None
+
+    def read_all(self, tiles: list[tuple[np.ndarray, bool]]) -> list[str | None]:
+        if self._pool is None or len(tiles) < 2:
+            return [self.read(image, on) for image, on in tiles]
+        return list(self._pool.map(lambda item: self.read(*item), tiles))
+
+
+class TagReader:
+    """One OCR engine pair (RapidOCR finds and reads the line, Tesseract per script); not
+    shared between threads."""
+
+    def __init__(self, scripts: tuple[str, ...] | None = DEFAULT_SCRIPTS):
         from rapidocr_onnxruntime import RapidOCR
 
         # The default detector scales every input up to 736 px (1-2 s a tag on 2 cores);
@@ -196,29 +253,11 @@ class NameReader:
                 self._scripts = ScriptReader(scripts)
             except (ImportError, RuntimeError) as exc:
                 logger.warning("names in Latin letters without accents only: %s", exc)
-        self._cache: OrderedDict[str, str | None] = OrderedDict()
-        self.cache_size = cache_size
-        self.ocr_calls = 0
 
-    def read(self, tile: np.ndarray, camera_on: bool) -> str | None:
-        for region, lowest in tag_regions(tile, camera_on):
-            if region.size == 0 or min(region.shape[:2]) < 4:
-                continue
-            key = fingerprint(region)
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                name = self._cache[key]
-            else:
-                name = self._recognize(region, lowest)
-                self._cache[key] = name
-                if len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
-            if name:
-                return name
-        return None
+    def recognize(self, region: np.ndarray, lowest: bool) -> str | None:
+        return self._recognize(region, lowest)
 
     def _recognize(self, region: np.ndarray, lowest: bool) -> str | None:
-        self.ocr_calls += 1
         scale = max(2.0, STRIP_HEIGHT_PX / region.shape[0])
         region = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
         region = cv2.copyMakeBorder(region, 12, 12, 12, 12, cv2.BORDER_REPLICATE)  # text on the edge is missed
@@ -237,10 +276,13 @@ class NameReader:
     def _read_line(self, line: np.ndarray) -> str:
         """RapidOCR and Tesseract on the cleaned line: Tesseract's spelling (spaces, accents)
         where both read the same letters, else the surer reading, else another script."""
-        found, _ = self._ocr(cv2.cvtColor(line, cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False)
+        found, _ = self._ocr(
+            cv2.cvtColor(with_margin(line, 8, False), cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False
+        )
         rapid_text, rapid_score = (found[0][0], float(found[0][1])) if found else ("", 0.0)
         if self._scripts is None:
             return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
+        line = with_margin(line, max(8, line.shape[0] // 2), True)  # Tesseract drops a glyph touching the edge
         text, confidence, word_confidences = self._scripts.read(line, "Latin")
         if normalize_name(without_accents(text)) == normalize_name(rapid_text):
             return with_sure_accents(text, word_confidences) + truncation_mark(rapid_text)

@@ -107,7 +107,7 @@ class CapturePipeline:
             camera_on = [not gallery or not is_camera_off(img) for img in images]
         with timed(timings, "ocr"):
             reader = self.names if gallery else None
-            names = [reader.read(img, on) if reader else None for img, on in zip(images, camera_on)]
+            names = reader.read_all(list(zip(images, camera_on))) if reader else [None] * len(images)
         identities = self.tracker.assign(
             (frame.shape[1], frame.shape[0]), [(t.as_tuple(), img, n) for t, img, n in zip(tiles, images, names)]
         )

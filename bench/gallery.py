@@ -12,13 +12,14 @@ installed; these galleries are tests, not the measure (that is bench.real_galler
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from agent.names import script_of
 
 BACKGROUND = 26
 CAMERA_OFF = 34
@@ -220,12 +221,6 @@ FONT_FILES = {
     "DEVANAGARI": "truetype/noto/NotoSansDevanagari-{w}.ttf",
 }
 LATIN_FILE = "truetype/noto/NotoSans-{w}.ttf"  # Latin, Greek, Cyrillic
-
-
-def script_of(text: str) -> str:
-    names = [unicodedata.name(c, "UNKNOWN").split(" ")[0] for c in text if c.isalpha()]
-    other = [n for n in names if n in FONT_FILES]
-    return max(set(other), key=other.count) if other else "LATIN"
 
 
 @lru_cache(maxsize=64)

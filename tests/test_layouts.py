@@ -11,8 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
+from agent.names import script_of
 from agent.tiles import find_tiles
-from bench.gallery import CAMERA_OFF, Person, fonts_available, render_gallery, script_of
+from bench.gallery import CAMERA_OFF, Person, fonts_available, render_gallery
 from tests.conftest import shared_file
 from tests.galleries import people
 

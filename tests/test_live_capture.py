@@ -39,43 +39,37 @@ def count(db, sql):
         return 0
 
 
-def test_agent_follows_a_real_window(display, tmp_path, tiny_model_file, yunet_file):
-    labels = shared_file("data/wild_faces/labels_min48px.csv")
-    frames = tmp_path / "frames"
-    write_frames(frames, people(labels, 13, camera_off={3, 7}), [{"width": 1280, "height": 720}] * 2, shuffle_at={1})
-    env = {
+def display_env(display: str, tmp_path, yunet_file) -> dict:
+    return {
         **os.environ,
         "DISPLAY": display,
         "PYTHONPATH": str(ROOT),
         "CLASSMOOD_YUNET": str(yunet_file),
         "XDG_STATE_HOME": str(tmp_path),
     }
-    window = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests/meeting_window.py"), "Zoom Meeting - Algebra", str(frames), "6"], env=env
+
+
+def show_window(title: str, frames, seconds: float, env: dict) -> subprocess.Popen:
+    """The stand-in meeting window, showing the PNGs of `frames` for `seconds` each."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "tests/meeting_window.py"), title, str(frames), str(seconds)], env=env
     )
+
+
+def start_agent(window: str, interval: float, db, model, env: dict, *more: str) -> subprocess.Popen:
+    command = [sys.executable, "-m", "classmood", "agent", "--window", window, "--interval", str(interval)]
+    command += ["--db", f"sqlite:///{db}", "--model", str(model), *more]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_agent_follows_a_real_window(display, tmp_path, tiny_model_file, yunet_file):
+    labels = shared_file("data/wild_faces/labels_min48px.csv")
+    frames = tmp_path / "frames"
+    write_frames(frames, people(labels, 13, camera_off={3, 7}), [{"width": 1280, "height": 720}] * 2, shuffle_at={1})
+    env = display_env(display, tmp_path, yunet_file)
+    window = show_window("Zoom Meeting - Algebra", frames, 6, env)
     db = tmp_path / "live.db"
-    agent = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "classmood",
-            "agent",
-            "--window",
-            "Zoom Meeting",
-            "--interval",
-            "1",
-            "--db",
-            f"sqlite:///{db}",
-            "--model",
-            str(tiny_model_file),
-            "--session",
-            "Live",
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    agent = start_agent("Zoom Meeting", 1, db, tiny_model_file, env, "--session", "Live")
     try:
         ok = "select count(*) from capture where error is null and tiles_found = 13"
         wait_for(lambda: count(db, ok) >= 2, 90, "two good captures")
@@ -85,9 +79,7 @@ def test_agent_follows_a_real_window(display, tmp_path, tiny_model_file, yunet_f
         subprocess.run(["xdotool", "windowmove", window_id, "500", "300"], env=env, check=True)
         before = count(db, ok)
         wait_for(lambda: count(db, ok) >= before + 2, 30, "good captures after the move")
-        cover = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests/meeting_window.py"), "Spreadsheet", str(frames), "60"], env=env
-        )
+        cover = show_window("Spreadsheet", frames, 60, env)
         covered = "select count(*) from capture where error like '%covered by%'"
         wait_for(lambda: count(db, covered) >= 1, 30, "a capture recorded as failed while covered")
         cover.terminate()
@@ -128,17 +120,8 @@ def test_the_main_job_runs_agent_and_dashboard_until_ctrl_c(display, tmp_path, t
     labels = shared_file("data/wild_faces/labels_min48px.csv")
     frames = tmp_path / "frames"
     write_frames(frames, people(labels, 6), [{"width": 1280, "height": 720}])
-    env = {
-        **os.environ,
-        "DISPLAY": display,
-        "PYTHONPATH": str(ROOT),
-        "CLASSMOOD_YUNET": str(yunet_file),
-        "XDG_STATE_HOME": str(tmp_path),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-    }
-    window = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests/meeting_window.py"), "Zoom Meeting", str(frames), "60"], env=env
-    )
+    env = {**display_env(display, tmp_path, yunet_file), "XDG_DATA_HOME": str(tmp_path / "data")}
+    window = show_window("Zoom Meeting", frames, 60, env)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -194,25 +177,10 @@ def test_agent_on_real_screenshots_in_a_resized_window_keeps_one_participant_per
     frames.mkdir()
     for i, name in enumerate(("josehermosillaa_caras.jpg", "josehermosillaa_grupo.jpg", "josehermosillaa_zoom1.jpg")):
         cv2.imwrite(str(frames / f"{i}.png"), cv2.imread(str(folder / name)))
-    env = {
-        **os.environ,
-        "DISPLAY": display,
-        "PYTHONPATH": str(ROOT),
-        "CLASSMOOD_YUNET": str(yunet_file),
-        "XDG_STATE_HOME": str(tmp_path),
-    }
-    window = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests/meeting_window.py"), "Zoom Reunión", str(frames), "20"], env=env
-    )
+    env = display_env(display, tmp_path, yunet_file)
+    window = show_window("Zoom Reunión", frames, 20, env)
     db = tmp_path / "real.db"
-    agent = subprocess.Popen(
-        [sys.executable, "-m", "classmood", "agent", "--window", "Zoom Reunión", "--interval", "2"]
-        + ["--db", f"sqlite:///{db}", "--model", str(tiny_model_file)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    agent = start_agent("Zoom Reunión", 2, db, tiny_model_file, env)
     try:
         full = "select count(*) from capture where error is null and tiles_found = 17"
         wait_for(lambda: count(db, full) >= 2, 120, "captures of the first screenshot")
