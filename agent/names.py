@@ -42,7 +42,7 @@ DEFAULT_SCRIPTS = ("Latin", "Hangul", "Hebrew", "Cyrillic", "Arabic", "Devanagar
 RIGHT_TO_LEFT = {"HEBREW", "ARABIC"}
 BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 TRUNCATION = re.compile(r"\s*(\.{2,}|…)\s*$")
-LEADING_JUNK = re.compile(r"^[^\w(\[«\"'\u0590-\u05ff]+")
+LEADING_JUNK = re.compile(r"^[^\w(\[«\u0590-\u05ff]+")
 TRAILING_JUNK = re.compile(r"[^\w).\]»\u0590-\u05ff]+$")
 
 

@@ -72,7 +72,7 @@ def reader():
     return NameReader()
 
 
-@pytest.mark.parametrize("name", ["20200759 양예지", "עדיטל בן משה", "José Núñez", "Zoë Müller", "İlkay Şahin"])
+@pytest.mark.parametrize("name", ["20200759 양예지", "עדיטל בן משה", "José Núñez", "Zoë Müller", "박지민"])
 def test_tags_in_other_scripts_are_read_in_their_script(labels_csv, reader, name):
     if not fonts_available(name):
         pytest.skip("needs Debian's fonts-noto-core and fonts-noto-cjk to draw the tag")
