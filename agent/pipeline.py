@@ -16,13 +16,14 @@ import numpy as np
 
 from agent.camera import STILL_RING, is_camera_off, is_still, ring_flatness, still_signature
 from agent.identity import IdentityTracker
-from agent.tiles import TileBox, find_tiles
+from agent.tiles import TileBox, deskewed, find_tiles, skew_angle
 from core.analyze import find_faces
 from core.faces import Face, crop_face
 
 TILE_MIN_FACE_PX = 12  # YuNet finds faces from ~10 px; meeting tiles show 17-60 px faces
 LONE_FACE_REGION = 1.6  # a face without a gallery tracks by the region around it (x its size)
 MIN_FRAME_PX = 16
+SKEW_EVERY = 20
 MAX_DETECT_SIDE = 4096  # a larger frame is searched for faces at a reduced scale
 
 
@@ -88,6 +89,7 @@ class CapturePipeline:
         self.detector, self.classifier, self.names = detector, classifier, names
         self.tracker = tracker or IdentityTracker()
         self.stills: dict[str, np.ndarray] = {}  # participant -> middle of their tile last capture
+        self.skew, self.last_count, self.captures = 0.0, -1, 0
 
     def process(self, frame: np.ndarray, taken_at: datetime, timings: dict[str, float] | None = None) -> CaptureResult:
         timings = {} if timings is None else timings
@@ -98,6 +100,7 @@ class CapturePipeline:
             raise ValueError(f"capture too small to hold a face ({frame.shape[1]}x{frame.shape[0]} px)")
         with timed(timings, "tiles"):
             tiles = find_tiles(frame)
+            frame, tiles = self.levelled(frame, tiles)
             gallery = len(tiles) >= 2
         if not gallery:
             with timed(timings, "detect"):
@@ -138,6 +141,19 @@ class CapturePipeline:
         if not tiles:
             result.error = "no gallery tiles and no faces in the frame"
         return result
+
+    def levelled(self, frame: np.ndarray, tiles: list[TileBox]) -> tuple[np.ndarray, list[TileBox]]:
+        """A photo of a screen held askew, turned level when that finds more tiles. The angle
+        is measured again only when the tile count changes (or every SKEW_EVERY captures)."""
+        self.captures += 1
+        if len(tiles) != self.last_count or self.captures % SKEW_EVERY == 1:
+            self.skew = skew_angle(frame)
+        self.last_count = len(tiles)
+        if not self.skew:
+            return frame, tiles
+        level = deskewed(frame, self.skew)
+        straight = find_tiles(level)
+        return (level, straight) if len(straight) > len(tiles) else (frame, tiles)
 
     def not_still(self, images: list[np.ndarray], camera_on: list[bool], keys: list[str]) -> list[bool]:
         """A tile whose picture has not changed since the last capture, with a partly flat ring,

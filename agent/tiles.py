@@ -34,6 +34,7 @@ ASPECT_RANGE = (1.0, 2.4)  # width / height; Zoom 16:9, Meet and Teams 4:3 to 16
 SIZE_TOLERANCE = 0.04  # tiles of one gallery have one size, up to a trimmed border
 MAX_CANDIDATE_GAPS = 6
 MAX_SIDE = 4096  # larger captures are searched at a reduced scale
+MIN_SKEW_DEG, MAX_SKEW_DEG = 0.3, 10.0  # a photographed screen is re-levelled within this range
 CONTENT_SHARE = 0.15  # a row or column with more non-gap pixels is not gap (JPEG, a bleeding speaker border)
 DIP = 0.5  # ... nor one with at least this share of the content on either side of it
 
@@ -483,6 +484,38 @@ def abutting_lattice(gray: np.ndarray) -> list[TileBox]:
             if sum(side >= 0.5 for side in sides) >= 3 and drawn_on(gray, TileBox(x, y, px, py)):
                 tiles.append(TileBox(x, y, px, py))
     return tiles if len(tiles) >= 2 else []
+
+
+def skew_angle(image: np.ndarray) -> float:
+    """Degrees the picture's long near-horizontal lines are turned by (a photo of a monitor
+    taken slightly askew): the length-weighted median of their angles; 0 when level or unsure."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY)
+    factor = min(1.0, 800 / max(gray.shape))
+    if factor < 1.0:
+        gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    edges = cv2.Canny(gray, 20, 60)
+    width = gray.shape[1]
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 720, 60, minLineLength=int(0.1 * width), maxLineGap=10)
+    if lines is None:
+        return 0.0
+    x0, y0, x1, y1 = lines.reshape(-1, 4).T.astype(np.float64)
+    angles = np.degrees(np.arctan2(y1 - y0, x1 - x0))
+    angles = (angles + 90) % 180 - 90
+    lengths = np.hypot(x1 - x0, y1 - y0)
+    near = np.abs(angles) <= MAX_SKEW_DEG
+    if near.sum() < 2:
+        return 0.0
+    order = np.argsort(angles[near])
+    weights = np.cumsum(lengths[near][order])
+    angle = float(angles[near][order][np.searchsorted(weights, weights[-1] / 2)])
+    return angle if abs(angle) >= MIN_SKEW_DEG else 0.0
+
+
+def deskewed(image: np.ndarray, angle: float) -> np.ndarray:
+    """The picture turned back by `angle` degrees about its centre (borders replicated)."""
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(image, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def reading_order(tiles: list[TileBox]) -> list[TileBox]:

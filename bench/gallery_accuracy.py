@@ -51,11 +51,8 @@ def main() -> None:
     with open(labels) as f:
         rows = list(csv.DictReader(f))
     rng = random.Random(0)
-    names = (
-        NAMES
-        + [f"{a} {b}" for a in ("Lina", "Tom", "Aiko", "Raj") for b in ("Moreau", "Nowak", "Ito", "Khan", "Berg", "Vidal")]
-        + OTHER_SCRIPTS
-    )
+    first, last = ("Lina", "Tom", "Aiko", "Raj"), ("Moreau", "Nowak", "Ito", "Khan", "Berg", "Vidal")
+    names = NAMES + [f"{a} {b}" for a in first for b in last] + OTHER_SCRIPTS
     reader, detector, classifier = NameReader(), default_detector(), default_classifier(args.model)
     totals = {"tiles": [0, 0], "phantoms": [0, 0], "names": [0, 0], "faces": [0, 0], "camera_off": [0, 0]}
     for g in range(args.galleries):

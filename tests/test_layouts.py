@@ -142,3 +142,21 @@ def test_bad_frames_are_recorded_on_the_capture_row_and_the_agent_goes_on(frame,
     assert len(rows) == 2
     assert rows[0].error and len(rows[0].error.splitlines()) == 1
     assert rows[1].error is None and rows[1].tiles_found == 4
+
+
+@pytest.mark.parametrize("degrees", [-2.5, 1.5])
+def test_a_photo_of_a_screen_held_askew_is_levelled(labels_csv, degrees, yunet_env, tiny_model_file):
+    from agent.identity import IdentityTracker
+    from agent.pipeline import CapturePipeline
+    from core.emotions import EmotionClassifier
+    from core.faces import YuNetDetector
+
+    image, truth = render_gallery(people(labels_csv, 12, camera_off={2, 5}), width=1600, height=900)
+    turned = cv2.warpAffine(
+        image, cv2.getRotationMatrix2D((800, 450), degrees, 1.0), (1600, 900), borderValue=(60,) * 3
+    )
+    assert len(find_tiles(turned)) < 12  # askew, the gaps are no longer straight rows and columns
+    pipeline = CapturePipeline(YuNetDetector(), EmotionClassifier(tiny_model_file), None, IdentityTracker())
+    result = pipeline.process(turned, None)
+    assert len(result.tiles) == 12
+    assert sum(t.state == "camera_off" for t in result.tiles) == 2
