@@ -81,14 +81,14 @@ def find_tiles(image: np.ndarray, depth: int = 2) -> list[TileBox]:
 
 def _find_nested(gray: np.ndarray, depth: int) -> list[TileBox]:
     tiles = gap_lattice(gray)
-    if len(tiles) < 2:
-        tiles = gapless_lattice(gray) or abutting_lattice(gray) or gap_lattice(gray, LOOSE_TOLERANCES) or tiles
-    if depth > 0 and len(tiles) == 1 and tiles[0].w * tiles[0].h > 0.3 * gray.size:
+    if len(tiles) >= 2:
+        return tiles
+    candidates = [gapless_lattice(gray) or abutting_lattice(gray) or gap_lattice(gray, LOOSE_TOLERANCES) or tiles]
+    if depth > 0 and len(tiles) == 1 and tiles[0].w * tiles[0].h > 0.3 * gray.size:  # a window on a desktop
         outer = tiles[0]
         inner = _find_nested(gray[outer.y : outer.y + outer.h, outer.x : outer.x + outer.w], depth - 1)
-        if len(inner) >= 2:
-            return [t.shifted(outer.x, outer.y) for t in inner]
-    return tiles
+        candidates.append([t.shifted(outer.x, outer.y) for t in inner] if len(inner) >= 2 else [])
+    return max(candidates, key=lambda found: score(found, gray.size))
 
 
 # --- gap galleries --------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def content_mask(gray: np.ndarray, level: int, tolerance: int) -> np.ndarray:
 def lattice_at(content: np.ndarray, gray: np.ndarray) -> list[TileBox]:
     """The equal tiles that one content mask cuts into."""
     leaves = xy_cut(content)
-    boxes = [b for b in leaves if shaped(b)]
+    boxes = [b for b in leaves if shaped(b) and drawn_on(gray, b)]  # a bare patch of desktop is no tile
     group = largest_equal_group(boxes)
     if len(group) == 1:  # one tile: the window on a desktop, or a single video
         return [max(boxes, key=lambda b: b.w * b.h)]
