@@ -72,39 +72,53 @@ class IdentityTracker:
         """tiles: (box, tile image, name or None) -> [(key, label, named)] in the same order."""
         width, height = frame_size
         out: list[tuple[str, str, bool] | None] = [None] * len(tiles)
-        claimed: set[str] = set()
+        by_name: dict[str, list[tuple[int, tuple[float, float], np.ndarray, str]]] = {}
         pending = []
         for i, (box, image, name) in enumerate(tiles):
             center = ((box[0] + box[2] / 2) / width, (box[1] + box[3] / 2) / height)
-            thumb = thumbnail(image)
             if name:
                 key, label = self.name_key(name)
-                if key in claimed:  # two tiles read as the same name: keep the second apart
-                    key, label = f"{key}#{i}", label
-                claimed.add(key)
-                self.tracks[key] = Track(key, label, center, thumb)
-                out[i] = (key, label, True)
+                by_name.setdefault(key, []).append((i, center, thumbnail(image), label))
             else:
-                pending.append((i, center, thumb))
-        unnamed = [t for k, t in self.tracks.items() if k.startswith("tile:") and k not in claimed]
-        for i, center, thumb in pending:
-            best, best_score = None, -1.0
-            for track in unnamed:
+                pending.append((i, center, thumbnail(image)))
+        for key, seen in by_name.items():
+            # Namesakes (two tiles, one name) keep their own participants by position and look.
+            tracks = [t for k, t in self.tracks.items() if k == key or k.startswith(f"{key}#")]
+            for i, track in self.match(tracks, [(i, c, t) for i, c, t, _ in seen], name_key=key):
+                label = next(lab for j, _, _, lab in seen if j == i)
+                track.label = label
+                out[i] = (track.key, label, True)
+        unnamed = [t for k, t in self.tracks.items() if k.startswith("tile:")]
+        for i, track in self.match(unnamed, pending, name_key=None):
+            out[i] = (track.key, track.label, False)
+        return out
+
+    def match(self, tracks: list[Track], tiles, name_key: str | None) -> list[tuple[int, Track]]:
+        """Each tile (index, centre, thumbnail) to the nearest-looking track still free, or to a
+        new one: `name_key` (then "name_key#2", ... for namesakes), or "tile:N" when unnamed."""
+        free = list(tracks)
+        out = []
+        for i, center, thumb in tiles:
+            best, best_score = None, -np.inf
+            for track in free:
                 shift = np.hypot(track.center[0] - center[0], track.center[1] - center[1])
                 likeness = appearance(track.thumbnail, thumb)
-                if shift <= MAX_CENTER_SHIFT or likeness >= MIN_APPEARANCE:
-                    score = likeness - shift
-                    if score > best_score:
-                        best, best_score = track, score
+                close = name_key is not None or shift <= MAX_CENTER_SHIFT or likeness >= MIN_APPEARANCE
+                if close and likeness - shift > best_score:
+                    best, best_score = track, likeness - shift
             if best is None:
-                best = Track(f"tile:{self.next_unnamed}", f"Unnamed {self.next_unnamed}", center, thumb)
-                self.next_unnamed += 1
+                if name_key is None:
+                    best = Track(f"tile:{self.next_unnamed}", f"Unnamed {self.next_unnamed}", center, thumb)
+                    self.next_unnamed += 1
+                else:
+                    namesakes = sum(k.startswith(f"{name_key}#") for k in self.tracks)
+                    key = name_key if name_key not in self.tracks else f"{name_key}#{namesakes + 2}"
+                    best = Track(key, "", center, thumb)
             else:
-                unnamed.remove(best)
+                free.remove(best)
             best.center, best.thumbnail = center, thumb
             self.tracks[best.key] = best
-            claimed.add(best.key)
-            out[i] = (best.key, best.label, False)
+            out.append((i, best))
         return out
 
 

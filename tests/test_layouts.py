@@ -160,3 +160,33 @@ def test_a_photo_of_a_screen_held_askew_is_levelled(labels_csv, degrees, yunet_e
     result = pipeline.process(turned, None)
     assert len(result.tiles) == 12
     assert sum(t.state == "camera_off" for t in result.tiles) == 2
+
+
+def test_a_truncated_tag_is_the_same_student_and_namesakes_stay_two():
+    from agent.identity import IdentityTracker
+
+    tracker = IdentityTracker()
+    tile = np.zeros((135, 240, 3), np.uint8)
+
+    def keys(*names):
+        tiles = [((i * 250, 0, 240, 135), tile, name) for i, name in enumerate(names)]
+        return [key for key, _, _ in tracker.assign((1920, 1080), tiles)]
+
+    first = keys("Elizabeth Hernández C...", "Ana Silva", "Ana Silva", "Anastasia Kim")
+    second = keys("Elizabeth Hernández ...", "Ana...", "Anastasia Kim", "Ana Silva", "Ana Silva")
+    assert second[0] == first[0]  # Zoom cut the same name shorter at another window width
+    assert first[1] != first[2]  # two students with one name
+    assert second[1] not in first  # "Ana..." is too short to say whose it is
+    assert second[2] == first[3] and {second[3], second[4]} == {first[1], first[2]}
+
+
+def test_a_still_picture_is_told_from_live_video():
+    from agent.camera import is_still, still_signature
+
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (180, 320, 3), dtype=np.uint8)
+    noisy = np.clip(photo.astype(np.int16) + rng.integers(-2, 3, photo.shape), 0, 255).astype(np.uint8)
+    moved = np.roll(photo, 9, axis=1)
+    assert is_still(still_signature(photo), still_signature(noisy))  # a codec's noise on a still photo
+    assert not is_still(still_signature(photo), still_signature(moved))
+    assert not is_still(None, still_signature(photo))
