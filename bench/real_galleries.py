@@ -1,6 +1,6 @@
 """Benchmark: the agent's pipeline on real meeting screenshots, scored against hand-made truth.
 
-    python -m bench.real_galleries [--folder DIR]
+    python -m bench.real_galleries [--folder DIR] [--robustness]
 
 DIR (default $CLASSMOOD_SHARED/data/real_galleries) holds screenshots with `<file>.json`
 truth, scored as that folder's README says: a tile is found when an observation's origin is
@@ -9,6 +9,11 @@ tile is a phantom; a live face is found when the state is `face` and the face bo
 in the truth face box grown by 25 % a side; a name is right when it equals the truth after
 stripping spaces. Identity: the josehermosillaa captures fed as one session must give each
 student exactly one participant.
+
+--robustness also finds the tiles of each screenshot changed the ways real captures differ
+(recompressed as JPEG, scaled, shown as a window on a desktop of another colour beside a
+taskbar, cropped to the grid), with the truth moved along: a guard against rules that fit
+only these pictures.
 """
 
 from __future__ import annotations
@@ -148,6 +153,58 @@ def identity_score(results: list, truths: list[dict]) -> tuple[int, int, int]:
     return one_to_one, len(keys_of), len(participants)
 
 
+def variants(image, truth: dict):
+    """(name, changed image, truth tiles moved along) for the robustness table."""
+    import cv2
+    import numpy as np
+
+    def moved(scale=1.0, dx=0, dy=0):
+        return [{"box": [v * scale for v in t["box"][:2]] + [v * scale for v in t["box"][2:]]} for t in truth["tiles"]]
+
+    def shifted(tiles, dx, dy):
+        return [{"box": [t["box"][0] + dx, t["box"][1] + dy, *t["box"][2:]]} for t in tiles]
+
+    ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 35])
+    yield "JPEG q35", cv2.imdecode(jpeg, cv2.IMREAD_COLOR), moved()
+    for factor in (0.6, 1.5):
+        method = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+        yield f"scaled x{factor}", cv2.resize(image, None, fx=factor, fy=factor, interpolation=method), moved(factor)
+    h, w = image.shape[:2]
+    for level in (0, 59, 99, 200):
+        desktop = np.full((h + 200, w + 300, 3), level, np.uint8)
+        desktop[:, :60] = (120, 80, 40)  # a taskbar
+        desktop[80 : 80 + h, 150 : 150 + w] = image
+        yield f"on a desktop ({level})", desktop, shifted(moved(), 150, 80)
+    boxes = [t["box"] for t in truth["tiles"]]
+    x0, y0 = max(0, min(b[0] for b in boxes) - 3), max(0, min(b[1] for b in boxes) - 3)
+    x1, y1 = max(b[0] + b[2] for b in boxes) + 3, max(b[1] + b[3] for b in boxes) + 3
+    yield "cropped to the grid", image[y0:y1, x0:x1], shifted(moved(), -x0, -y0)
+
+
+def robustness_table(folder: Path, truths: list[dict]) -> Table:
+    from agent.tiles import find_tiles
+    from core.analyze import read_image
+
+    @dataclass
+    class Found:
+        box: tuple
+
+    totals: dict[str, list[int]] = {}
+    for truth in truths:
+        image = read_image(folder / truth["file"])
+        for name, changed, tiles in [("as captured", image, truth["tiles"]), *variants(image, truth)]:
+            found = [Found(t.as_tuple()) for t in find_tiles(changed)]
+            matched, phantoms = match_tiles(found, tiles)
+            row = totals.setdefault(name, [0, 0, 0])
+            row[0], row[1], row[2] = row[0] + len(matched), row[1] + len(tiles), row[2] + phantoms
+    table = Table(title="Tiles found when the screenshots change as real captures do")
+    for column in ("change", "tiles", "phantoms"):
+        table.add_column(column, justify="right")
+    for name, (right, of, phantoms) in totals.items():
+        table.add_row(name, percent([right, of]), str(phantoms))
+    return table
+
+
 def make_pipeline(model: Path | None = None):
     from agent.identity import IdentityTracker
     from agent.names import NameReader
@@ -171,6 +228,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, default=shared / "data/real_galleries")
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--robustness", action="store_true", help="Also find tiles in changed screenshots.")
     args = parser.parse_args()
     truths = load_truth(args.folder)
     if not truths:
@@ -227,6 +285,8 @@ def main() -> None:
         f"ms per capture: first {statistics.median(first_ms):.0f} (median; max {max(first_ms):.0f}),"
         f" steady {statistics.median(steady_ms):.0f} (median; max {max(steady_ms):.0f})"
     )
+    if args.robustness:
+        console.print(robustness_table(args.folder, truths))
 
 
 if __name__ == "__main__":
