@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 
 import cv2
@@ -38,6 +39,7 @@ class IdentityTracker:
     next_unnamed: int = 1
     spellings: list[str] = field(default_factory=list)
     truncated: set[str] = field(default_factory=set)  # spellings first seen cut short with "..."
+    readings: dict[str, Counter] = field(default_factory=dict)  # participant -> how often each reading
 
     def name_key(self, name: str) -> tuple[str, str]:
         normalized = self.known_spelling(normalize_name(name), bool(TRUNCATION.search(name)))
@@ -85,13 +87,20 @@ class IdentityTracker:
             # Namesakes (two tiles, one name) keep their own participants by position and look.
             tracks = [t for k, t in self.tracks.items() if k == key or k.startswith(f"{key}#")]
             for i, track in self.match(tracks, [(i, c, t) for i, c, t, _ in seen], name_key=key):
-                label = next(lab for j, _, _, lab in seen if j == i)
-                track.label = label
-                out[i] = (track.key, label, True)
+                reading = next(lab for j, _, _, lab in seen if j == i)
+                track.label = self.best_reading(track.key, reading)
+                out[i] = (track.key, track.label, True)
         unnamed = [t for k, t in self.tracks.items() if k.startswith("tile:")]
         for i, track in self.match(unnamed, pending, name_key=None):
             out[i] = (track.key, track.label, False)
         return out
+
+    def best_reading(self, key: str, reading: str) -> str:
+        """The name to show for a participant: of all readings of their tag so far, an untruncated
+        one first, then the most frequent, then the longest (OCR noise and truncation fade)."""
+        counts = self.readings.setdefault(key, Counter())
+        counts[reading] += 1
+        return max(counts, key=lambda r: (not TRUNCATION.search(r), counts[r], len(r)))
 
     def match(self, tracks: list[Track], tiles, name_key: str | None) -> list[tuple[int, Track]]:
         """Each tile (index, centre, thumbnail) to the nearest-looking track still free, or to a

@@ -55,6 +55,7 @@ class Agent:
         self.stats = AgentStats()
         self.stop_event = threading.Event()
         self.participant_ids: dict[str, int] = {}
+        self.participant_names: dict[str, str] = {}
         self.pending = deque(maxlen=500)
 
     def handle(self, taken_at: datetime, frame, timings: dict[str, float]) -> None:
@@ -84,7 +85,7 @@ class Agent:
         while self.pending:
             result = self.pending[0]
             try:
-                store.write_capture(self.engine, self.session_id, result, self.participant_ids)
+                store.write_capture(self.engine, self.session_id, result, self.participant_ids, self.participant_names)
             except OperationalError as exc:
                 self.stats.unwritten = len(self.pending)
                 self.stats.last_error = f"database busy, will retry ({exc.orig})"

@@ -49,13 +49,17 @@ def end_session(engine: Engine, session_id: int, status: str = "ended") -> None:
         db.execute(update(ClassSession).where(ClassSession.id == session_id).values(status=status, ended_at=now()))
 
 
-def write_capture(engine: Engine, session_id: int, result, participant_ids: dict[str, int]) -> int:
+def write_capture(
+    engine: Engine, session_id: int, result, participant_ids: dict[str, int], names: dict[str, str] | None = None
+) -> int:
     """Insert the capture row, new participants and one observation per tile, atomically.
 
     Also records how long the inserts took, in result.timings_ms["write"] and on the row.
 
     `participant_ids` caches key -> id between calls; it is only updated once the
     transaction has committed, so a failed write leaves it consistent with the database.
+    `names`, when given, caches key -> display name the same way: a participant whose tag is
+    now read better (untruncated, more often) gets that name.
     """
     timings = result.timings_ms
     new_ids: dict[str, int] = {}
@@ -93,6 +97,8 @@ def write_capture(engine: Engine, session_id: int, result, participant_ids: dict
                     db.add(participant)
                     db.flush()
                 pid = new_ids[tile.key] = participant.id
+            elif names is not None and tile.named and names.get(tile.key, tile.label) != tile.label:
+                db.execute(update(Participant).where(Participant.id == pid).values(display_name=tile.label))
         if result.tiles:
             db.execute(
                 update(Participant)
@@ -106,6 +112,8 @@ def write_capture(engine: Engine, session_id: int, result, participant_ids: dict
         # The row can only hold the time up to its own commit; that is what "write" means here.
         timings["write"] = capture.write_ms = (time.perf_counter() - start) * 1000
     participant_ids.update(new_ids)
+    if names is not None:
+        names.update({t.key: t.label for t in result.tiles})
     return capture_id
 
 

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import numpy as np
 import pytest
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
@@ -146,3 +147,24 @@ def test_live_class_minutes_equal_the_database_means(db_url):
     for column in ("present", "negative", "valence", "neutral", "surprise_fear_sad"):
         np.testing.assert_allclose(folded[column], asked[column], rtol=1e-9, atol=1e-12, err_msg=column)
     engine.dispose()
+
+
+def test_a_better_reading_of_a_tag_renames_the_participant(db_url):
+    """The tracker's best reading (untruncated, most frequent) replaces the first one in the database."""
+    from agent.identity import IdentityTracker
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    sid = store.start_session(engine, "Physics", "monitor 1", 5.0, False, {})
+    tracker, ids, names = IdentityTracker(), {}, {}
+    tile = np.zeros((135, 240, 3), np.uint8)
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    for k, reading in enumerate(["Elizabeth Hernández C...", "Elizabeth Hernández Castro", "Elizabeth Hernández ..."]):
+        ((key, label, named),) = tracker.assign((1920, 1080), [((0, 0, 240, 135), tile, reading)])
+        result = CaptureResult(
+            t0 + timedelta(seconds=5 * k), [TileResult((0, 0, 240, 135), key, label, named, "no_face")]
+        )
+        store.write_capture(engine, sid, result, ids, names)
+    with Session(engine) as db:
+        people = db.scalars(select(Participant)).all()
+    assert [p.display_name for p in people] == ["Elizabeth Hernández Castro"]
