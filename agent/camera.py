@@ -8,8 +8,8 @@ the few pixels a speaker border covers: flat all round means camera off. A black
 camera on but covered) is flat too, and counts as off.
 
 A profile photo with a face in it must not have its expression read. Across captures a still
-photo stays pixel-identical where live video never does; StillnessTracker supplies that
-second signal for tiles the ring leaves in doubt.
+photo stays pixel-identical where live video never does: still_signature and is_still give
+that second signal for tiles the ring leaves in doubt (the pipeline keeps the signatures).
 """
 
 from __future__ import annotations
@@ -51,7 +51,12 @@ def ring_flatness(tile: np.ndarray) -> float:
 
 
 def is_camera_off(tile: np.ndarray) -> bool:
-    return ring_flatness(tile) >= FLAT_SHARE
+    return is_drawn(ring_flatness(tile))
+
+
+def is_drawn(flatness: float) -> bool:
+    """A ring this flat was drawn by the app, not filmed: the camera is off."""
+    return flatness >= FLAT_SHARE
 
 
 def still_signature(tile: np.ndarray) -> np.ndarray:

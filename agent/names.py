@@ -255,9 +255,6 @@ class TagReader:
                 logger.warning("names in Latin letters without accents only: %s", exc)
 
     def recognize(self, region: np.ndarray, lowest: bool) -> str | None:
-        return self._recognize(region, lowest)
-
-    def _recognize(self, region: np.ndarray, lowest: bool) -> str | None:
         scale = max(2.0, STRIP_HEIGHT_PX / region.shape[0])
         region = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
         region = cv2.copyMakeBorder(region, 12, 12, 12, 12, cv2.BORDER_REPLICATE)  # text on the edge is missed

@@ -14,7 +14,7 @@ from datetime import datetime
 import cv2
 import numpy as np
 
-from agent.camera import STILL_RING, is_camera_off, is_still, ring_flatness, still_signature
+from agent.camera import STILL_RING, is_drawn, is_still, ring_flatness, still_signature
 from agent.identity import IdentityTracker
 from agent.tiles import TileBox, deskewed, find_tiles, skew_angle
 from core.analyze import find_faces
@@ -107,7 +107,8 @@ class CapturePipeline:
                 tiles = face_regions(frame, self.detector)
         with timed(timings, "tiles"):
             images = [frame[t.y : t.y + t.h, t.x : t.x + t.w] for t in tiles]
-            camera_on = [not gallery or not is_camera_off(img) for img in images]
+            flatness = [ring_flatness(img) for img in images] if gallery else [0.0] * len(images)
+            camera_on = [not is_drawn(f) for f in flatness]
         with timed(timings, "ocr"):
             reader = self.names if gallery else None
             names = reader.read_all(list(zip(images, camera_on))) if reader else [None] * len(images)
@@ -115,7 +116,7 @@ class CapturePipeline:
             (frame.shape[1], frame.shape[0]), [(t.as_tuple(), img, n) for t, img, n in zip(tiles, images, names)]
         )
         if gallery:
-            camera_on = self.not_still(images, camera_on, [key for key, _, _ in identities])
+            camera_on = self.not_still(images, camera_on, flatness, [key for key, _, _ in identities])
         faces: list = [None] * len(tiles)
         with timed(timings, "detect"):
             for i, (tile, img) in enumerate(zip(tiles, images)):
@@ -155,13 +156,15 @@ class CapturePipeline:
         straight = find_tiles(level)
         return (level, straight) if len(straight) > len(tiles) else (frame, tiles)
 
-    def not_still(self, images: list[np.ndarray], camera_on: list[bool], keys: list[str]) -> list[bool]:
+    def not_still(
+        self, images: list[np.ndarray], camera_on: list[bool], flatness: list[float], keys: list[str]
+    ) -> list[bool]:
         """A tile whose picture has not changed since the last capture, with a partly flat ring,
         shows a still profile photo (camera off), not live video."""
         out = []
-        for img, on, key in zip(images, camera_on, keys):
+        for img, on, flat, key in zip(images, camera_on, flatness, keys):
             signature = still_signature(img)
-            if on and is_still(self.stills.get(key), signature) and ring_flatness(img) >= STILL_RING:
+            if on and is_still(self.stills.get(key), signature) and flat >= STILL_RING:
                 on = False
             self.stills[key] = signature
             out.append(on)

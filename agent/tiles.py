@@ -409,7 +409,7 @@ def gapless_lattice(gray: np.ndarray) -> list[TileBox]:
     levels = candidate_gaps(gray)
     if not levels:
         return []
-    content = np.abs(gray.astype(np.int16) - levels[0]) > GAP_TOLERANCE
+    content = content_mask(gray, levels[0], GAP_TOLERANCE)
     stage_rows = longest_run(content.mean(axis=1) < 0.6)  # below the browser bars, above the toolbar
     if stage_rows is None or stage_rows[1] - stage_rows[0] < 2 * MIN_TILE_H:
         return []

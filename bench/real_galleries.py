@@ -220,7 +220,6 @@ def percent(pair: list[int]) -> str:
 
 
 def main() -> None:
-    from agent.identity import IdentityTracker
     from core.analyze import read_image
 
     shared = shared_folder()
@@ -274,7 +273,6 @@ def main() -> None:
     session = [t for name in IDENTITY_SESSION for t in truths if t["file"] == name]
     if len(session) == len(IDENTITY_SESSION):
         pipeline = make_pipeline(args.model)
-        pipeline.tracker = IdentityTracker()
         results = [pipeline.process(read_image(args.folder / t["file"]), None) for t in session]
         right, students, participants = identity_score(results, session)
         console.print(

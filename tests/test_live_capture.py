@@ -62,6 +62,12 @@ def start_agent(window: str, interval: float, db, model, env: dict, *more: str) 
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def stop_agent(agent: subprocess.Popen, env: dict) -> str:
+    """`classmood agent stop`, as a user would; returns what the agent wrote to stderr."""
+    subprocess.run([sys.executable, "-m", "classmood", "agent", "stop"], env=env, check=True, timeout=60)
+    return agent.communicate(timeout=60)[1]
+
+
 def test_agent_follows_a_real_window(display, tmp_path, tiny_model_file, yunet_file):
     labels = shared_file("data/wild_faces/labels_min48px.csv")
     frames = tmp_path / "frames"
@@ -95,8 +101,7 @@ def test_agent_follows_a_real_window(display, tmp_path, tiny_model_file, yunet_f
         window.wait(5)
         failed = "select count(*) from capture where error like '%no window%'"
         wait_for(lambda: count(db, failed) >= 2, 30, "captures recorded as failed after the window closed")
-        subprocess.run([sys.executable, "-m", "classmood", "agent", "stop"], env=env, check=True, timeout=60)
-        out, err = agent.communicate(timeout=60)
+        err = stop_agent(agent, env)
     finally:
         window.kill()
         agent.kill()
@@ -187,8 +192,7 @@ def test_agent_on_real_screenshots_in_a_resized_window_keeps_one_participant_per
         # the wider, reshuffled screenshot (first row at y 49, not 96) shows 40 s after the window opened
         wide = "select count(distinct capture_id) from observation where tile_y between 40 and 60"
         wait_for(lambda: count(db, wide) >= 2, 120, "captures of the resized, reshuffled window")
-        subprocess.run([sys.executable, "-m", "classmood", "agent", "stop"], env=env, check=True, timeout=60)
-        _, err = agent.communicate(timeout=60)
+        err = stop_agent(agent, env)
     finally:
         window.kill()
         agent.kill()
