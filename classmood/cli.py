@@ -89,10 +89,10 @@ def eda(data: Path, out: Path) -> None:
 @click.option("--limit", type=int, default=None, help="Use only the first N rows of each split (smoke runs).")
 @click.option(
     "--augment",
-    type=click.Choice(["standard", "light"]),
+    type=click.Choice(["standard", "light", "meeting"]),
     default="standard",
     show_default=True,
-    help="Augmentation strength; 'light' for a final fine-tune with --resume.",
+    help="Augmentation: 'light' for a final fine-tune with --resume; 'meeting' adds small, coded, dim, masked faces.",
 )
 @click.option(
     "--schedule",

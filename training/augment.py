@@ -9,6 +9,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from training.degrade import random_meeting
+
 
 def random_affine(side: int, rng: np.random.Generator, shift=0.1, rotate_deg=12.0, zoom=0.12) -> np.ndarray:
     """A 2x3 matrix: rotation + zoom about the centre, then a shift, and a coin-flip mirror."""
@@ -38,7 +40,10 @@ def erase(image: np.ndarray, rng: np.random.Generator, area=(0.02, 0.15)) -> Non
 PROFILES: dict[str, dict[str, float]] = {
     "standard": {"shift": 0.1, "rotate_deg": 12.0, "zoom": 0.12, "contrast": 0.3, "brightness": 25, "erase_p": 0.5},
     "light": {"shift": 0.08, "rotate_deg": 8.0, "zoom": 0.08, "contrast": 0.15, "brightness": 12, "erase_p": 0.2},
+    # standard, and faces as small, coded, dim or masked as in meeting tiles (training.degrade)
+    "meeting": {"shift": 0.1, "rotate_deg": 12.0, "zoom": 0.12, "contrast": 0.3, "brightness": 25, "erase_p": 0.3},
 }
+MEETING_P = 0.6  # share of a "meeting" batch that is degraded; the rest stays clean
 
 
 def augment_batch(images: np.ndarray, rng: np.random.Generator, profile: str = "standard") -> np.ndarray:
@@ -54,5 +59,7 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, profile: str = "
         warped = np.clip(warped.astype(np.float32) * contrast + brightness, 0, 255).astype(np.uint8)
         if rng.random() < p["erase_p"]:
             erase(warped, rng)
+        if profile == "meeting" and rng.random() < MEETING_P:
+            warped = random_meeting(warped, rng)
         out[i] = warped
     return out
