@@ -16,7 +16,7 @@ import numpy as np
 
 from agent.camera import STILL_RING, is_drawn, is_still, ring_flatness, still_signature
 from agent.identity import IdentityTracker
-from agent.tiles import TileBox, deskewed, find_tiles, skew_angle
+from agent.tiles import TileBox, TileFinder, deskewed, find_tiles, skew_angle
 from core.analyze import find_faces
 from core.faces import Face, crop_face
 
@@ -88,6 +88,7 @@ class CapturePipeline:
     def __init__(self, detector, classifier, names=None, tracker: IdentityTracker | None = None):
         self.detector, self.classifier, self.names = detector, classifier, names
         self.tracker = tracker or IdentityTracker()
+        self.tile_finder = TileFinder()
         self.stills: dict[str, np.ndarray] = {}  # participant -> middle of their tile last capture
         self.skew, self.last_count, self.captures = 0.0, -1, 0
 
@@ -99,7 +100,7 @@ class CapturePipeline:
         if min(frame.shape[:2]) < MIN_FRAME_PX:
             raise ValueError(f"capture too small to hold a face ({frame.shape[1]}x{frame.shape[0]} px)")
         with timed(timings, "tiles"):
-            tiles = find_tiles(frame)
+            tiles = self.tile_finder.find(frame)
             frame, tiles = self.levelled(frame, tiles)
             gallery = len(tiles) >= 2
         if not gallery:

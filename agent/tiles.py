@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from agent.cut_lines import EDGE_STEP, Crossings, chain_candidates, correlations, shared_chains
+
 GAP_TOLERANCE = 4  # half of the smallest tile/gap contrast measured on real Zoom (34 vs 26)
 # Looser tolerances are tried only when the strict one finds no lattice: a blurred or upscaled
 # capture whose gaps never reach the gap colour.
@@ -37,6 +39,16 @@ MAX_SIDE = 4096  # larger captures are searched at a reduced scale
 MIN_SKEW_DEG, MAX_SKEW_DEG = 0.3, 10.0  # a photographed screen is re-levelled within this range
 CONTENT_SHARE = 0.15  # a row or column with more non-gap pixels is not gap (JPEG, a bleeding speaker border)
 DIP = 0.5  # ... nor one with at least this share of the content on either side of it
+MAX_GAP = 0.2  # of a tile's side: the widest gap between gallery tiles
+PACKED = 0.75  # share of a lattice's tiles that must have a neighbour that near
+ROW_CANDIDATES = 8  # row chains tried (by most cells, and by most span)
+HALF = 0.5
+FILLED = 0.5  # share of a cell that a video covers (dark video parts can match the stage)
+OFF_CENTRE = 0.12  # of a cell's width: how far a camera-off tile's avatar may sit from its centre
+TILE_LIKE = 0.75  # share of a lattice's cells that must look like tiles
+UI_FLAT = 0.6  # share of the stage-coloured pixels within a grey level of it: an app's flat fill
+STALE_CROSSING = 0.25  # a kept lattice's border crossed this much more than when found: search again
+LINE_ASPECT = (0.75, 3.2)  # gapless grids divide the stage: Meet 2020 showed 2x2 tiles of 2.9
 
 
 @dataclass(frozen=True)
@@ -79,16 +91,81 @@ def find_tiles(image: np.ndarray, depth: int = 2) -> list[TileBox]:
     return reading_order([t.scaled(1 / factor) for t in tiles] if factor < 1.0 else tiles)
 
 
+class TileFinder:
+    """find_tiles with a memory: a gallery rarely changes between two captures, so the last
+    lattice is kept while its borders are crossed no more than when it was found (checked
+    along the borders alone, a few ms: a reflowed gallery puts old borders through new
+    videos and names), and searched afresh every `refresh` captures regardless."""
+
+    def __init__(self, refresh: int = 5):
+        self.refresh = refresh
+        self.tiles: list[TileBox] = []
+        self.shape: tuple[int, ...] | None = None
+        self.crossings = np.zeros(0)
+        self.reused = 0
+
+    def find(self, image: np.ndarray) -> list[TileBox]:
+        if image is None or image.size == 0 or min(image.shape[:2]) < MIN_TILE_H:
+            return []
+        gray = image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY)
+        if len(self.tiles) >= 2 and image.shape == self.shape and self.reused < self.refresh:
+            now = border_crossings(gray, self.tiles)
+            if now.size and np.all(now <= self.crossings + STALE_CROSSING):
+                self.reused += 1
+                return self.tiles
+        self.tiles, self.shape, self.reused = find_tiles(image), image.shape, 0
+        self.crossings = border_crossings(gray, self.tiles) if len(self.tiles) >= 2 else np.zeros(0)
+        return self.tiles
+
+
+def border_crossings(gray: np.ndarray, tiles: list[TileBox]) -> np.ndarray:
+    """For each tile's four borders, the share of its length that content crosses with no step
+    between the two sides (the least of the border and the lines a pixel either side); an
+    empty array when a tile no longer fits the picture."""
+    levels = candidate_gaps(gray)
+    level = levels[0] if levels else int(np.median(gray))
+    g = gray.astype(np.int16)
+    height, width = g.shape
+    shares = []
+    for t in tiles:
+        x0, x1 = max(2, t.x), min(width - 2, t.x + t.w)
+        y0, y1 = max(2, t.y), min(height - 2, t.y + t.h)
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            return np.zeros(0)
+        pairs = [border_pairs(g, x0, x1, y0, y1, d) for d in (-1, 0, 1)]
+        shares.extend(min(crossed_share(*pairs[d][side], level) for d in range(3)) for side in range(4))
+    return np.array(shares)
+
+
+def border_pairs(g: np.ndarray, x0: int, x1: int, y0: int, y1: int, d: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The pixel lines either side of a box's left, right, top and bottom border, moved by d."""
+    return [
+        (g[y0:y1, x0 - 1 + d], g[y0:y1, x0 + d]),
+        (g[y0:y1, x1 - 1 + d], g[y0:y1, x1 + d]),
+        (g[y0 - 1 + d, x0:x1], g[y0 + d, x0:x1]),
+        (g[y1 - 1 + d, x0:x1], g[y1 + d, x0:x1]),
+    ]
+
+
+def crossed_share(before: np.ndarray, after: np.ndarray, level: int) -> float:
+    content = (np.abs(before - level) > GAP_TOLERANCE) & (np.abs(after - level) > GAP_TOLERANCE)
+    return float((content & (np.abs(before - after) < EDGE_STEP)).mean())
+
+
 def _find_nested(gray: np.ndarray, depth: int) -> list[TileBox]:
     tiles = gap_lattice(gray)
     if len(tiles) >= 2:
         return tiles
-    candidates = [gapless_lattice(gray) or abutting_lattice(gray) or gap_lattice(gray, LOOSE_TOLERANCES) or tiles]
+    lines = line_lattice(gray)
+    other = gapless_lattice(gray) or abutting_lattice(gray) or gap_lattice(gray, LOOSE_TOLERANCES) or tiles
+    # The same lattice found both ways: the other search bounds tiles by their edges, the line
+    # search only knows the free stretch in which a boundary lies.
+    candidates = [other] if same_lattice(lines, other) else [lines, other]
     if depth > 0 and len(tiles) == 1 and tiles[0].w * tiles[0].h > 0.3 * gray.size:  # a window on a desktop
         outer = tiles[0]
         inner = _find_nested(gray[outer.y : outer.y + outer.h, outer.x : outer.x + outer.w], depth - 1)
         candidates.append([t.shifted(outer.x, outer.y) for t in inner] if len(inner) >= 2 else [])
-    return max(candidates, key=lambda found: score(found, gray.size))
+    return finest(candidates, gray)
 
 
 # --- gap galleries --------------------------------------------------------------------------
@@ -204,7 +281,22 @@ def lattice_at(content: np.ndarray, gray: np.ndarray) -> list[TileBox]:
     group = largest_equal_group(boxes)
     if len(group) == 1:  # one tile: the window on a desktop, or a single video
         return [max(boxes, key=lambda b: b.w * b.h)]
-    return complete_lattice(group, leaves, gray) if group else []
+    if not group or not packed(group):
+        return []
+    return complete_lattice(group, leaves, gray)
+
+
+def packed(tiles: list[TileBox]) -> bool:
+    """Gallery tiles sit a narrow gap from a neighbour (Zoom 6 px, Teams 10); avatars or photos
+    inside camera-off tiles repeat at the lattice's pitch too, but far apart."""
+
+    def near(a: TileBox, b: TileBox) -> bool:
+        side = abs(a.y - b.y) <= 3 and 0 <= b.x - a.x - a.w <= MAX_GAP * a.w
+        below = abs(a.x - b.x) < a.w and 0 <= b.y - a.y - a.h <= MAX_GAP * a.h  # a last row is centred
+        return side or below
+
+    with_neighbour = sum(any(near(a, b) or near(b, a) for b in tiles if b is not a) for a in tiles)
+    return with_neighbour >= PACKED * len(tiles)
 
 
 def lattice_gap(tiles: list[TileBox]) -> int:
@@ -299,6 +391,37 @@ def merge_fragments(leaves: list[TileBox], w: int, h: int) -> list[TileBox]:
             if merged:
                 break
     return boxes
+
+
+def alikeness(gray: np.ndarray, tiles: list[TileBox]) -> float:
+    """How alike a lattice's tiles are laid out (0..1): the correlation of each tile's coarse
+    detail map with their median. Every tile of a gallery puts its name tag, avatar or video
+    in the same places; a wrong lattice mixes halves of tiles."""
+    if len(tiles) < 2:
+        return 1.0
+    maps = []
+    for t in tiles:
+        cell = gray[max(0, t.y) : t.y + t.h, max(0, t.x) : t.x + t.w]
+        if cell.size == 0:
+            return 0.0
+        detail = np.abs(cv2.Laplacian(cell, cv2.CV_32F))
+        maps.append(cv2.resize(detail, (16, 9), interpolation=cv2.INTER_AREA).ravel())
+    stack = np.stack(maps)
+    median = np.median(stack, axis=0)
+    if median.std() < 1e-6:
+        return 1.0
+    return float(np.clip(correlations(stack, median).mean(), 0.05, 1.0))
+
+
+def same_lattice(a: list[TileBox], b: list[TileBox]) -> bool:
+    """As many tiles, each of one lattice holding the centre of its own tile of the other."""
+    if len(a) != len(b) or len(a) < 2:
+        return False
+    holders = {
+        next((i for i, t in enumerate(a) if t.x <= x < t.x + t.w and t.y <= y < t.y + t.h), -1)
+        for x, y in (t.center for t in b)
+    }
+    return -1 not in holders and len(holders) == len(a)
 
 
 def overlap(a: TileBox, b: TileBox) -> int:
@@ -443,6 +566,102 @@ def gapless_lattice(gray: np.ndarray) -> list[TileBox]:
     if len(tiles) > len(repeating):  # every cell holds one of the repeating elements, or the pitch is wrong
         return []
     return tiles if len(tiles) >= 2 else []
+
+
+def line_lattice(gray: np.ndarray) -> list[TileBox]:
+    """Tiles of a gapless grid from the lines that no content crosses (agent.cut_lines): a few
+    candidate row chains over the whole width, the columns of each band of rows with one
+    step for all bands, and the rows whose tiles cover the most of the picture."""
+    found: list[list[TileBox]] = []
+    grown: dict[int, list[TileBox]] = {}
+    height = gray.shape[0]
+    for level in candidate_gaps(gray)[:2]:
+        if not drawn_flat(gray, level):
+            continue
+        crossings = Crossings.of(gray, level, GAP_TOLERANCE, MIN_TILE_W, MIN_TILE_H)
+        content = content_mask(gray, level, GAP_TOLERANCE)
+        row_shares = crossings.rows()
+        for rows, extended in chain_candidates(
+            row_shares, share(content, 1), MIN_TILE_H, height, False, ROW_CANDIDATES
+        ):
+            tiles = columns_of(gray, rows.lines(), crossings, content)
+            if len(tiles) >= 2 and tile_like(content, tiles):
+                found.append(tiles)
+                if extended.cells > rows.cells:  # rows beyond a faint line, tried once these win
+                    grown[id(tiles)] = columns_of(gray, extended.lines(), crossings, content)
+    best = finest(found, gray)
+    more = grown.get(id(best), [])
+    return more if len(more) > len(best) and same_size(more[0], best[0]) else best
+
+
+def tile_like(content: np.ndarray, tiles: list[TileBox]) -> bool:
+    """Most cells of a gapless lattice look like meeting tiles: a video fills its cell, and an
+    app-drawn camera-off tile centres its avatar or name across its width (the tag at the
+    bottom left aside). Photos scattered over a plain wall are not tiles, wherever lines can
+    be drawn between them."""
+    good = 0
+    for t in tiles:
+        cell = content[t.y : t.y + t.h, t.x : t.x + t.w]
+        upper = cell[: int(0.75 * cell.shape[0])]
+        xs = np.flatnonzero(upper.any(axis=0))
+        filled = cell.size and cell.mean() >= FILLED
+        centred = xs.size == 0 or abs((xs[0] + xs[-1]) / 2 - cell.shape[1] / 2) <= OFF_CENTRE * cell.shape[1]
+        good += bool(filled or centred)
+    return good >= TILE_LIKE * len(tiles)
+
+
+def drawn_flat(gray: np.ndarray, level: int) -> bool:
+    """The stage colour is an app's flat fill (nearly every pixel of it at one grey level), not
+    a plain wall or a blurred room whose greys drift across the tolerance."""
+    near = cv2.LUT(gray, (np.abs(np.arange(256) - level) <= GAP_TOLERANCE).astype(np.uint8))
+    exact = cv2.LUT(gray, (np.abs(np.arange(256) - level) <= 1).astype(np.uint8))
+    return int(exact.sum()) >= UI_FLAT * max(1, int(near.sum()))
+
+
+def finest(lattices: list[list[TileBox]], gray: np.ndarray) -> list[TileBox]:
+    """The best of several lattices. A coarse lattice is set aside first: one whose tiles hold
+    two or more tiles of a finer lattice covering at least half as much (its lines are a subset
+    of the true ones; a chrome bar or a margin can make it cover more). Of the rest, the one
+    covering most of the picture (in 5 % steps, weighted by how alike its tiles look), then
+    the one with more tiles."""
+
+    def area(tiles: list[TileBox]) -> int:
+        return sum(t.w * t.h for t in tiles)
+
+    def refines(fine: list[TileBox], coarse: list[TileBox]) -> bool:
+        if len(fine) <= len(coarse) or area(fine) < HALF * area(coarse):
+            return False
+        centres = [t.center for t in fine]
+        split = [sum(c.x <= x < c.x + c.w and c.y <= y < c.y + c.h for x, y in centres) >= 2 for c in coarse]
+        return sum(split) >= HALF * len(coarse)
+
+    lattices = [tiles for tiles in lattices if len(tiles) >= 2]
+    kept = [tiles for tiles in lattices if not any(refines(other, tiles) for other in lattices)]
+    return max(kept, key=lambda tiles: (score(tiles, gray.size)[0] * alikeness(gray, tiles), len(tiles)), default=[])
+
+
+def columns_of(gray: np.ndarray, ys: list[int], crossings: Crossings, content: np.ndarray) -> list[TileBox]:
+    """The tiles of the bands between the row lines `ys`: one column step for all bands."""
+    heights = [b - a for a, b in zip(ys, ys[1:])]
+    min_w = max(MIN_TILE_W, int(LINE_ASPECT[0] * min(heights)))
+    max_w = int(LINE_ASPECT[1] * max(heights))
+    chains = shared_chains(
+        [crossings.columns(a + 1, b + 1) for a, b in zip(ys, ys[1:])],
+        [share(content[a + 1 : b + 1], 0) for a, b in zip(ys, ys[1:])],
+        min_w,
+        max_w,
+        prefer_high=True,
+    )
+    tiles = []
+    for (top, bottom), columns in zip(zip(ys, ys[1:]), chains):
+        if columns is None:
+            continue
+        xs = columns.lines()
+        for left, right in zip(xs, xs[1:]):
+            box = TileBox(left + 1, top + 1, right - left, bottom - top)
+            if drawn_on(gray, box):
+                tiles.append(box)
+    return largest_equal_group(tiles)
 
 
 def comb_phase(profile: np.ndarray, step: int) -> int:

@@ -1,0 +1,344 @@
+"""Gapless grids (Google Meet, abutting videos): the lattice from the lines nothing crosses.
+
+Where tiles share the stage's colour, no gap tells where one tile ends. But a tile's border is
+still a line that no content crosses: between two camera-off tiles only stage colour lies on
+it, and where a video meets a video or the stage there is a long straight edge. Inside a tile
+such a line cannot be drawn: it would cut through the avatar, the name tag or the video.
+
+So each row (for the horizontal lines) and then each band of rows (for the vertical ones) is
+given an "uncrossed" share per pixel line, the uncrossed lines form intervals, and the lattice
+is the longest evenly spaced chain through those intervals (tiles of one size). Where the
+intervals are wide (camera-off tiles: much of the stage is free), the chain's position is
+ambiguous by the free space; the name tag sits at a tile's bottom-left corner in every app
+we know, so the line is put just left of and just below the tags.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+UNCROSSED = 0.85  # share of a line's length that must be stage colour or on a long edge
+SUPPORTED = 0.0  # share of a line's length that must show a border (stage both sides, or an edge)
+EDGE_LINE = 0.5  # share of a line's length on an edge for it to count as two pictures meeting
+EDGE_STEP = 3  # grey-level step that can be an edge between two abutting pictures ...
+STRONG_STEP = 8  # ... where it stands out from the steps beside it, or is this large
+POSITION_SLACK = 1.5  # px: a chain position may round this far off its interval
+MIN_LINE_RUNS = 2
+WEAKLY_CROSSED = 0.6  # a line inside a known lattice may be crossed this much (alike videos)
+MIN_CONTENT = 0.02  # a pixel line with this share of content pixels holds something
+MIN_FILLED = 0.2  # share of a cell's pixel lines that hold something, for a cell with content
+MAX_STEPS = 24  # steps tried per search, the best supported
+NEAR_INTERVALS = 4  # steps are measured between an interval and its next few only
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Evenly spaced lines: start + k * step for k in 0..cells."""
+
+    start: float
+    step: float
+    cells: int
+
+    def lines(self) -> list[int]:
+        return [int(round(self.start + k * self.step)) for k in range(self.cells + 1)]
+
+
+@dataclass
+class Crossings:
+    """Per pixel boundary of one picture, between columns (x) and between rows (y): crossed
+    (content on both sides, no edge along it), on a long edge (two pictures meet), and stage
+    on both sides."""
+
+    crossed_x: np.ndarray
+    crossed_y: np.ndarray
+    edges_x: np.ndarray
+    edges_y: np.ndarray
+    stage_x: np.ndarray
+    stage_y: np.ndarray
+
+    @classmethod
+    def of(cls, gray: np.ndarray, level: int, tolerance: int, min_w: int, min_h: int) -> Crossings:
+        content = np.abs(gray.astype(np.int16) - level) > tolerance
+        edges_x, edges_y = long_steps(gray, 1, min_h), long_steps(gray, 0, min_w)
+        return cls(
+            crossed_x=content[:, :-1] & content[:, 1:] & ~edges_x,
+            crossed_y=content[:-1, :] & content[1:, :] & ~edges_y,
+            edges_x=edges_x,
+            edges_y=edges_y,
+            stage_x=~content[:, :-1] & ~content[:, 1:],
+            stage_y=~content[:-1, :] & ~content[1:, :],
+        )
+
+    def columns(self, top: int, bottom: int) -> np.ndarray:
+        """Blocked share of each column boundary within rows top..bottom-1."""
+        rows = slice(top, bottom)
+        return blocked(self.crossed_x[rows], self.edges_x[rows], self.stage_x[rows], 0)
+
+    def rows(self) -> np.ndarray:
+        """Blocked share of each row boundary over the whole width."""
+        return blocked(self.crossed_y, self.edges_y, self.stage_y, 1)
+
+
+def blocked(crossed: np.ndarray, edges: np.ndarray, stage: np.ndarray, axis: int) -> np.ndarray:
+    """Per boundary position, the share of its length crossed by content; a line that runs
+    mostly along an edge (two videos meet) is forgiven half of it: alike colours across the
+    boundary break the edge in places. Between camera-off tiles there is no edge, and a name
+    tag alone (a sixth of a tile's height) must block the line. A line with little evidence
+    of a border (neither stage on both sides nor an edge: a smooth room, a blurred photo)
+    is blocked whole."""
+    if crossed.shape[axis] == 0:
+        return np.ones(crossed.shape[1 - axis])
+    crossed_share, edge_share = crossed.mean(axis=axis), edges.mean(axis=axis)
+    support = (edges | stage).mean(axis=axis)
+    share = np.where(edge_share >= EDGE_LINE, crossed_share * 0.5, crossed_share)
+    return np.where(support >= SUPPORTED, share, 1.0)
+
+
+def long_steps(gray: np.ndarray, axis: int, length: int) -> np.ndarray:
+    """Boundaries between pixel lines (along `axis`) where two pictures meet: a step in grey
+    that is larger than the steps beside it (inside one picture, neighbouring steps are alike)
+    running straight for at least `length` pixels (breaks as long bridged), widened by a pixel
+    each side."""
+    g = gray.astype(np.int16)
+    step = np.abs(np.diff(g, axis=axis))
+    if axis == 1:
+        before = np.pad(step[:, :-1], ((0, 0), (1, 0)))
+        after = np.pad(step[:, 1:], ((0, 0), (0, 1)))
+    else:
+        before = np.pad(step[:-1], ((1, 0), (0, 0)))
+        after = np.pad(step[1:], ((0, 1), (0, 0)))
+    sharp = (step >= STRONG_STEP) | ((step >= EDGE_STEP) & (step > np.maximum(before, after)))
+    kernel = np.ones((length, 1) if axis == 1 else (1, length), np.uint8)
+    lines = cv2.morphologyEx(sharp.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    lines = cv2.morphologyEx(lines, cv2.MORPH_CLOSE, kernel)  # bridge stretches where colours match
+    widen = np.ones((1, 3) if axis == 1 else (3, 1), np.uint8)
+    return cv2.dilate(lines, widen).astype(bool)
+
+
+def free_intervals(crossed_share: np.ndarray) -> list[tuple[int, int]]:
+    """Closed [a, b] intervals of boundary positions crossed by less than 1 - UNCROSSED.
+    Position p is the boundary just after pixel p, i.e. a tile starting at p + 1."""
+    free = crossed_share <= 1 - UNCROSSED
+    padded = np.concatenate([[False], free, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(np.int8)))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])]
+
+
+def feasible(
+    intervals: list[tuple[int, int]], start_interval: int, step: float, limit: int
+) -> tuple[int, float, float]:
+    """Walk a chain from one interval with a given step: (cells, lowest, highest start) of the
+    longest walk whose every position lands in some interval."""
+    low, high = intervals[start_interval]
+    low, high = float(low), float(high)
+    ends = [b for _, b in intervals]
+    cells = 0
+    while True:
+        k = cells + 1
+        lo_k, hi_k = low + k * step - POSITION_SLACK, high + k * step + POSITION_SLACK
+        if lo_k > limit:
+            break
+        j = bisect.bisect_left(ends, lo_k)  # the first interval ending at or after lo_k
+        if j == len(intervals) or intervals[j][0] > hi_k:
+            break
+        a, b = intervals[j]
+        low, high = max(low, a - k * step - POSITION_SLACK), min(high, b - k * step + POSITION_SLACK)
+        if low > high:
+            break
+        cells = k
+    return cells, low, high
+
+
+def step_candidates(intervals: list[tuple[int, int]], min_step: int, max_step: int) -> dict[float, int]:
+    """Steps that carry an interval's start onto another's (and its end onto another's end),
+    with how many pairs vote for each: the free space repeats at the lattice pitch, so its
+    edges do."""
+    votes: dict[float, int] = {}
+    for i, (a0, b0) in enumerate(intervals):
+        for j in range(i + 1, min(len(intervals), i + 1 + NEAR_INTERVALS)):
+            a1, b1 = intervals[j]
+            for distance in (a1 - a0, b1 - b0):
+                for parts in range(1, j - i + 1):
+                    s = distance / parts
+                    if min_step <= s <= max_step:
+                        key = round(2 * s) / 2
+                        votes[key] = votes.get(key, 0) + 1
+    return votes
+
+
+def top_steps(votes: dict[float, int]) -> list[float]:
+    """The MAX_STEPS steps with the most votes (a vote for a step counts for its neighbours
+    within a pixel too: rounding splits them)."""
+    support = {s: sum(votes.get(s + d, 0) for d in (-1.0, -0.5, 0.0, 0.5, 1.0)) for s in votes}
+    return sorted(sorted(support, key=lambda s: -support[s])[:MAX_STEPS])
+
+
+def best_chain(
+    crossed_share: np.ndarray, content_share: np.ndarray, min_step: int, max_step: int, prefer_high: bool
+) -> Chain | None:
+    """The chain of free boundary positions that bounds the most cells with content (ties: the
+    tighter). Empty cells at its ends (a margin of stage) are dropped. prefer_high puts an
+    ambiguous chain at the highest start it allows (just left of the tags), else the lowest
+    (just below them). content_share[p]: share of content pixels in pixel line p."""
+    return shared_chains([crossed_share], [content_share], min_step, max_step, prefer_high)[0]
+
+
+def chain_candidates(
+    crossed_share: np.ndarray, content_share: np.ndarray, min_step: int, max_step: int, prefer_high: bool, keep: int
+) -> list[tuple[Chain, Chain]]:
+    """The best chain of each step, the `keep` with the most cells with content and the `keep`
+    spanning the most: the rows of a gallery are chosen by the tiles they lead to. Each comes
+    with its extension over weakly free lines, to be tried once the rows are chosen."""
+    band = Band.of(crossed_share, content_share)
+    steps = top_steps(step_candidates(band.intervals, min_step, max_step))
+    chains = [band.chain(step, prefer_high)[0] for step in steps]
+    chains = [c for c in chains if c is not None]
+    most = sorted(chains, key=lambda c: -c.cells)[:keep]
+    widest = sorted(chains, key=lambda c: -c.cells * c.step)[:keep]
+    unique = {(c.start, c.step, c.cells): c for c in most + widest}
+    return [(Chain(c.start - 1, c.step, c.cells), shifted(band.extended(c))) for c in unique.values()]
+
+
+def shifted(chain: Chain) -> Chain:
+    return Chain(chain.start - 1, chain.step, chain.cells)
+
+
+def shared_chains(
+    crossed: list[np.ndarray], content: list[np.ndarray], min_step: int, max_step: int, prefer_high: bool
+) -> list[Chain | None]:
+    """One chain per band (a band of rows of one gallery), all with one step: the step whose
+    chains bound the most cells with content over all bands. Each band keeps its own start
+    (a last row is centred on its own)."""
+    bands = [Band.of(c, f) for c, f in zip(crossed, content)]
+    votes: dict[float, int] = {}
+    for band in bands:
+        for step, count in step_candidates(band.intervals, min_step, max_step).items():
+            votes[step] = votes.get(step, 0) + count
+    best: list[Chain | None] = [None] * len(bands)
+    best_key = None
+    for step in top_steps(votes):
+        chains = [band.chain(step, prefer_high) for band in bands]
+        found = [(c, band) for (c, _), band in zip(chains, bands) if c is not None]
+        if not found or (best_key is not None and sum(c.cells for c, _ in found) < best_key[0]):
+            continue  # cannot win: alikeness only lowers the count
+        alike = sum(c.cells * band.alikeness(c) * band.inside(c) ** 2 for c, band in found)
+        key = (round(alike, 1), -sum(slack for c, slack in chains if c is not None))
+        if best_key is None or key > best_key:
+            best_key, best = key, [c for c, _ in chains]
+    return [None if c is None else shifted(band.extended(c)) for c, band in zip(best, bands)]
+
+
+def correlations(rows: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Pearson correlation of each row with the reference (0 for a constant row)."""
+    centred = rows - rows.mean(axis=1, keepdims=True)
+    ref = reference - reference.mean()
+    norms = np.linalg.norm(centred, axis=1) * np.linalg.norm(ref)
+    return np.divide(centred @ ref, norms, out=np.zeros(len(rows)), where=norms > 1e-9)
+
+
+@dataclass
+class Band:
+    """Free intervals and filled pixel lines of one band, in positions shifted by one: index 0
+    is the picture's left (top) border, which bounds a tile as well as any line does."""
+
+    intervals: list[tuple[int, int]]
+    filled: np.ndarray
+    limit: int
+    crossed: np.ndarray
+    content: np.ndarray
+
+    @classmethod
+    def of(cls, crossed_share: np.ndarray, content_share: np.ndarray) -> Band:
+        crossed = np.concatenate([[0.0], crossed_share, [0.0]])
+        filled = np.concatenate([[0.0], np.cumsum(content_share > MIN_CONTENT)])
+        return cls(
+            free_intervals(crossed), filled, crossed_share.size + 1, crossed, np.concatenate([[0.0], content_share])
+        )
+
+    def extended(self, chain: Chain) -> Chain:
+        """The chain grown cell by cell on both sides while the next cell lies in the picture,
+        holds content, and its far line is at least weakly free (two videos of alike colours
+        meet with a faint edge): the band's step and phase are already known."""
+        start, cells = chain.start, chain.cells
+        while True:
+            grown = False
+            left = start - chain.step
+            if left >= -POSITION_SLACK and self.holds(left, start) and self.weakly_free(left):
+                start, cells, grown = left, cells + 1, True
+            right = start + (cells + 1) * chain.step
+            if (
+                right <= self.limit + POSITION_SLACK
+                and self.holds(right - chain.step, right)
+                and self.weakly_free(right)
+            ):
+                cells, grown = cells + 1, True
+            if not grown:
+                return Chain(start, chain.step, cells)
+
+    def alikeness(self, chain: Chain) -> float:
+        """How alike the chain's cells are (correlation of each cell's content profile with
+        their mean, 0..1): a true lattice repeats its cells; half its step alternates a cell's
+        left and right halves."""
+        length = int(chain.step)
+        profile = self.content > MIN_CONTENT
+        cells = [profile[p : p + length] for p in chain.lines()[:-1] if p >= 0 and p + length <= profile.size]
+        if len(cells) < 2:
+            return 1.0
+        stack = np.stack(cells).astype(np.float64)
+        mean = stack.mean(axis=0)
+        if mean.std() < 1e-6:
+            return 1.0  # all content (videos) or all empty: nothing to tell cells apart
+        return float(max(0.0, correlations(stack, mean).mean()))
+
+    def inside(self, chain: Chain) -> float:
+        """Share of the band's pixel lines with content that the chain's cells hold: a gallery
+        leaves no name tag or avatar outside its tiles."""
+        lines = chain.lines()
+        first, last = (
+            int(min(max(lines[0], 0), self.filled.size - 1)),
+            int(min(max(lines[-1], 0), self.filled.size - 1)),
+        )
+        total = self.filled[-1]
+        return float((self.filled[last] - self.filled[first]) / total) if total else 1.0
+
+    def holds(self, a: float, b: float) -> bool:
+        a, b = int(round(max(a, 0))), int(round(min(b, self.filled.size - 1)))
+        return b > a and self.filled[b] - self.filled[a] >= MIN_FILLED * (b - a)
+
+    def weakly_free(self, position: float) -> bool:
+        p = int(round(min(max(position, 0), self.crossed.size - 1)))
+        near = self.crossed[max(0, p - 2) : p + 3]
+        return bool(near.size) and float(near.min()) <= WEAKLY_CROSSED
+
+    def chain(self, step: float, prefer_high: bool) -> tuple[Chain | None, float]:
+        """(the chain of this step with the most cells with content, its slack), or (None, 0)."""
+        best, best_key = None, None
+        for i in range(len(self.intervals) - 1):
+            cells, low, high = feasible(self.intervals, i, step, self.limit)
+            if cells < 1:
+                continue
+            chain = trimmed(Chain(high if prefer_high else low, step, cells), self.filled)
+            if chain is None:
+                continue
+            key = (chain.cells, -(high - low))
+            if best_key is None or key > best_key:
+                best_key, best = key, chain
+        return (best, -best_key[1]) if best is not None else (None, 0.0)
+
+
+def trimmed(chain: Chain, filled: np.ndarray) -> Chain | None:
+    """The chain less its empty end cells; None if a cell inside it is empty too. Positions
+    are shifted by one (see best_chain): the cell between lines a and b holds pixel lines a..b-1."""
+    last_line = filled.size - 1
+    lines = [min(max(p, 0), last_line) for p in chain.lines()]
+    full = [b > a and filled[b] - filled[a] >= MIN_FILLED * (b - a) for a, b in zip(lines, lines[1:])]
+    if not any(full):
+        return None
+    first, last = full.index(True), len(full) - 1 - full[::-1].index(True)
+    if not all(full[first : last + 1]):
+        return None
+    return Chain(chain.start + first * chain.step, chain.step, last - first + 1)
