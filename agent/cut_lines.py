@@ -22,7 +22,6 @@ import cv2
 import numpy as np
 
 UNCROSSED = 0.85  # share of a line's length that must be stage colour or on a long edge
-SUPPORTED = 0.0  # share of a line's length that must show a border (stage both sides, or an edge)
 EDGE_LINE = 0.5  # share of a line's length on an edge for it to count as two pictures meeting
 EDGE_STEP = 3  # grey-level step that can be an edge between two abutting pictures ...
 STRONG_STEP = 8  # ... where it stands out from the steps beside it, or is this large
@@ -31,6 +30,7 @@ MIN_LINE_RUNS = 2
 WEAKLY_CROSSED = 0.6  # a line inside a known lattice may be crossed this much (alike videos)
 MIN_CONTENT = 0.02  # a pixel line with this share of content pixels holds something
 MIN_FILLED = 0.2  # share of a cell's pixel lines that hold something, for a cell with content
+PLAIN = 0.1  # a cell profile varying less than this (std of 0/1 values) is all content or none
 MAX_STEPS = 24  # steps tried per search, the best supported
 NEAR_INTERVALS = 4  # steps are measured between an interval and its next few only
 
@@ -50,15 +50,12 @@ class Chain:
 @dataclass
 class Crossings:
     """Per pixel boundary of one picture, between columns (x) and between rows (y): crossed
-    (content on both sides, no edge along it), on a long edge (two pictures meet), and stage
-    on both sides."""
+    (content on both sides, no edge along it) and on a long edge (two pictures meet)."""
 
     crossed_x: np.ndarray
     crossed_y: np.ndarray
     edges_x: np.ndarray
     edges_y: np.ndarray
-    stage_x: np.ndarray
-    stage_y: np.ndarray
 
     @classmethod
     def of(cls, gray: np.ndarray, level: int, tolerance: int, min_w: int, min_h: int) -> Crossings:
@@ -69,33 +66,27 @@ class Crossings:
             crossed_y=content[:-1, :] & content[1:, :] & ~edges_y,
             edges_x=edges_x,
             edges_y=edges_y,
-            stage_x=~content[:, :-1] & ~content[:, 1:],
-            stage_y=~content[:-1, :] & ~content[1:, :],
         )
 
     def columns(self, top: int, bottom: int) -> np.ndarray:
         """Blocked share of each column boundary within rows top..bottom-1."""
         rows = slice(top, bottom)
-        return blocked(self.crossed_x[rows], self.edges_x[rows], self.stage_x[rows], 0)
+        return blocked(self.crossed_x[rows], self.edges_x[rows], 0)
 
     def rows(self) -> np.ndarray:
         """Blocked share of each row boundary over the whole width."""
-        return blocked(self.crossed_y, self.edges_y, self.stage_y, 1)
+        return blocked(self.crossed_y, self.edges_y, 1)
 
 
-def blocked(crossed: np.ndarray, edges: np.ndarray, stage: np.ndarray, axis: int) -> np.ndarray:
+def blocked(crossed: np.ndarray, edges: np.ndarray, axis: int) -> np.ndarray:
     """Per boundary position, the share of its length crossed by content; a line that runs
     mostly along an edge (two videos meet) is forgiven half of it: alike colours across the
     boundary break the edge in places. Between camera-off tiles there is no edge, and a name
-    tag alone (a sixth of a tile's height) must block the line. A line with little evidence
-    of a border (neither stage on both sides nor an edge: a smooth room, a blurred photo)
-    is blocked whole."""
+    tag alone (a sixth of a tile's height) must block the line."""
     if crossed.shape[axis] == 0:
         return np.ones(crossed.shape[1 - axis])
     crossed_share, edge_share = crossed.mean(axis=axis), edges.mean(axis=axis)
-    support = (edges | stage).mean(axis=axis)
-    share = np.where(edge_share >= EDGE_LINE, crossed_share * 0.5, crossed_share)
-    return np.where(support >= SUPPORTED, share, 1.0)
+    return np.where(edge_share >= EDGE_LINE, crossed_share * 0.5, crossed_share)
 
 
 def long_steps(gray: np.ndarray, axis: int, length: int) -> np.ndarray:
@@ -170,21 +161,11 @@ def step_candidates(intervals: list[tuple[int, int]], min_step: int, max_step: i
     return votes
 
 
-def top_steps(votes: dict[float, int]) -> list[float]:
-    """The MAX_STEPS steps with the most votes (a vote for a step counts for its neighbours
-    within a pixel too: rounding splits them)."""
-    support = {s: sum(votes.get(s + d, 0) for d in (-1.0, -0.5, 0.0, 0.5, 1.0)) for s in votes}
-    return sorted(sorted(support, key=lambda s: -support[s])[:MAX_STEPS])
-
-
-def best_chain(
-    crossed_share: np.ndarray, content_share: np.ndarray, min_step: int, max_step: int, prefer_high: bool
-) -> Chain | None:
-    """The chain of free boundary positions that bounds the most cells with content (ties: the
-    tighter). Empty cells at its ends (a margin of stage) are dropped. prefer_high puts an
-    ambiguous chain at the highest start it allows (just left of the tags), else the lowest
-    (just below them). content_share[p]: share of content pixels in pixel line p."""
-    return shared_chains([crossed_share], [content_share], min_step, max_step, prefer_high)[0]
+def top_steps(votes: dict[float, int]) -> list[tuple[float, int]]:
+    """The MAX_STEPS steps with the most votes, as (step, votes) (a vote for a step counts for
+    its neighbours within a pixel too: rounding splits them)."""
+    support = {s: sum(votes.get(s + d, 0) for d in (-1.0, -0.5, 0.0, 0.5, 1.0)) + votes[s] for s in votes}
+    return sorted((s, support[s]) for s in sorted(support, key=lambda s: -support[s])[:MAX_STEPS])
 
 
 def chain_candidates(
@@ -195,7 +176,7 @@ def chain_candidates(
     with its extension over weakly free lines, to be tried once the rows are chosen."""
     band = Band.of(crossed_share, content_share)
     steps = top_steps(step_candidates(band.intervals, min_step, max_step))
-    chains = [band.chain(step, prefer_high)[0] for step in steps]
+    chains = [band.chain(step, prefer_high)[0] for step, _ in steps]
     chains = [c for c in chains if c is not None]
     most = sorted(chains, key=lambda c: -c.cells)[:keep]
     widest = sorted(chains, key=lambda c: -c.cells * c.step)[:keep]
@@ -220,13 +201,13 @@ def shared_chains(
             votes[step] = votes.get(step, 0) + count
     best: list[Chain | None] = [None] * len(bands)
     best_key = None
-    for step in top_steps(votes):
+    for step, support in top_steps(votes):
         chains = [band.chain(step, prefer_high) for band in bands]
         found = [(c, band) for (c, _), band in zip(chains, bands) if c is not None]
         if not found or (best_key is not None and sum(c.cells for c, _ in found) < best_key[0]):
             continue  # cannot win: alikeness only lowers the count
         alike = sum(c.cells * band.alikeness(c) * band.inside(c) ** 2 for c, band in found)
-        key = (round(alike, 1), -sum(slack for c, slack in chains if c is not None))
+        key = (round(alike, 1), support, -sum(slack for c, slack in chains if c is not None))
         if best_key is None or key > best_key:
             best_key, best = key, [c for c, _ in chains]
     return [None if c is None else shifted(band.extended(c)) for c, band in zip(best, bands)]
@@ -289,10 +270,9 @@ class Band:
         if len(cells) < 2:
             return 1.0
         stack = np.stack(cells).astype(np.float64)
-        mean = stack.mean(axis=0)
-        if mean.std() < 1e-6:
-            return 1.0  # all content (videos) or all empty: nothing to tell cells apart
-        return float(max(0.0, correlations(stack, mean).mean()))
+        if stack.std(axis=1).max() < PLAIN:
+            return 1.0  # every cell all content (videos) or all empty: nothing to tell them apart
+        return float(max(0.0, correlations(stack, stack.mean(axis=0)).mean()))
 
     def inside(self, chain: Chain) -> float:
         """Share of the band's pixel lines with content that the chain's cells hold: a gallery
@@ -332,7 +312,7 @@ class Band:
 
 def trimmed(chain: Chain, filled: np.ndarray) -> Chain | None:
     """The chain less its empty end cells; None if a cell inside it is empty too. Positions
-    are shifted by one (see best_chain): the cell between lines a and b holds pixel lines a..b-1."""
+    are shifted by one (see Band): the cell between lines a and b holds pixel lines a..b-1."""
     last_line = filled.size - 1
     lines = [min(max(p, 0), last_line) for p in chain.lines()]
     full = [b > a and filled[b] - filled[a] >= MIN_FILLED * (b - a) for a, b in zip(lines, lines[1:])]

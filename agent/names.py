@@ -18,6 +18,7 @@ steady gallery costs OCR only on the first capture and when a tag changes.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import logging
 import os
@@ -43,7 +44,13 @@ RIGHT_TO_LEFT = {"HEBREW", "ARABIC"}
 BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 TRUNCATION = re.compile(r"\s*(\.{2,}|…)\s*$")
 LEADING_JUNK = re.compile(r"^[^\w(\[«\u0590-\u05ff]+")
-TRAILING_JUNK = re.compile(r"[^\w).\]»\u0590-\u05ff]+$")
+TRAILING_JUNK = re.compile(r"[^\w).\]»\u0590-\u05ff\u0300-\u036f\u0900-\u097f\u0610-\u065f]+$")  # marks end words
+#: Tesseract's script model -> the Unicode script its letters belong to (unicodedata names).
+SCRIPT_LETTERS = {"Hangul": "HANGUL", "Hebrew": "HEBREW", "Cyrillic": "CYRILLIC", "Arabic": "ARABIC",
+                  "Devanagari": "DEVANAGARI", "HanS": "CJK"}  # fmt: skip
+ACCENT_SURE = 90  # Tesseract word confidence above which its accents are kept (RapidOCR reads none)
+LATIN_SURE = 88  # Tesseract's Latin confidence above which two agreeing engines need no other script
+OTHER_SCRIPT_MARGIN = 8  # confidence points another script's reading must beat the Latin one by
 
 
 def tag_regions(tile: np.ndarray, camera_on: bool) -> list[tuple[np.ndarray, bool]]:
@@ -154,7 +161,7 @@ class ScriptReader:
         api.SetImage(Image.fromarray(line))
         text = api.GetUTF8Text().strip()
         if script == "Hangul":
-            text = join_syllables(text)
+            text = tight_brackets(join_syllables(text))
         return text, int(api.MeanTextConf()), list(api.AllWordConfidences())
 
 
@@ -171,6 +178,14 @@ def join_syllables(text: str) -> str:
             out.append(word)
         lone_before = lone
     return " ".join(out)
+
+
+def tight_brackets(text: str) -> str:
+    """Korean tags write brackets against the Hangul and digits they hold or follow
+    ("김선경(20200756)", "(초급)강"); Tesseract spaces them apart."""
+    text = re.sub(r"(?<=[\uac00-\ud7a3\d])\s+\(", "(", text)
+    text = re.sub(r"\)\s+(?=[\uac00-\ud7a3])", ")", text)
+    return re.sub(r"\(\s+|\s+\)", lambda m: m.group(0).strip(), text)
 
 
 def _syllables(word: str) -> int:
@@ -281,24 +296,38 @@ class TagReader:
             return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
         line = with_margin(line, max(8, line.shape[0] // 2), True)  # Tesseract drops a glyph touching the edge
         text, confidence, word_confidences = self._scripts.read(line, "Latin")
-        if normalize_name(without_accents(text)) == normalize_name(rapid_text):
+        agree = normalize_name(without_accents(text)) == normalize_name(rapid_text)
+        if agree and confidence >= LATIN_SURE:
             return with_sure_accents(text, word_confidences) + truncation_mark(rapid_text)
-        if confidence >= TESSERACT_SURE:
-            return text if rapid_score < 0.9 else rapid_text
-        # Latin unsure: a name in another script? (RapidOCR reads Cyrillic as Latin look-alikes.)
-        other = self._other_script(line, better_than=max(confidence + 10, 60))
-        if other:
-            return other
+        # The engines disagree, or agree unsurely (both read Cyrillic or Hebrew as Latin
+        # look-alikes, "AHHa CMMpHOBa"): a name in another script? Each script model reads
+        # its own letters surely; Latin text it reads too, and then it vouches for the Latin
+        # reading (Tesseract's Latin model is unsure of a long single word: "AdrianMiranda").
+        readings = {s: self._scripts.read(line, s)[:2] for s in self._scripts.scripts if s != "Latin"}
+        latin = {normalize_name(without_accents(text)), normalize_name(rapid_text)} - {""}
+        vouched = [c for t, c in readings.values() if normalize_name(without_accents(t)) in latin]
+        latin_confidence = max([confidence, *vouched])
+        own = [(c, t) for s, (t, c) in readings.items() if script_of(t) == SCRIPT_LETTERS.get(s)]
+        best = max(own, default=None)
+        if best and best[0] >= max(latin_confidence + OTHER_SCRIPT_MARGIN, 60):
+            return best[1]
+        if agree:
+            return with_sure_accents(text, word_confidences) + truncation_mark(rapid_text)
+        if confidence >= TESSERACT_SURE and (rapid_score < 0.9 or alike_but_accents(text, rapid_text)):
+            return text  # RapidOCR has no accents or Ł: its nearest letters are no better reading
         return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
 
-    def _other_script(self, line: np.ndarray, better_than: int) -> str | None:
-        """The surest reading among the non-Latin scripts, if it beats the Latin one clearly."""
-        readings = [self._scripts.read(line, s)[:2] for s in self._scripts.scripts if s != "Latin"]
-        best = max(readings, key=lambda r: r[1], default=None)
-        return best[0] if best and best[1] >= better_than else None
+
+def alike_but_accents(tesseract: str, rapid: str) -> bool:
+    """Two readings of one tag that differ only where RapidOCR lacks the letter (José/Jose,
+    Łukasz/tukasz): at most one letter in ten apart once accents are dropped."""
+    if tesseract.isascii():
+        return False  # no letter RapidOCR lacks: the difference is a misreading of one of them
+    a, b = normalize_name(without_accents(tesseract)), normalize_name(rapid)
+    return bool(a) and difflib.SequenceMatcher(None, a, b).ratio() >= 0.9
 
 
-def with_sure_accents(text: str, confidences: list[int], sure: int = 90) -> str:
+def with_sure_accents(text: str, confidences: list[int], sure: int = ACCENT_SURE) -> str:
     """Tesseract's reading with the accents kept only on words it is sure of (RapidOCR, which
     read the same letters, sees no accents at all)."""
     words = text.split()

@@ -46,7 +46,9 @@ def people(labels_csv: Path, n: int, camera_off: set[int] = frozenset(), offset:
     return [
         Person(
             NAMES[i] if i < len(NAMES) else f"Guest {i + 1}",
-            None if i in camera_off else cv2.imread(str(labels_csv.parent / rows[(i + offset) * step]["path"])),
+            None
+            if i in camera_off
+            else cv2.imread(str(labels_csv.parent / rows[((i + offset) * step) % len(rows)]["path"])),
         )
         for i in range(n)
     ]

@@ -52,6 +52,35 @@ def test_meet_grid_without_gaps(labels_csv, n):
     assert len(found) <= n
 
 
+@pytest.mark.parametrize(
+    ("n", "off_share", "size"),
+    [(42, 0.8, (1366, 768)), (56, 0.3, (1920, 1080)), (75, 0.6, (2560, 1440))],
+    ids=["42-mostly-camera-off", "56-mostly-video", "75-mixed"],
+)
+def test_meet_grids_of_dozens_of_tiles(labels_csv, n, off_share, size):
+    """The real failure that started this: a Meet grid of 75 gave 1 tile."""
+    rng = np.random.default_rng(n)
+    off = {i for i in range(n) if rng.random() < off_share}
+    image, truth = render_gallery(people(labels_csv, n, camera_off=off), width=size[0], height=size[1], style="meet")
+    found = find_tiles(image)
+    assert matches(found, truth, atol=0.06 * truth[0].box[2]) >= 0.9 * n
+    assert len(found) <= n
+
+
+def test_a_kept_lattice_is_reused_until_the_gallery_changes(labels_csv):
+    from agent.tiles import TileFinder
+
+    crowd = people(labels_csv, 12, camera_off={3})
+    image, truth = render_gallery(crowd, width=1600, height=900, style="meet")
+    finder = TileFinder(refresh=10)
+    first = finder.find(image)
+    assert finder.find(image) is first and finder.reused == 1  # the same picture: no search
+    reflowed, new_truth = render_gallery(crowd[:7], width=1600, height=900, style="meet")  # five left
+    again = finder.find(reflowed)
+    assert finder.reused == 0 and again is not first
+    assert matches(again, new_truth, atol=0.06 * new_truth[0].box[2]) == 7
+
+
 def test_pillarboxed_and_profile_photo_tiles(labels_csv):
     from agent.camera import is_camera_off
 

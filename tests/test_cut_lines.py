@@ -1,0 +1,55 @@
+"""The chain search behind gapless grids, on hand-made line profiles (agent.cut_lines)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agent.cut_lines import Chain, shared_chains
+
+
+def profile(length: int, free: list[tuple[int, int]]) -> np.ndarray:
+    """A crossed-share profile: 1.0 (crossed) everywhere but the given free stretches."""
+    crossed = np.ones(length)
+    for a, b in free:
+        crossed[a : b + 1] = 0.0
+    return crossed
+
+
+def test_three_videos_side_by_side_are_three_cells():
+    # Videos of 200 px from x=50: edges at 49/50, 249/250, 449/450, 649/650; stage either side.
+    crossed = profile(700, [(0, 49), (249, 250), (449, 450), (649, 699)])
+    content = np.zeros(700)
+    content[50:650] = 1.0
+    (chain,) = shared_chains([crossed], [content], 64, 400, prefer_high=True)
+    assert chain == Chain(chain.start, 200.0, 3)
+    assert chain.lines() == [49, 249, 449, 649]
+
+
+def test_half_the_step_is_not_taken_where_it_would_cut_an_avatar():
+    # Camera-off tiles of 300 px: an avatar in the middle third blocks the lines; tags sit
+    # at the left of each tile (x 5..60), so the border lies in the free stretch before them.
+    crossed = np.zeros(900)
+    content = np.zeros(900)
+    for x0 in (0, 300, 600):
+        crossed[x0 + 100 : x0 + 200] = 1.0
+        content[x0 + 100 : x0 + 200] = 1.0
+        crossed[x0 + 5 : x0 + 60] = 0.15  # a tag crosses a sixth of the band: blocks the line
+        content[x0 + 5 : x0 + 60] = 0.15
+    (chain,) = shared_chains([crossed[:-1]], [content], 64, 600, prefer_high=True)
+    assert chain.step == 300.0 and chain.cells == 3
+    assert 0 <= chain.lines()[1] - 300 < 5  # just left of the second tile's tag
+
+
+def test_bands_share_one_step_and_a_centred_last_row_keeps_its_own_start():
+    full = profile(1000, [(0, 99), (299, 300), (499, 500), (699, 700), (899, 999)])
+    last = profile(1000, [(0, 199), (399, 400), (599, 600), (799, 999)])
+    content_full, content_last = np.zeros(1000), np.zeros(1000)
+    content_full[100:900], content_last[200:800] = 1.0, 1.0
+    chains = shared_chains([full, last], [content_full, content_last], 64, 500, prefer_high=True)
+    assert [c.step for c in chains] == [200.0, 200.0]
+    assert np.allclose(chains[0].lines(), [99, 299, 499, 699, 899], atol=1)
+    assert np.allclose(chains[1].lines(), [199, 399, 599, 799], atol=1)  # its own start
+
+
+def test_no_chain_without_free_lines():
+    assert shared_chains([np.ones(500)], [np.ones(500)], 64, 400, prefer_high=True) == [None]
