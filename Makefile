@@ -55,6 +55,7 @@ lint: setup
 
 bench: setup
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.model_speed
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.degraded
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.capture
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.real_galleries
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.gallery_accuracy

@@ -97,7 +97,7 @@ class TileFinder:
     along the borders alone, a few ms: a reflowed gallery puts old borders through new
     videos and names), and searched afresh every `refresh` captures regardless."""
 
-    def __init__(self, refresh: int = 5):
+    def __init__(self, refresh: int = 12):
         self.refresh = refresh
         self.tiles: list[TileBox] = []
         self.shape: tuple[int, ...] | None = None

@@ -2,7 +2,7 @@
 
     python -m bench.gallery_accuracy [--galleries 12]
 
-Galleries of 2 to 49 real wild_faces photos with rendered name tags (Latin with accents,
+Galleries of 2 to 75 real wild_faces photos with rendered name tags (Latin with accents,
 Hangul, Hebrew, Cyrillic), some cameras off (a few with a profile photo), pillarboxed cameras,
 an active-speaker border, in Zoom's, Zoom light's, Teams' and Meet's styles at several window
 sizes. Truth is known for every tile. A test of the cases the renderer draws; the measure is
@@ -55,8 +55,9 @@ def main() -> None:
     names = NAMES + [f"{a} {b}" for a in first for b in last] + OTHER_SCRIPTS
     reader, detector, classifier = NameReader(), default_detector(), default_classifier(args.model)
     totals = {"tiles": [0, 0], "phantoms": [0, 0], "names": [0, 0], "faces": [0, 0], "camera_off": [0, 0]}
+    by_style: dict[str, list[int]] = {}  # style -> [tiles found, tiles, phantoms]
     for g in range(args.galleries):
-        n = rng.choice([2, 4, 6, 9, 13, 16, 20, 25, 30, 49])
+        n = rng.choice([2, 4, 6, 9, 13, 16, 20, 25, 30, 49, 56, 75])
         chosen = rng.sample(names, n)
         off = set(rng.sample(range(n), max(0, n // 8)))
         photos = [cv2.imread(str(labels.parent / rng.choice(rows)["path"])) for _ in range(n)]
@@ -74,7 +75,10 @@ def main() -> None:
         matched = [
             next((r for r in result.tiles if np.allclose(r.box[:2], t.box[:2], atol=tolerance)), None) for t in truth
         ]
-        totals["phantoms"][0] += len(result.tiles) - sum(m is not None for m in matched)
+        phantoms = len(result.tiles) - sum(m is not None for m in matched)
+        totals["phantoms"][0] += phantoms
+        row = by_style.setdefault(style, [0, 0, 0])
+        row[0], row[1], row[2] = row[0] + sum(m is not None for m in matched), row[1] + len(truth), row[2] + phantoms
         for tile, match in zip(truth, matched):
             totals["tiles"][0] += match is not None
             totals["tiles"][1] += 1
@@ -88,11 +92,13 @@ def main() -> None:
             else:
                 totals["camera_off"][0] += match.state == "camera_off"
                 totals["camera_off"][1] += 1
-    table = Table(title=f"Agent pipeline on {args.galleries} generated galleries (2-49 tiles, 4 sizes, 4 app styles)")
+    table = Table(title=f"Agent pipeline on {args.galleries} generated galleries (2-75 tiles, 4 sizes, 4 app styles)")
     for column in ("what", "correct", "of", "accuracy"):
         table.add_column(column, justify="right")
     for what, (ok, of) in totals.items():
         table.add_row(what, str(ok), str(of) if of else "", f"{ok / of:.1%}" if of else "")
+    for style, (found, of, phantoms) in by_style.items():
+        table.add_row(f"tiles, {style}", str(found), str(of), f"{found / of:.1%}; {phantoms} phantoms")
     Console(width=120).print(table)
 
 

@@ -1,0 +1,56 @@
+"""Meeting-tile degradations (training/degrade.py): deterministic under a seed, and each does
+what its name says to a face."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.augment import augment_batch
+from training.degrade import CONDITIONS, degrade_set, downscaled, jpeg, low_light, masked
+
+
+@pytest.fixture(scope="module")
+def faces() -> np.ndarray:
+    """Smooth 48x48 'faces' with detail at several scales (a seeded random field, blurred)."""
+    import cv2
+
+    rng = np.random.default_rng(7)
+    return np.stack([cv2.GaussianBlur(rng.integers(0, 256, (48, 48), dtype=np.uint8), (0, 0), 1.0) for _ in range(8)])
+
+
+@pytest.mark.parametrize("condition", list(CONDITIONS))
+def test_every_condition_is_reproducible_by_its_seed(faces, condition):
+    first, again = degrade_set(faces, condition, seed=3), degrade_set(faces, condition, seed=3)
+    assert first.shape == faces.shape and first.dtype == np.uint8
+    assert np.array_equal(first, again)
+
+
+def test_random_conditions_change_with_the_seed(faces):
+    assert not np.array_equal(degrade_set(faces, "low light", 1), degrade_set(faces, "low light", 2))
+    assert np.array_equal(degrade_set(faces, "clean", 1), faces)
+
+
+def test_smaller_faces_lose_more_detail(faces):
+    def detail_lost(px: int) -> float:
+        return float(np.abs(downscaled(faces[0], px).astype(int) - faces[0]).mean())
+
+    assert detail_lost(20) > detail_lost(28) > detail_lost(36) > 0
+
+
+def test_jpeg_low_light_and_mask_do_what_they_say(faces):
+    face = faces[0]
+    assert np.abs(jpeg(face, 20).astype(int) - face).mean() > np.abs(jpeg(face, 90).astype(int) - face).mean()
+    assert low_light(face, np.random.default_rng(0)).mean() < 0.6 * face.mean()
+    covered = masked(face, level=200)
+    assert np.array_equal(covered[:25], face[:25])  # eyes and nose untouched
+    assert (covered[34:44, 20:28] == 200).all()  # mouth and chin covered
+
+
+def test_the_meeting_profile_degrades_some_faces_and_is_seeded(faces):
+    batch = np.repeat(faces[:1], 64, axis=0)
+    a = augment_batch(batch, np.random.default_rng(5), "meeting")
+    b = augment_batch(batch, np.random.default_rng(5), "meeting")
+    assert np.array_equal(a, b)
+    light = augment_batch(batch, np.random.default_rng(5), "standard")
+    assert not np.array_equal(a, light)
