@@ -43,6 +43,7 @@ MAX_GAP = 0.2  # of a tile's side: the widest gap between gallery tiles
 PACKED = 0.75  # share of a lattice's tiles that must have a neighbour that near
 ROW_CANDIDATES = 8  # row chains tried (by most cells, and by most span)
 HALF = 0.5
+MIN_GAPLESS_COVER = 0.2  # share of the picture a gapless lattice must cover
 FILLED = 0.5  # share of a cell that a video covers (dark video parts can match the stage)
 OFF_CENTRE = 0.12  # of a cell's width: how far a camera-off tile's avatar may sit from its centre
 TILE_LIKE = 0.75  # share of a lattice's cells that must look like tiles
@@ -591,7 +592,9 @@ def line_lattice(gray: np.ndarray) -> list[TileBox]:
                     grown[id(tiles)] = columns_of(gray, extended.lines(), crossings, content)
     best = finest(found, gray)
     more = grown.get(id(best), [])
-    return more if len(more) > len(best) and same_size(more[0], best[0]) else best
+    best = more if len(more) > len(best) and same_size(more[0], best[0]) else best
+    # A gallery is what a meeting capture shows; evenly spaced toolbar icons are not one.
+    return best if sum(t.w * t.h for t in best) >= MIN_GAPLESS_COVER * gray.size else []
 
 
 def tile_like(content: np.ndarray, tiles: list[TileBox]) -> bool:
