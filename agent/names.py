@@ -50,6 +50,7 @@ SCRIPT_LETTERS = {"Hangul": "HANGUL", "Hebrew": "HEBREW", "Cyrillic": "CYRILLIC"
                   "Devanagari": "DEVANAGARI", "HanS": "CJK"}  # fmt: skip
 ACCENT_SURE = 90  # Tesseract word confidence above which its accents are kept (RapidOCR reads none)
 LATIN_SURE = 88  # Tesseract's Latin confidence above which two agreeing engines need no other script
+AGREED_UNSURE = {"Cyrillic", "Hebrew"}  # Latin-looking letters, and a model that reads Latin well
 OTHER_SCRIPT_MARGIN = 8  # confidence points another script's reading must beat the Latin one by
 
 
@@ -303,7 +304,10 @@ class TagReader:
         # look-alikes, "AHHa CMMpHOBa"): a name in another script? Each script model reads
         # its own letters surely; Latin text it reads too, and then it vouches for the Latin
         # reading (Tesseract's Latin model is unsure of a long single word: "AdrianMiranda").
-        readings = {s: self._scripts.read(line, s)[:2] for s in self._scripts.scripts if s != "Latin"}
+        # Two engines agree on a non-Latin name only where its letters look Latin (Cyrillic);
+        # then that model is read, and one more as a witness for the Latin text.
+        others = [s for s in self._scripts.scripts if s != "Latin" and (not agree or s in AGREED_UNSURE)]
+        readings = {s: self._scripts.read(line, s)[:2] for s in others}
         latin = {normalize_name(without_accents(text)), normalize_name(rapid_text)} - {""}
         vouched = [c for t, c in readings.values() if normalize_name(without_accents(t)) in latin]
         latin_confidence = max([confidence, *vouched])
