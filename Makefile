@@ -59,6 +59,7 @@ bench: setup
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.capture
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.real_galleries
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.gallery_accuracy
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.tag_scripts
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.detectors
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.wild_faces
 	$(BIN)/python -m bench.dashboard
