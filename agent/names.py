@@ -51,6 +51,7 @@ SCRIPT_LETTERS = {"Hangul": "HANGUL", "Hebrew": "HEBREW", "Cyrillic": "CYRILLIC"
 ACCENT_SURE = 90  # Tesseract word confidence above which its accents are kept (RapidOCR reads none)
 LATIN_SURE = 88  # Tesseract's Latin confidence above which two agreeing engines need no other script
 AGREED_UNSURE = {"Cyrillic", "Hebrew"}  # Latin-looking letters, and a model that reads Latin well
+MIN_WITNESS = 50  # confidence other models must add before their witness decides between two readings
 OTHER_SCRIPT_MARGIN = 8  # confidence points another script's reading must beat the Latin one by
 
 
@@ -316,10 +317,31 @@ class TagReader:
         if best and best[0] >= max(latin_confidence + OTHER_SCRIPT_MARGIN, 60):
             return best[1]
         if agree:
+            if text.casefold() == rapid_text.strip().casefold():
+                return rapid_text.strip()  # the same letters: RapidOCR's capitals ("claudia" is no name)
             return with_sure_accents(text, word_confidences) + truncation_mark(rapid_text)
+        if confidence >= TESSERACT_SURE and alike_but_accents(text, rapid_text):
+            return text  # RapidOCR (and most script models) lack its accents or Ł
+        # The two Latin readings differ: the script models that read Latin letters witness.
+        for_tesseract = confidence + witnessed(readings, text)
+        for_rapid = 100 * rapid_score + witnessed(readings, rapid_text)
+        if max(for_tesseract, for_rapid) - max(confidence, 100 * rapid_score) >= MIN_WITNESS:
+            if for_tesseract > for_rapid:
+                return text  # "Victor" read by three models, "Victar" by RapidOCR alone
+            return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
         if confidence >= TESSERACT_SURE and (rapid_score < 0.9 or alike_but_accents(text, rapid_text)):
             return text  # RapidOCR has no accents or Ł: its nearest letters are no better reading
         return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
+
+
+def witnessed(readings: dict[str, tuple[str, int]], text: str) -> float:
+    """The confidence other models put behind the same characters as `text` (accents, case and
+    spaces aside; a symbol a model read in place of a letter, "¥amila", is no witness to "amila")."""
+
+    def glyphs(reading: str) -> str:
+        return "".join(without_accents(reading).split()).casefold()
+
+    return float(sum(c for t, c in readings.values() if glyphs(text) and glyphs(t) == glyphs(text)))
 
 
 def alike_but_accents(tesseract: str, rapid: str) -> bool:
