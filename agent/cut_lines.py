@@ -26,7 +26,6 @@ EDGE_LINE = 0.5  # share of a line's length on an edge for it to count as two pi
 EDGE_STEP = 3  # grey-level step that can be an edge between two abutting pictures ...
 STRONG_STEP = 8  # ... where it stands out from the steps beside it, or is this large
 POSITION_SLACK = 1.5  # px: a chain position may round this far off its interval
-MIN_LINE_RUNS = 2
 WEAKLY_CROSSED = 0.6  # a line inside a known lattice may be crossed this much (alike videos)
 MIN_CONTENT = 0.02  # a pixel line with this share of content pixels holds something
 MIN_FILLED = 0.2  # share of a cell's pixel lines that hold something, for a cell with content
@@ -58,8 +57,9 @@ class Crossings:
     edges_y: np.ndarray
 
     @classmethod
-    def of(cls, gray: np.ndarray, level: int, tolerance: int, min_w: int, min_h: int) -> Crossings:
-        content = np.abs(gray.astype(np.int16) - level) > tolerance
+    def of(cls, gray: np.ndarray, content: np.ndarray, min_w: int, min_h: int) -> Crossings:
+        """content: non-zero where a pixel is not the stage colour (tiles.content_mask)."""
+        content = content.astype(bool)
         edges_x, edges_y = long_steps(gray, 1, min_h), long_steps(gray, 0, min_w)
         return cls(
             crossed_x=content[:, :-1] & content[:, 1:] & ~edges_x,
@@ -181,7 +181,7 @@ def chain_candidates(
     most = sorted(chains, key=lambda c: -c.cells)[:keep]
     widest = sorted(chains, key=lambda c: -c.cells * c.step)[:keep]
     unique = {(c.start, c.step, c.cells): c for c in most + widest}
-    return [(Chain(c.start - 1, c.step, c.cells), shifted(band.extended(c))) for c in unique.values()]
+    return [(shifted(c), shifted(band.extended(c))) for c in unique.values()]
 
 
 def shifted(chain: Chain) -> Chain:
@@ -285,7 +285,20 @@ class Band:
         total = self.filled[-1]
         return float((self.filled[last] - self.filled[first]) / total) if total else 1.0
 
+    def trimmed(self, chain: Chain) -> Chain | None:
+        """The chain less its empty end cells; None if a cell inside it is empty too (the cell
+        between lines a and b holds pixel lines a..b-1, positions shifted as the band's)."""
+        lines = chain.lines()
+        full = [self.holds(a, b) for a, b in zip(lines, lines[1:])]
+        if not any(full):
+            return None
+        first, last = full.index(True), len(full) - 1 - full[::-1].index(True)
+        if not all(full[first : last + 1]):
+            return None
+        return Chain(chain.start + first * chain.step, chain.step, last - first + 1)
+
     def holds(self, a: float, b: float) -> bool:
+        """The cell between positions a and b holds content in enough of its pixel lines."""
         a, b = int(round(max(a, 0))), int(round(min(b, self.filled.size - 1)))
         return b > a and self.filled[b] - self.filled[a] >= MIN_FILLED * (b - a)
 
@@ -301,24 +314,10 @@ class Band:
             cells, low, high = feasible(self.intervals, i, step, self.limit)
             if cells < 1:
                 continue
-            chain = trimmed(Chain(high if prefer_high else low, step, cells), self.filled)
+            chain = self.trimmed(Chain(high if prefer_high else low, step, cells))
             if chain is None:
                 continue
             key = (chain.cells, -(high - low))
             if best_key is None or key > best_key:
                 best_key, best = key, chain
         return (best, -best_key[1]) if best is not None else (None, 0.0)
-
-
-def trimmed(chain: Chain, filled: np.ndarray) -> Chain | None:
-    """The chain less its empty end cells; None if a cell inside it is empty too. Positions
-    are shifted by one (see Band): the cell between lines a and b holds pixel lines a..b-1."""
-    last_line = filled.size - 1
-    lines = [min(max(p, 0), last_line) for p in chain.lines()]
-    full = [b > a and filled[b] - filled[a] >= MIN_FILLED * (b - a) for a, b in zip(lines, lines[1:])]
-    if not any(full):
-        return None
-    first, last = full.index(True), len(full) - 1 - full[::-1].index(True)
-    if not all(full[first : last + 1]):
-        return None
-    return Chain(chain.start + first * chain.step, chain.step, last - first + 1)

@@ -329,8 +329,8 @@ class TagReader:
             if for_tesseract > for_rapid:
                 return text  # "Victor" read by three models, "Victar" by RapidOCR alone
             return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
-        if confidence >= TESSERACT_SURE and (rapid_score < 0.9 or alike_but_accents(text, rapid_text)):
-            return text  # RapidOCR has no accents or Ł: its nearest letters are no better reading
+        if confidence >= TESSERACT_SURE and rapid_score < 0.9:
+            return text  # no witness either way: the surer engine
         return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
 
 

@@ -63,6 +63,9 @@ class TileBox:
     def center(self) -> tuple[float, float]:
         return self.x + self.w / 2, self.y + self.h / 2
 
+    def contains(self, x: float, y: float) -> bool:
+        return self.x <= x < self.x + self.w and self.y <= y < self.y + self.h
+
     def as_tuple(self) -> tuple[int, int, int, int]:
         return self.x, self.y, self.w, self.h
 
@@ -418,10 +421,7 @@ def same_lattice(a: list[TileBox], b: list[TileBox]) -> bool:
     """As many tiles, each of one lattice holding the centre of its own tile of the other."""
     if len(a) != len(b) or len(a) < 2:
         return False
-    holders = {
-        next((i for i, t in enumerate(a) if t.x <= x < t.x + t.w and t.y <= y < t.y + t.h), -1)
-        for x, y in (t.center for t in b)
-    }
+    holders = {next((i for i, t in enumerate(a) if t.contains(x, y)), -1) for x, y in (t.center for t in b)}
     return -1 not in holders and len(holders) == len(a)
 
 
@@ -431,13 +431,16 @@ def overlap(a: TileBox, b: TileBox) -> int:
     return max(0, dx) * max(0, dy)
 
 
+def area(tiles: list[TileBox]) -> int:
+    return sum(t.w * t.h for t in tiles)
+
+
 def score(tiles: list[TileBox], picture_area: int) -> tuple[int, int]:
     """More of the picture covered by equal tiles (in steps of 5 %), then more tiles.
 
     A lattice of profile photos inside camera-off tiles has more cells of one size than the
     gallery, but covers less of the picture."""
-    covered = sum(t.w * t.h for t in tiles)
-    return (int(20 * covered / picture_area) if len(tiles) >= 2 else -1), len(tiles)
+    return (int(20 * area(tiles) / picture_area) if len(tiles) >= 2 else -1), len(tiles)
 
 
 # --- gapless galleries ----------------------------------------------------------------------
@@ -579,8 +582,8 @@ def line_lattice(gray: np.ndarray) -> list[TileBox]:
     for level in candidate_gaps(gray)[:2]:
         if not drawn_flat(gray, level):
             continue
-        crossings = Crossings.of(gray, level, GAP_TOLERANCE, MIN_TILE_W, MIN_TILE_H)
         content = content_mask(gray, level, GAP_TOLERANCE)
+        crossings = Crossings.of(gray, content, MIN_TILE_W, MIN_TILE_H)
         row_shares = crossings.rows()
         for rows, extended in chain_candidates(
             row_shares, share(content, 1), MIN_TILE_H, height, False, ROW_CANDIDATES
@@ -594,7 +597,7 @@ def line_lattice(gray: np.ndarray) -> list[TileBox]:
     more = grown.get(id(best), [])
     best = more if len(more) > len(best) and same_size(more[0], best[0]) else best
     # A gallery is what a meeting capture shows; evenly spaced toolbar icons are not one.
-    return best if sum(t.w * t.h for t in best) >= MIN_GAPLESS_COVER * gray.size else []
+    return best if area(best) >= MIN_GAPLESS_COVER * gray.size else []
 
 
 def tile_like(content: np.ndarray, tiles: list[TileBox]) -> bool:
@@ -628,14 +631,11 @@ def finest(lattices: list[list[TileBox]], gray: np.ndarray) -> list[TileBox]:
     covering most of the picture (in 5 % steps, weighted by how alike its tiles look), then
     the one with more tiles."""
 
-    def area(tiles: list[TileBox]) -> int:
-        return sum(t.w * t.h for t in tiles)
-
     def refines(fine: list[TileBox], coarse: list[TileBox]) -> bool:
         if len(fine) <= len(coarse) or area(fine) < HALF * area(coarse):
             return False
         centres = [t.center for t in fine]
-        split = [sum(c.x <= x < c.x + c.w and c.y <= y < c.y + c.h for x, y in centres) >= 2 for c in coarse]
+        split = [sum(c.contains(x, y) for x, y in centres) >= 2 for c in coarse]
         return sum(split) >= HALF * len(coarse)
 
     lattices = [tiles for tiles in lattices if len(tiles) >= 2]
