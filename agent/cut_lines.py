@@ -30,6 +30,7 @@ WEAKLY_CROSSED = 0.6  # a line inside a known lattice may be crossed this much (
 MIN_CONTENT = 0.02  # a pixel line with this share of content pixels holds something
 MIN_FILLED = 0.2  # share of a cell's pixel lines that hold something, for a cell with content
 PLAIN = 0.1  # a cell profile varying less than this (std of 0/1 values) is all content or none
+MAX_WALKS = 4  # positions followed at once where a chain can land in several free intervals
 MAX_STEPS = 24  # steps tried per search, the best supported
 NEAR_INTERVALS = 4  # steps are measured between an interval and its next few only
 
@@ -123,24 +124,34 @@ def feasible(
     intervals: list[tuple[int, int]], start_interval: int, step: float, limit: int
 ) -> tuple[int, float, float]:
     """Walk a chain from one interval with a given step: (cells, lowest, highest start) of the
-    longest walk whose every position lands in some interval."""
-    low, high = intervals[start_interval]
-    low, high = float(low), float(high)
+    longest walk whose every position lands in some interval. Where a position can land in
+    more than one interval, each is followed (a few at most): a sliver inside a tile must not
+    take the place of the free space between two tiles. Of the longest walks, the one whose
+    positions land in the widest free space."""
+    a0, b0 = intervals[start_interval]
+    walks = [(float(a0), float(b0), float(b0 - a0))]  # (low, high, free width landed in)
     ends = [b for _, b in intervals]
     cells = 0
     while True:
         k = cells + 1
-        lo_k, hi_k = low + k * step - POSITION_SLACK, high + k * step + POSITION_SLACK
-        if lo_k > limit:
+        grown = []
+        for low, high, width in walks:
+            lo_k, hi_k = low + k * step - POSITION_SLACK, high + k * step + POSITION_SLACK
+            if lo_k > limit:
+                continue
+            j = bisect.bisect_left(ends, lo_k)  # the first interval ending at or after lo_k
+            while j < len(intervals) and intervals[j][0] <= hi_k:
+                a, b = intervals[j]
+                new_low = max(low, a - k * step - POSITION_SLACK)
+                new_high = min(high, b - k * step + POSITION_SLACK)
+                if new_low <= new_high:
+                    grown.append((new_low, new_high, width + b - a))
+                j += 1
+        if not grown:
             break
-        j = bisect.bisect_left(ends, lo_k)  # the first interval ending at or after lo_k
-        if j == len(intervals) or intervals[j][0] > hi_k:
-            break
-        a, b = intervals[j]
-        low, high = max(low, a - k * step - POSITION_SLACK), min(high, b - k * step + POSITION_SLACK)
-        if low > high:
-            break
+        walks = sorted(grown, key=lambda w: -w[2])[:MAX_WALKS]
         cells = k
+    low, high, _ = walks[0]
     return cells, low, high
 
 
@@ -210,7 +221,37 @@ def shared_chains(
         key = (round(alike, 1), support, -sum(slack for c, slack in chains if c is not None))
         if best_key is None or key > best_key:
             best_key, best = key, [c for c, _ in chains]
-    return [None if c is None else shifted(band.extended(c)) for c, band in zip(best, bands)]
+    chains = [None if c is None else band.extended(c) for c, band in zip(best, bands)]
+    present = [i for i, c in enumerate(chains) if c is not None]
+    if not present:
+        return chains
+    last = present[-1]
+    widest = common_phase([chains[i] for i in present[:-1]] or [chains[last]])
+    # Only a last row is centred on its own, or short: the others share the common columns.
+    full_rows = []
+    for i, (chain, band) in enumerate(zip(chains, bands)):
+        if chain is not None and i != last:
+            chain = band.spread(chain if aligned(chain, widest) else band.trimmed(widest) or chain, widest)
+        full_rows.append(None if chain is None else shifted(chain))
+    return full_rows
+
+
+def common_phase(chains: list[Chain]) -> Chain | None:
+    """The widest of the chains sharing the phase that holds the most cells over all of them."""
+    best, best_cells = None, -1
+    for chain in chains:
+        cells = sum(c.cells for c in chains if aligned(c, chain))
+        if cells > best_cells or (cells == best_cells and chain.cells > best.cells):
+            best, best_cells = chain, cells
+    if best is None:
+        return None
+    return max((c for c in chains if aligned(c, best)), key=lambda c: c.cells)
+
+
+def aligned(chain: Chain, reference: Chain) -> bool:
+    """The two chains share their lines where they overlap (one step, one phase)."""
+    offset = (chain.start - reference.start) % chain.step
+    return chain.step == reference.step and min(offset, chain.step - offset) <= POSITION_SLACK
 
 
 def correlations(rows: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -259,6 +300,22 @@ class Band:
                 cells, grown = cells + 1, True
             if not grown:
                 return Chain(start, chain.step, cells)
+
+    def spread(self, chain: Chain, reference: Chain) -> Chain:
+        """The chain grown, cell by cell while the next cell holds content, over the span of
+        another band's chain whose lines it shares: full rows of a grid share their columns,
+        and where two alike videos meet the line is crossed though the grid goes on."""
+        if not aligned(chain, reference):
+            return chain
+        start, cells = chain.start, chain.cells
+        while start - chain.step >= reference.start - POSITION_SLACK and self.holds(start - chain.step, start):
+            start, cells = start - chain.step, cells + 1
+        end = reference.start + reference.cells * reference.step
+        while start + (cells + 1) * chain.step <= end + POSITION_SLACK and self.holds(
+            start + cells * chain.step, start + (cells + 1) * chain.step
+        ):
+            cells += 1
+        return Chain(start, chain.step, cells)
 
     def alikeness(self, chain: Chain) -> float:
         """How alike the chain's cells are (correlation of each cell's content profile with

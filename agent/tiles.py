@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from agent.cut_lines import EDGE_STEP, Crossings, chain_candidates, correlations, shared_chains
+from agent.cut_lines import EDGE_STEP, UNCROSSED, Crossings, chain_candidates, correlations, shared_chains
 
 GAP_TOLERANCE = 4  # half of the smallest tile/gap contrast measured on real Zoom (34 vs 26)
 # Looser tolerances are tried only when the strict one finds no lattice: a blurred or upscaled
@@ -49,6 +49,8 @@ OFF_CENTRE = 0.12  # of a cell's width: how far a camera-off tile's avatar may s
 TILE_LIKE = 0.75  # share of a lattice's cells that must look like tiles
 UI_FLAT = 0.6  # share of the stage-coloured pixels within a grey level of it: an app's flat fill
 STALE_CROSSING = 0.25  # a kept lattice's border crossed this much more than when found: search again
+ALIKE_REFINES = 0.75  # a finer lattice this much less alike than a coarse one halves its tiles
+TAG_SHAPE = 2.0  # width / height from which a content blob is taken for a name tag
 LINE_ASPECT = (0.75, 3.2)  # gapless grids divide the stage: Meet 2020 showed 2x2 tiles of 2.9
 
 
@@ -122,12 +124,14 @@ class TileFinder:
         return self.tiles
 
 
-def border_crossings(gray: np.ndarray, tiles: list[TileBox]) -> np.ndarray:
+def border_crossings(gray: np.ndarray, tiles: list[TileBox], level: int | None = None) -> np.ndarray:
     """For each tile's four borders, the share of its length that content crosses with no step
     between the two sides (the least of the border and the lines a pixel either side); an
-    empty array when a tile no longer fits the picture."""
-    levels = candidate_gaps(gray)
-    level = levels[0] if levels else int(np.median(gray))
+    empty array when a tile no longer fits the picture. Content is what differs from the gap
+    colour `level` (by default the picture's most common flat colour)."""
+    if level is None:
+        levels = candidate_gaps(gray)
+        level = levels[0] if levels else int(np.median(gray))
     g = gray.astype(np.int16)
     height, width = g.shape
     shares = []
@@ -262,20 +266,52 @@ def gap_lattice(gray: np.ndarray, tolerances: tuple[int, ...] = (GAP_TOLERANCE,)
     """The best lattice over every (gap colour, tolerance) pair; a stricter tolerance wins ties."""
     best: list[TileBox] = []
     levels = candidate_gaps(gray)
+    ramps = on_ramp(gray, 2 * GAP_TOLERANCE)
     for tolerance in tolerances:
         if len(best) >= 2:
             break
         for level in levels:
-            tiles = lattice_at(content_mask(gray, level, tolerance), gray)
+            tiles = lattice_at(content_mask(gray, level, tolerance) | ramps, gray)
+            if len(tiles) >= 2 and not bounded_by_gaps(gray, tiles, level):
+                continue
             if score(tiles, gray.size) > score(best, gray.size):
                 best = tiles
     return best
+
+
+def bounded_by_gaps(gray: np.ndarray, tiles: list[TileBox], level: int) -> bool:
+    """Most tile borders run along a gap that no content crosses: an XY-cut can also split a
+    gapless grid where the content merely thins out (between rows of avatars), and its
+    "tiles" then cut through avatars and videos."""
+    crossings = border_crossings(gray, tiles, level)
+    return crossings.size > 0 and float(np.median(crossings)) <= 1 - UNCROSSED
 
 
 def content_mask(gray: np.ndarray, level: int, tolerance: int) -> np.ndarray:
     """1 where a pixel is further than `tolerance` from the gap colour `level`, else 0."""
     table = (np.abs(np.arange(256) - level) > tolerance).astype(np.uint8)
     return cv2.LUT(gray, table)
+
+
+def on_ramp(gray: np.ndarray, step: int) -> np.ndarray:
+    """1 where a pixel lies midway on a slope (brighter on one side, darker on the other, by
+    more than `step` each way): a soft or resampled edge passes through every grey level
+    between its two sides, the gap's included, but a gap is a flat field."""
+    ramp = np.zeros(gray.shape, np.uint8)
+    for a, b, mid in (
+        (gray[:-2], gray[2:], (slice(1, -1), slice(None))),
+        (gray[:, :-2], gray[:, 2:], (slice(None), slice(1, -1))),
+    ):
+        c = gray[mid]
+        rising = cv2.bitwise_and(steep(c, a, step), steep(b, c, step))
+        falling = cv2.bitwise_and(steep(a, c, step), steep(c, b, step))
+        ramp[mid] |= cv2.bitwise_or(rising, falling)
+    return ramp
+
+
+def steep(high: np.ndarray, low: np.ndarray, step: int) -> np.ndarray:
+    """1 where high exceeds low by more than step (uint8 arithmetic saturates at 0)."""
+    return (cv2.subtract(np.ascontiguousarray(high), np.ascontiguousarray(low)) > step).view(np.uint8)
 
 
 def lattice_at(content: np.ndarray, gray: np.ndarray) -> list[TileBox]:
@@ -467,27 +503,35 @@ def pitch(profile: np.ndarray, min_lag: int) -> int | None:
     return lag if corr[lag] > 0.2 else None
 
 
-def repeated_pairs(boxes: np.ndarray, centers: np.ndarray) -> list[tuple[int, int, int]]:
-    """(axis, a, b) for same-sized elements a, b lying on one row (axis 0) or column (axis 1)."""
+def repeated_pairs(boxes: np.ndarray, centers: np.ndarray) -> list[tuple[int, int, int, float]]:
+    """(axis, a, b, distance) for alike elements a, b lying on one row (axis 0) or column
+    (axis 1): same-sized ones (avatars, icons) measured centre to centre, and name tags (wide,
+    one height, of any length) measured left edge to left edge, as they are anchored at a
+    cell's bottom-left (compression ringing can merge the mic icon into the name)."""
     keep = [i for i, (_, _, w, h) in enumerate(boxes) if w >= 16 and h >= 16]  # icons, avatars; not letters
     pairs = []
     for a in keep:
         for b in keep:
-            wa, ha, wb, hb = boxes[a][2], boxes[a][3], boxes[b][2], boxes[b][3]
-            if a >= b or abs(wa - wb) > 0.2 * max(wa, wb) or abs(ha - hb) > 0.2 * max(ha, hb):
+            (xa, ya, wa, ha), (xb, yb, wb, hb) = boxes[a], boxes[b]
+            if a >= b or abs(ha - hb) > 0.2 * max(ha, hb):
                 continue
-            dx, dy = np.abs(centers[a] - centers[b])
+            if abs(wa - wb) <= 0.2 * max(wa, wb):
+                dx, dy = np.abs(centers[a] - centers[b])
+            elif min(wa, wb) >= TAG_SHAPE * max(ha, hb):
+                dx, dy = abs(int(xa) - int(xb)), abs((ya + ha) - (yb + hb))
+            else:
+                continue
             if dy <= 3 and dx >= MIN_TILE_W:
-                pairs.append((0, a, b))
+                pairs.append((0, a, b, float(dx)))
             elif dx <= 3 and dy >= MIN_TILE_H:
-                pairs.append((1, a, b))
+                pairs.append((1, a, b, float(dy)))
     return pairs
 
 
-def repeat_steps(pairs, centers: np.ndarray) -> tuple[int | None, int | None]:
+def repeat_steps(pairs: list[tuple[int, int, int, float]]) -> tuple[int | None, int | None]:
     """The lattice pitch along x and y from elements that repeat in every cell (avatars, mic
-    icons): the smallest displacement shared by several pairs of same-sized elements."""
-    steps = {axis: [abs(centers[a][axis] - centers[b][axis]) for ax, a, b in pairs if ax == axis] for axis in (0, 1)}
+    icons, tags): the smallest displacement shared by several pairs of alike elements."""
+    steps = {axis: [d for ax, _, _, d in pairs if ax == axis] for axis in (0, 1)}
     return shared_step(steps[0]), shared_step(steps[1])
 
 
@@ -548,14 +592,14 @@ def gapless_lattice(gray: np.ndarray) -> list[TileBox]:
         return []
     boxes, centers = stats[1:, :4], centroids[1:]
     pairs = repeated_pairs(boxes, centers)
-    px, py = repeat_steps(pairs, centers)
+    px, py = repeat_steps(pairs)
     if px is None or py is None:
         vertical, horizontal = long_edges(area, 1, MIN_TILE_H), long_edges(area, 0, MIN_TILE_W)
         px = px or pitch(region.mean(axis=0) + vertical.mean(axis=0), MIN_TILE_W)
         py = py or pitch(region.mean(axis=1) + horizontal.mean(axis=1), MIN_TILE_H)
     if px is None or py is None or not ASPECT_RANGE[0] <= px / py <= ASPECT_RANGE[1] + 0.6:
         return []
-    repeating = sorted({i for _, a, b in pairs for i in (a, b)}) or list(range(len(boxes)))
+    repeating = sorted({i for _, a, b, _ in pairs for i in (a, b)}) or list(range(len(boxes)))
     weights = (boxes[repeating, 2] * boxes[repeating, 3]).astype(np.float64)
     cx, cy = phase(centers[repeating, 0], weights, px), phase(centers[repeating, 1], weights, py)
     height, width = region.shape
@@ -593,7 +637,7 @@ def line_lattice(gray: np.ndarray) -> list[TileBox]:
                 found.append(tiles)
                 if extended.cells > rows.cells:  # rows beyond a faint line, tried once these win
                     grown[id(tiles)] = columns_of(gray, extended.lines(), crossings, content)
-    best = finest(found, gray)
+    best = finest(found, gray, refiners=list(grown.values()))
     more = grown.get(id(best), [])
     best = more if len(more) > len(best) and same_size(more[0], best[0]) else best
     # A gallery is what a meeting capture shows; evenly spaced toolbar icons are not one.
@@ -624,23 +668,31 @@ def drawn_flat(gray: np.ndarray, level: int) -> bool:
     return int(exact.sum()) >= UI_FLAT * max(1, int(near.sum()))
 
 
-def finest(lattices: list[list[TileBox]], gray: np.ndarray) -> list[TileBox]:
+def finest(lattices: list[list[TileBox]], gray: np.ndarray, refiners: list[list[TileBox]] = ()) -> list[TileBox]:
     """The best of several lattices. A coarse lattice is set aside first: one whose tiles hold
     two or more tiles of a finer lattice covering at least half as much (its lines are a subset
-    of the true ones; a chrome bar or a margin can make it cover more). Of the rest, the one
-    covering most of the picture (in 5 % steps, weighted by how alike its tiles look), then
-    the one with more tiles."""
+    of the true ones; a chrome bar or a margin can make it cover more), unless the finer
+    tiles look much less alike (they halve each tile: a name tag in one half, none in the
+    other). Of the rest, the one covering most of the picture (in 5 % steps, weighted by how
+    alike its tiles look), then the one with more tiles."""
+    known: dict[int, float] = {}
+
+    def alike(tiles: list[TileBox]) -> float:
+        if id(tiles) not in known:
+            known[id(tiles)] = alikeness(gray, tiles)
+        return known[id(tiles)]
 
     def refines(fine: list[TileBox], coarse: list[TileBox]) -> bool:
         if len(fine) <= len(coarse) or area(fine) < HALF * area(coarse):
             return False
         centres = [t.center for t in fine]
         split = [sum(c.contains(x, y) for x, y in centres) >= 2 for c in coarse]
-        return sum(split) >= HALF * len(coarse)
+        return sum(split) >= HALF * len(coarse) and alike(fine) >= ALIKE_REFINES * alike(coarse)
 
     lattices = [tiles for tiles in lattices if len(tiles) >= 2]
-    kept = [tiles for tiles in lattices if not any(refines(other, tiles) for other in lattices)]
-    return max(kept, key=lambda tiles: (score(tiles, gray.size)[0] * alikeness(gray, tiles), len(tiles)), default=[])
+    refiners = [tiles for tiles in refiners if len(tiles) >= 2]
+    kept = [tiles for tiles in lattices if not any(refines(other, tiles) for other in [*lattices, *refiners])]
+    return max(kept, key=lambda tiles: (score(tiles, gray.size)[0] * alike(tiles), len(tiles)), default=[])
 
 
 def columns_of(gray: np.ndarray, ys: list[int], crossings: Crossings, content: np.ndarray) -> list[TileBox]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.cut_lines import Chain, shared_chains
+from agent.cut_lines import POSITION_SLACK, Chain, feasible, shared_chains
 
 
 def profile(length: int, free: list[tuple[int, int]]) -> np.ndarray:
@@ -53,3 +53,35 @@ def test_bands_share_one_step_and_a_centred_last_row_keeps_its_own_start():
 
 def test_no_chain_without_free_lines():
     assert shared_chains([np.ones(500)], [np.ones(500)], 64, 400, prefer_high=True) == [None]
+
+
+def test_a_row_of_alike_videos_takes_the_columns_of_the_rows_above():
+    # Two full rows of four 200-px videos from x=100; in the second, videos 1-2 and 2-3 meet
+    # with no visible edge (alike colours), so only its outer lines are free.
+    full = profile(1000, [(0, 99), (299, 300), (499, 500), (699, 700), (899, 999)])
+    alike = profile(1000, [(0, 99), (299, 300), (899, 999)])
+    last = profile(1000, [(0, 199), (399, 400), (599, 600), (799, 999)])
+    content = [np.zeros(1000) for _ in range(3)]
+    content[0][100:900], content[1][100:900], content[2][200:800] = 1.0, 1.0, 1.0
+    chains = shared_chains([full, alike, full, last], [content[0], content[1], content[0], content[2]], 64, 500, True)
+    assert [c.cells for c in chains] == [4, 4, 4, 3]
+    assert np.allclose(chains[1].lines(), chains[0].lines(), atol=1)
+    assert np.allclose(chains[3].lines(), [199, 399, 599, 799], atol=2)  # the last row: its own start
+
+
+def test_a_chain_goes_through_the_wide_free_space_not_a_sliver_beside_it():
+    # Free stretches of a real band of 426-px tiles (camera-off tiles leave them wide); a
+    # one-pixel sliver at 905 inside the third tile lies one step from free space too.
+    free = [(0, 241), (402, 535), (905, 907), (959, 1095), (1252, 1519), (1680, 1920)]
+    cells, low, high = feasible(free, 0, 426.0, 1920)
+    assert cells == 4
+    assert low + 2 * 426 + POSITION_SLACK >= 959 and high + 2 * 426 <= 1095 + POSITION_SLACK
+
+
+def test_ramps_are_told_from_flat_gaps():
+    from agent.tiles import on_ramp
+
+    soft = np.repeat(np.array([[26, 26, 26, 60, 99, 140, 200, 200, 200]], np.uint8), 3, axis=0)
+    assert on_ramp(soft, 8)[1].tolist() == [0, 0, 0, 1, 1, 1, 0, 0, 0]
+    sharp = np.repeat(np.array([[26, 26, 26, 200, 200, 26, 26]], np.uint8), 3, axis=0)
+    assert not on_ramp(sharp, 8).any()  # a gap's edge pixels are flat on their own side
