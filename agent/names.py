@@ -52,6 +52,8 @@ ACCENT_SURE = 90  # Tesseract word confidence above which its accents are kept (
 LATIN_SURE = 88  # Tesseract's Latin confidence above which two agreeing engines need no other script
 AGREED_UNSURE = {"Cyrillic", "Hebrew"}  # Latin-looking letters, and a model that reads Latin well
 MIN_WITNESS = 50  # confidence other models must add before their witness decides between two readings
+HALF_OUTSIDE = 0.5  # share of an ink blob outside the text box for it to be no glyph
+MARK_REACH = 0.15  # of the x-height: how far past its letters' extent an accent's ink reaches
 OTHER_SCRIPT_MARGIN = 8  # confidence points another script's reading must beat the Latin one by
 
 
@@ -165,6 +167,23 @@ class ScriptReader:
         if script == "Hangul":
             text = tight_brackets(join_syllables(text))
         return text, int(api.MeanTextConf()), list(api.AllWordConfidences())
+
+    def symbols(self, script: str) -> list[tuple[str, tuple[int, int, int, int]]]:
+        """The last read line's symbols with their boxes (x1, y1, x2, y2), in reading order."""
+        from tesserocr import RIL, iterate_level
+
+        iterator = self._apis[script].GetIterator()
+        found = []
+        if iterator is None:
+            return []
+        for symbol in iterate_level(iterator, RIL.SYMBOL):
+            try:
+                text, box = symbol.GetUTF8Text(RIL.SYMBOL), symbol.BoundingBox(RIL.SYMBOL)
+            except RuntimeError:  # an empty symbol ("No text returned")
+                continue
+            if text and box:
+                found.append((text, tuple(box)))
+        return found
 
 
 def join_syllables(text: str) -> str:
@@ -298,9 +317,10 @@ class TagReader:
             return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
         line = with_margin(line, max(8, line.shape[0] // 2), True)  # Tesseract drops a glyph touching the edge
         text, confidence, word_confidences = self._scripts.read(line, "Latin")
+        text = with_inked_accents(text, self._scripts.symbols("Latin"), word_confidences)
         agree = normalize_name(without_accents(text)) == normalize_name(rapid_text)
         if agree and confidence >= LATIN_SURE:
-            return with_sure_accents(text, word_confidences) + truncation_mark(rapid_text)
+            return with_capitals_of(text, rapid_text) + truncation_mark(rapid_text)
         # The engines disagree, or agree unsurely (both read Cyrillic or Hebrew as Latin
         # look-alikes, "AHHa CMMpHOBa"): a name in another script? Each script model reads
         # its own letters surely; Latin text it reads too, and then it vouches for the Latin
@@ -319,9 +339,9 @@ class TagReader:
         if agree:
             if text.casefold() == rapid_text.strip().casefold():
                 return rapid_text.strip()  # the same letters: RapidOCR's capitals ("claudia" is no name)
-            return with_sure_accents(text, word_confidences) + truncation_mark(rapid_text)
+            return with_capitals_of(text, rapid_text) + truncation_mark(rapid_text)
         if confidence >= TESSERACT_SURE and alike_but_accents(text, rapid_text):
-            return text  # RapidOCR (and most script models) lack its accents or Ł
+            return with_capitals_of(text, rapid_text)  # RapidOCR (and most script models) lack its accents or Ł
         # The two Latin readings differ: the script models that read Latin letters witness.
         for_tesseract = confidence + witnessed(readings, text)
         for_rapid = 100 * rapid_score + witnessed(readings, rapid_text)
@@ -351,6 +371,64 @@ def alike_but_accents(tesseract: str, rapid: str) -> bool:
         return False  # no letter RapidOCR lacks: the difference is a misreading of one of them
     a, b = normalize_name(without_accents(tesseract)), normalize_name(rapid)
     return bool(a) and difflib.SequenceMatcher(None, a, b).ratio() >= 0.9
+
+
+def with_capitals_of(text: str, rapid: str) -> str:
+    """Tesseract's letters with RapidOCR's capitals where both read the same letter (accents
+    aside): Tesseract takes a capital Z or I with a mark for a small one ("zoë" for "Zoë")."""
+    plain = without_accents(text)
+    if len(plain) != len(text):
+        return text  # letters that do not pair one to one (a combining mark left alone)
+    letters = list(text)
+    matcher = difflib.SequenceMatcher(None, folded(plain), folded(rapid), autojunk=False)
+    for i, j, size in matcher.get_matching_blocks():
+        for k in range(size):
+            recased = letters[i + k].upper() if rapid[j + k].isupper() else letters[i + k].lower()
+            if len(recased) == 1:
+                letters[i + k] = recased
+    return "".join(letters)
+
+
+def folded(word: str) -> list[str]:
+    """Each letter in small case, one for one (a letter that lowers to two keeps the first)."""
+    return [c.lower()[:1] for c in word]
+
+
+def with_inked_accents(text: str, symbols: list[tuple[str, tuple[int, int, int, int]]], confidences: list[int]) -> str:
+    """Tesseract's reading with an accent kept where the ink shows it: a mark above reaches
+    higher than the letters of its kind (small letters' x-height, capitals' height), a mark
+    below lower than the baseline. Tesseract also adds accents that are not there ("Jüan"),
+    and RapidOCR, which reads none, cannot tell. Where the line has no letters to compare
+    with, the words Tesseract is sure of keep theirs."""
+    heights = letter_heights(symbols)
+    if heights is None or "".join(s for s, _ in symbols) != "".join(text.split()):
+        return with_sure_accents(text, confidences)
+    kept = iter([mark_in_ink(symbol, box, heights) for symbol, box in symbols])
+    return "".join(c if c.isspace() or next(kept) else without_accents(c) for c in text)
+
+
+def letter_heights(symbols: list[tuple[str, tuple[int, int, int, int]]]) -> tuple[float, float, float] | None:
+    """(top of small letters, top of capitals and ascenders, baseline) of a line, from its
+    plain letters; None without enough of them."""
+    small = [box[1] for s, box in symbols if s in "acemnorsuvwxz"]
+    tall = [box[1] for s, box in symbols if s in "bdfhklt" or (s.isascii() and s.isupper())]
+    base = [box[3] for s, box in symbols if s.isascii() and s.isalpha() and s not in "gjpqyQ"]
+    if not small or not tall or not base:
+        return None
+    return float(np.median(small)), float(np.median(tall)), float(np.median(base))
+
+
+def mark_in_ink(symbol: str, box: tuple[int, int, int, int], heights: tuple[float, float, float]) -> bool:
+    """Does the symbol's box reach where its accent would be? True for a symbol without one."""
+    marks = [unicodedata.combining(c) for c in unicodedata.normalize("NFD", symbol)[1:]]
+    if not marks:
+        return True
+    small_top, tall_top, baseline = heights
+    x_height = max(baseline - small_top, 1.0)
+    if any(m >= 230 for m in marks):  # above
+        top = tall_top if without_accents(symbol).isupper() or without_accents(symbol) in "bdfhklt" else small_top
+        return box[1] <= top - MARK_REACH * x_height
+    return box[3] >= baseline + MARK_REACH * x_height  # below: a cedilla, an ogonek
 
 
 def with_sure_accents(text: str, confidences: list[int], sure: int = ACCENT_SURE) -> str:
@@ -383,8 +461,34 @@ def tag_line(region: np.ndarray, boxes) -> np.ndarray | None:
     xs = [p[0] for b in boxes for p in b]
     ys = [p[1] for b in boxes for p in b]
     pad = max(4, int(0.15 * (max(ys) - min(ys))))
-    line = region[max(0, int(min(ys)) - pad) : int(max(ys)) + pad, max(0, int(min(xs)) - pad) : int(max(xs)) + pad]
-    line = line[:, red_icon_end(line) :]
+    x0, y0 = max(0, int(min(xs)) - pad), max(0, int(min(ys)) - pad)
+    line = region[y0 : int(max(ys)) + pad, x0 : int(max(xs)) + pad]
+    cut = red_icon_end(line)
+    line = line[:, cut:]
     if line.size == 0 or line.shape[1] < line.shape[0]:  # nothing but the icon (a camera-off tile's corner)
         return None
-    return as_dark_on_light(line)
+    text = (int(min(xs)) - x0 - cut, int(min(ys)) - y0, int(max(xs)) - x0 - cut, int(max(ys)) - y0)
+    return without_surroundings(as_dark_on_light(line), text)
+
+
+def without_surroundings(gray: np.ndarray, text: tuple[int, int, int, int]) -> np.ndarray:
+    """The line with the ink outside the detected text box `text` (x0, y0, x1, y1) painted
+    over, but for glyphs that stick out of it (a descender, an accent): the margin holds the
+    tag box's edge, the icon and the video around it, read as "|", "l", "j" or a quote, and
+    lowering the engines' confidence in the name's accents."""
+    if gray.size == 0 or min(gray.shape) < 3:
+        return gray
+    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    if not (ink == 0).any():
+        return gray
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    outside = np.ones(gray.shape, bool)
+    outside[max(0, text[1]) : max(0, text[3]), max(0, text[0]) : max(0, text[2])] = False
+    out_share = np.bincount(labels[outside], minlength=count) / np.maximum(stats[:, cv2.CC_STAT_AREA], 1)
+    around = np.flatnonzero(out_share > HALF_OUTSIDE)
+    around = around[around > 0]
+    if around.size == 0:
+        return gray
+    cleaned = gray.copy()
+    cleaned[np.isin(labels, around) & outside] = int(np.median(gray[ink == 0]))
+    return cleaned

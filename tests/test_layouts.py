@@ -131,6 +131,14 @@ def test_tags_in_other_scripts_are_read_in_their_script(labels_csv, reader, name
     assert difflib.SequenceMatcher(None, read, name).ratio() >= 0.8, read
 
 
+def test_latin_tags_are_read_with_their_accents_and_capitals(labels_csv, reader):
+    names = ["Zoë Müller", "İlker Öztürk", "Åsa Lindqvist", "Chloé Martin", "Łukasz Kowalski", "Juan Pablo"]
+    crowd = [Person(name, p.photo, muted=i % 2 == 0) for i, (name, p) in enumerate(zip(names, people(labels_csv, 6)))]
+    image, truth = render_gallery(crowd, width=1920, height=1080)
+    read = [reader.read(image[y : y + h, x : x + w], True) for x, y, w, h in (t.box for t in truth)]
+    assert sum(r == t.name for r, t in zip(read, truth)) >= 5, read
+
+
 def test_a_frame_without_gallery_gives_each_face_its_own_participant(labels_csv, yunet_env, tiny_model_file):
     from agent.identity import IdentityTracker
     from agent.pipeline import CapturePipeline

@@ -1,0 +1,46 @@
+"""The name reader's pure steps (agent.names), on hand-made lines and symbol boxes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agent.names import mark_in_ink, with_capitals_of, with_inked_accents, without_surroundings
+
+# Letters of a line: small ones from y=20, capitals and ascenders from y=8, baseline 50.
+PLAIN = [("J", (0, 8, 20, 50)), ("n", (50, 20, 70, 50))]
+
+
+def test_an_accent_is_kept_only_where_the_ink_reaches_above_the_letters():
+    assert mark_in_ink("ü", (25, 10, 45, 50), (20.0, 8.0, 50.0))  # dots above the x-height
+    assert not mark_in_ink("ü", (25, 20, 45, 50), (20.0, 8.0, 50.0))  # a plain u
+    juan = [PLAIN[0], ("ü", (25, 20, 45, 50)), ("a", (50, 20, 70, 50)), PLAIN[1]]
+    assert with_inked_accents("Jüan", juan, [96]) == "Juan"  # Tesseract's sure "Jüan" on a real tag
+    zoe = [("Z", (0, 8, 20, 50)), ("o", (25, 20, 45, 50)), ("ë", (50, 11, 70, 50)), ("l", (75, 8, 80, 50))]
+    assert with_inked_accents("Zoël", zoe, [60]) == "Zoël"  # the ink decides, not the word's confidence
+
+
+def test_a_capital_s_mark_and_a_cedilla_are_measured_against_their_own_kind():
+    heights = (20.0, 8.0, 50.0)
+    assert mark_in_ink("Å", (0, 0, 20, 50), heights) and not mark_in_ink("Å", (0, 8, 20, 50), heights)
+    assert mark_in_ink("ç", (0, 20, 20, 58), heights) and not mark_in_ink("ç", (0, 20, 20, 50), heights)
+    assert mark_in_ink("ł", (0, 8, 20, 50), heights)  # a stroke through the letter: nothing to measure
+
+
+def test_without_letters_to_compare_with_the_sure_words_keep_their_accents():
+    assert with_inked_accents("Éé Ôô", [("É", (0, 0, 9, 9))], [95, 60]) == "Éé Oo"
+
+
+def test_capitals_come_from_the_reading_that_has_them():
+    assert with_capitals_of("zoë Müller", "Zoe Mauller") == "Zoë Müller"  # aligned past a misread letter
+    assert with_capitals_of("İlker", "ilker") == "İlker"  # İ has no one-letter small form to take
+    assert with_capitals_of("josé", "Jose") == "José"
+
+
+def test_ink_around_the_detected_text_is_painted_over_but_not_a_glyph_sticking_out():
+    line = np.full((60, 200), 230, np.uint8)
+    line[:, 0:3] = 20  # the tag box's edge, in the margin
+    line[15:45, 40:60] = 20  # a letter inside the text box
+    line[15:56, 100:110] = 20  # a letter with a descender below the box
+    cleaned = without_surroundings(line, (10, 12, 190, 48))
+    assert (cleaned[:, 0:3] == 230).all()
+    assert (cleaned[15:45, 40:60] == 20).all() and (cleaned[15:56, 100:110] == 20).all()
