@@ -38,11 +38,21 @@ class Group(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
+NEEDS_KERAS = {"train", "evaluate", "predict", "run", "agent"}
+
+
 @click.group(cls=Group)
 @click.version_option(__version__, prog_name="classmood")
-@click.option("-v", "--verbose", is_flag=True, help="Log more detail.")
-def main(verbose: bool) -> None:
+@click.option("-v", "--verbose", is_flag=True, help="Log more detail (TensorFlow's start-up lines too).")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """ClassMood: read the room of an online class from the faces in its gallery view."""
+    if verbose:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+    elif ctx.invoked_subcommand in NEEDS_KERAS and "--help" not in sys.argv:
+        from core.quiet import import_keras_quietly
+
+        import_keras_quietly()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",

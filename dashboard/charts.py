@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -24,6 +26,8 @@ FLAG_COLORS = {
     "class_negative": "#CC79A7",
     "class_neutral": "#999999",
 }
+LABEL_ROOM = 0.12  # of the chart's time span: about how wide a flag's label prints
+LABEL_STEP = 0.08  # of the chart's height: one row of flag labels
 
 
 def empty_figure(message: str) -> go.Figure:
@@ -47,18 +51,46 @@ def mood_figure(frame: pd.DataFrame) -> go.Figure:
     return fig
 
 
-def shade_flags(fig: go.Figure, flags, opacity: float, labelled: bool = False) -> None:
-    """A band in the flag's colour over each flagged stretch of time."""
+def shade_flags(fig: go.Figure, flags, opacity: float, labelled: bool = False, span: timedelta | None = None) -> None:
+    """A band in the flag's colour over each flagged stretch of time; labels, where asked
+    for, in rows so that flags starting close together do not print over each other."""
+    flags = list(flags)
     for flag in flags:
-        label = {"annotation_text": flag.kind, "annotation_position": "top left"} if labelled else {}
         fig.add_vrect(
-            x0=flag.since,
-            x1=flag.until,
-            fillcolor=FLAG_COLORS.get(flag.kind, "#999"),
-            opacity=opacity,
-            line_width=0,
-            **label,
+            x0=flag.since, x1=flag.until, fillcolor=FLAG_COLORS.get(flag.kind, "#999"), opacity=opacity, line_width=0
         )
+    if not labelled or not flags:
+        return
+    label_room = LABEL_ROOM * (span or max(f.until for f in flags) - min(f.since for f in flags))
+    rows = label_rows([(f.since, f.until) for f in flags], label_room)
+    for flag, row in zip(flags, rows):
+        fig.add_annotation(
+            x=flag.since,
+            y=1 - LABEL_STEP * row,
+            xref="x",
+            yref="paper",
+            text=flag.kind,
+            showarrow=False,
+            xanchor="left",
+            yanchor="top",
+            font={"size": 11},
+            bgcolor="rgba(255,255,255,0.7)",
+        )
+
+
+def label_rows(spans: list[tuple[datetime, datetime]], room: timedelta) -> list[int]:
+    """A row for each label: the first row where the label before it has ended (its flag, or
+    the room a label's text takes, whichever is longer) by the time this one starts."""
+    rows = [0] * len(spans)
+    free_from: list[datetime] = []  # per row, when its last label's room ends
+    for i in sorted(range(len(spans)), key=lambda k: spans[k][0]):
+        start, end = spans[i]
+        row = next((r for r, free in enumerate(free_from) if start >= free), len(free_from))
+        if row == len(free_from):
+            free_from.append(start)
+        free_from[row] = max(end, start + room)
+        rows[i] = row
+    return rows
 
 
 def keep_zoom(fig: go.Figure, relayout: dict | None) -> go.Figure:
@@ -142,7 +174,8 @@ def student_timeline(observations: pd.DataFrame, flags=()) -> go.Figure:
         ),
         secondary_y=False,
     )
-    shade_flags(fig, flags, opacity=0.15, labelled=True)
+    span = observations["time"].max() - observations["time"].min() if len(observations) > 1 else None
+    shade_flags(fig, flags, opacity=0.15, labelled=True, span=span)
     fig.update_yaxes(range=[0, 1], secondary_y=False, title_text="probability")
     fig.update_yaxes(range=[-1, 1], secondary_y=True, title_text="valence")
     fig.update_layout(height=380, margin={"t": 20, "b": 30}, legend={"orientation": "h"}, hovermode="x unified")

@@ -63,17 +63,18 @@ def to_pdf(report) -> bytes:
         pdf.savefig(fig)
         plt.close(fig)
         if not report.students.empty:
-            from dashboard.report import student_table
+            from dashboard.report import readable_students
 
-            table = student_table(report)[
-                ["student", "observations", "face_share", "mean_valence", "dominant", "flags"]
-            ].round(2)
-            for start in range(0, len(table), 35):
+            wanted = ("Student", "Captures", "Face seen", "Mean valence (-1 to +1)", "Most shown expression", "Flags")
+            headers, rows = readable_students(report)
+            keep = [headers.index(h) for h in wanted if h in headers]
+            cells = [[row[i][0] for i in keep] for row in rows]
+            for start in range(0, len(cells), 35):
                 fig = plt.figure(figsize=(8.3, 11.7))
                 ax = fig.add_axes((0.05, 0.05, 0.9, 0.9))
                 ax.axis("off")
-                chunk = table.iloc[start : start + 35]
-                ax.table(cellText=chunk.values, colLabels=chunk.columns, loc="upper center", fontsize=8)
+                chunk = cells[start : start + 35]
+                ax.table(cellText=chunk, colLabels=[headers[i] for i in keep], loc="upper center", fontsize=8)
                 ax.set_title("Students", fontsize=11)
                 pdf.savefig(fig)
                 plt.close(fig)

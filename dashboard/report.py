@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.flags import Flag
+from core.labels import EMOTIONS
 from dashboard import charts, queries
 from dashboard.data import CONTEXT, flags_for, pick_session
 
@@ -63,6 +64,68 @@ def student_table(report: Report) -> pd.DataFrame:
     return table.drop(columns=["participant_id"])
 
 
+#: The student table as people read it: (column, header, kind); kind "percent" for shares
+#: (0..1, shown as whole percentages), "valence" for -1..+1, "count" and "text" as they are.
+STUDENT_COLUMNS: list[tuple[str, str, str]] = [
+    ("student", "Student", "text"),
+    ("observations", "Captures", "count"),
+    ("face_share", "Face seen", "percent"),
+    ("camera_off_share", "Camera off", "percent"),
+    ("mean_valence", "Mean valence (-1 to +1)", "valence"),
+    ("dominant", "Most shown expression", "text"),
+    *[(emotion, emotion.capitalize(), "percent") for emotion in EMOTIONS],
+    ("flags", "Flags", "count"),
+]
+
+
+def readable_cell(value, kind: str) -> str:
+    """One cell as shown in the HTML and PDF reports."""
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    if kind == "percent":
+        return f"{100 * float(value):.0f} %"
+    if kind == "valence":
+        return f"{float(value):+.2f}"
+    return str(value)
+
+
+def readable_students(report: Report) -> tuple[list[str], list[list[tuple[str, object]]]]:
+    """(headers, rows of (shown text, sort value)) of the student table, columns in words."""
+    table = student_table(report)
+    columns = [(c, header, kind) for c, header, kind in STUDENT_COLUMNS if c in table.columns]
+    rows = [
+        [(readable_cell(record[c], kind), record[c]) for c, _, kind in columns] for record in table.to_dict("records")
+    ]
+    return [header for _, header, _ in columns], rows
+
+
+def students_html(report: Report) -> str:
+    """A table whose headers sort it on a click (by the numbers, not the shown text)."""
+    headers, rows = readable_students(report)
+    head = "".join(f'<th onclick="sortBy(this)">{escape.escape(h)}</th>' for h in headers)
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td data-value="{escape.escape(str(value))}">{escape.escape(text)}</td>' for text, value in row)
+        + "</tr>"
+        for row in rows
+    )
+    return f'<table class="students"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{SORT_SCRIPT}'
+
+
+SORT_SCRIPT = """<script>
+function sortBy(th) {
+  const table = th.closest("table"), body = table.tBodies[0], col = th.cellIndex;
+  const down = th.dataset.order !== "down"; th.dataset.order = down ? "down" : "up";
+  const key = td => { const v = td.dataset.value, n = parseFloat(v); return isNaN(n) ? v.toLowerCase() : n; };
+  const rows = [...body.rows].sort((a, b) => {
+    const x = key(a.cells[col]), y = key(b.cells[col]);
+    return (x < y ? -1 : x > y ? 1 : 0) * (down ? -1 : 1);
+  });
+  rows.forEach(r => body.appendChild(r));
+}
+</script>"""
+
+
 def to_html(report: Report, anonymous: bool = False) -> str:
     mood = charts.class_mood(report.timeline, report.flags).to_html(full_html=False, include_plotlyjs=True)
     dist = charts.distribution(report.distribution).to_html(full_html=False, include_plotlyjs=False)
@@ -72,11 +135,12 @@ def to_html(report: Report, anonymous: bool = False) -> str:
         f"<td>{f.since:%H:%M}–{f.until:%H:%M}</td><td>{escape.escape(f.reason)}</td></tr>"
         for f in report.flags
     )
-    students = "" if anonymous else student_table(report).round(3).to_html(index=False, classes="table", border=0)
+    students = "" if anonymous or report.students.empty else students_html(report)
     title = escape.escape(report.info.name)
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>ClassMood report: {title}</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse}}
-td,th{{padding:3px 8px;border-bottom:1px solid #ddd}}</style>
+td,th{{padding:3px 8px;border-bottom:1px solid #ddd}} table.students th{{cursor:pointer}}
+table.students td{{text-align:right}} table.students td:first-child{{text-align:left}}</style>
 </head><body><h1>{title}</h1>
 <p>{report.info.started_at:%Y-%m-%d %H:%M} – {report.info.ended_at or "running"}; {summary["captures"]} captures,
 {summary["students"]} students, {summary["mean_faces_per_capture"]:.1f} faces per capture on average,

@@ -7,7 +7,8 @@ import time
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 ROOT = Path(__file__).resolve().parents[1]
 BUSY_TIMEOUT_S = 3.0  # a writer waits this long for a lock before the agent queues the capture
@@ -29,14 +30,31 @@ def default_url() -> str:
 
 def make_engine(url: str | None = None, create_dir: bool = True) -> Engine:
     url = url or default_url()
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:" and create_dir:
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    parsed = parse_url(url)
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:" and create_dir:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(url, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as exc:
+        where = parsed.render_as_string(hide_password=True)
+        raise DatabaseError(f"no database driver for {where}: {exc}") from None
+    except OSError as exc:
+        raise DatabaseError(f"cannot create the database's folder: {exc}") from None
+
+
+def parse_url(url: str) -> URL:
+    """The SQLAlchemy URL, or a one-line DatabaseError that shows what one looks like."""
+    try:
+        return make_url(url)
+    except ArgumentError:
+        raise DatabaseError(
+            f"not a database URL: {url!r} (e.g. sqlite:////home/me/classmood.db or "
+            "postgresql+psycopg://user:password@host/classmood)"
+        ) from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -101,7 +119,7 @@ def _migrate(url: str, direction: str, revision: str) -> None:
     try:
         when_unlocked(migrate)
     except Exception as exc:
-        where = make_url(url).render_as_string(hide_password=True)
+        where = parse_url(url).render_as_string(hide_password=True)
         raise DatabaseError(f"cannot {direction} {where}: {exc}") from None
     finally:
         engine.dispose()

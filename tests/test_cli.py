@@ -159,3 +159,24 @@ def test_name_langs_keep_latin_first():
 
     assert parse_scripts("hebrew, Hangul,hebrew") == ("Latin", "Hebrew", "Hangul")
     assert parse_scripts(None) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [("notaurl", "not a database URL"), ("foo://x/y", "no database driver"), ("sqlite:////proc/no/x.db", "folder")],
+)
+def test_a_bad_database_url_is_one_line(url, fragment):
+    assert_clean_error(classmood("db", "upgrade", "--db", url), fragment)
+
+
+TENSORFLOW_NOISE = ("absl::InitializeLog", "cudart_stub", "oneDNN custom operations")
+
+
+def test_tensorflow_start_up_lines_only_with_verbose(tmp_path):
+    image = tmp_path / "grey.png"
+    cv2.imwrite(str(image), np.full((96, 96, 3), 120, np.uint8))
+    quiet = classmood("predict", image, "--json")
+    assert quiet.returncode == 0, quiet.stderr
+    assert not any(noise in quiet.stderr for noise in TENSORFLOW_NOISE), quiet.stderr
+    verbose = classmood("-v", "predict", image, "--json")
+    assert any(noise in verbose.stderr for noise in TENSORFLOW_NOISE), verbose.stderr

@@ -181,6 +181,34 @@ def test_exports_contain_the_right_rows(server, database):
     assert '<script src="http' not in page  # plotly.js is embedded: the file opens offline
 
 
+def test_report_student_table_in_words_with_percentages_and_sortable(server, browser, database):
+    from selenium.webdriver.common.by import By
+
+    base, _ = server
+    browser.get(f"{base}/report/{database[2]}")
+    wait_text(browser, "report-students", lambda text: "%" in text)
+    table = browser.find_element(By.ID, "report-students")
+    headers = [th.text for th in table.find_elements(By.CSS_SELECTOR, "th.dash-header")]
+    assert "Face seen" in headers and "Mean valence (-1 to +1)" in headers
+    assert not any("_" in header for header in headers)
+
+    def column(name: str) -> list[str]:
+        return [td.text for td in table.find_elements(By.CSS_SELECTOR, f'td.dash-cell[data-dash-column="{name}"]')]
+
+    assert all(share.endswith("%") for share in column("camera_off_share"))
+    sort = table.find_element(By.CSS_SELECTOR, 'th.dash-header[data-dash-column="mean_valence"] .column-header--sort')
+    sort.click()
+
+    def valences() -> list[float]:
+        return [float(v.replace("\u2212", "-")) for v in column("mean_valence")]  # d3 writes a real minus
+
+    wait_for(lambda: valences() == sorted(valences()), 10, "sorted by valence")
+    with urllib.request.urlopen(f"{base}/export/{database[2]}/report.html") as response:
+        page = response.read().decode()
+    assert '<th onclick="sortBy(this)">Face seen</th>' in page and " %</td>" in page
+    assert "face_share" not in page
+
+
 def test_pdf_report(server, database):
     base, _ = server
     with urllib.request.urlopen(f"{base}/export/{database[2]}/report.pdf") as response:

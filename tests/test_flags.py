@@ -3,8 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+import pandas as pd
 
 from core.flags import FlagRules, MinuteSeries, class_flags, runs_where, student_flags
+from core.labels import EMOTIONS
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 NAN = float("nan")
@@ -87,3 +89,18 @@ def test_runs_where_handles_edges():
     assert runs_where(np.array([True] * 5), times, 5) == [(0, 4)]
     assert runs_where(np.array([False] * 5), times, 1) == []
     assert runs_where(np.array([True, False, True, True, False]), times, 2) == [(2, 3)]
+
+
+def test_flag_labels_starting_together_take_separate_rows():
+    from core.flags import Flag
+    from dashboard.charts import label_rows, student_timeline
+
+    spans = [(T0, T0 + timedelta(minutes=5)), (T0, T0 + timedelta(minutes=3)), (T0 + timedelta(minutes=30), T0)]
+    assert label_rows(spans, timedelta(minutes=4)) == [0, 1, 0]
+    assert label_rows([(T0, T0), (T0 + timedelta(minutes=1), T0)], timedelta(minutes=4)) == [0, 1]  # label room
+
+    times = minutes(40)
+    observations = pd.DataFrame({"time": times, "state": "face", "valence": 0.0, **{e: 1 / 7 for e in EMOTIONS}})
+    flags = [Flag("negative", T0, T0 + timedelta(minutes=4), "r", 1), Flag("drop", T0, T0 + timedelta(minutes=2), "r")]
+    labels = [a for a in student_timeline(observations, flags).layout.annotations if a.text in ("negative", "drop")]
+    assert len(labels) == 2 and labels[0].y != labels[1].y

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dash
 from dash import dash_table, dcc, html
+from dash.dash_table import FormatTemplate
+from dash.dash_table.Format import Format, Scheme, Sign
 
 from dashboard import charts, report
 from dashboard.data import NoData
@@ -16,7 +18,7 @@ def layout(session_id=None, **_):
     except (NoData, TypeError, ValueError) as exc:
         return empty_state(str(exc) if isinstance(exc, NoData) else "Unknown session.")
     summary = data.class_summary
-    table = report.student_table(data).round(3)
+    table = report.student_table(data)
     sid = data.info.id
     return html.Div(
         [
@@ -70,7 +72,7 @@ def layout(session_id=None, **_):
                 "Students",
                 dash_table.DataTable(
                     table.to_dict("records"),
-                    [{"name": c, "id": c} for c in table.columns],
+                    student_columns(table.columns),
                     sort_action="native",
                     page_size=60,
                     id="report-students",
@@ -78,6 +80,21 @@ def layout(session_id=None, **_):
             ),
         ]
     )
+
+
+def student_columns(present) -> list[dict]:
+    """Headers in words; shares as percentages (the values stay numbers, so sorting is by them)."""
+    formats = {
+        "percent": {"type": "numeric", "format": FormatTemplate.percentage(0)},
+        "valence": {"type": "numeric", "format": Format(precision=2, scheme=Scheme.fixed, sign=Sign.positive)},
+        "count": {"type": "numeric"},
+        "text": {"type": "text"},
+    }
+    return [
+        {"name": header, "id": column, **formats[kind]}
+        for column, header, kind in report.STUDENT_COLUMNS
+        if column in present
+    ]
 
 
 dash.register_page(__name__, path_template="/report/<session_id>", name="Report", layout=layout)
