@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from db.retention import DEFAULT_RETENTION_DAYS
+
 logger = logging.getLogger(__name__)
 
 
@@ -77,6 +79,7 @@ def run_agent(
     ocr: bool = True,
     stop_event=None,
     name_langs: str | None = None,
+    retention_days: int = DEFAULT_RETENTION_DAYS,
 ) -> int:
     """Run until done (offline sources) or stopped (live); returns the session id."""
     from agent.runner import Agent
@@ -84,6 +87,7 @@ def run_agent(
     from core.analyze import InputError
     from db import store
     from db.engine import make_engine, upgrade, when_unlocked
+    from db.retention import purge_expired
 
     chosen = [o for o in (window, monitor, region, video, images) if o is not None]
     if len(chosen) > 1:
@@ -98,6 +102,9 @@ def run_agent(
     interrupted = store.close_interrupted_sessions(engine)
     if interrupted:
         logger.info("closed %d session(s) left running by an interrupted agent", interrupted)
+    expired = when_unlocked(lambda: purge_expired(engine, retention_days))
+    if expired.sessions:
+        logger.info("deleted %d session(s) older than %d days (--retention-days)", expired.sessions, retention_days)
 
     live = None
     if video is None and images is None:

@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from agent.names import TRUNCATION, normalize_name
+from core.student_names import MIN_TRUNCATED, TRUNCATION, normalize_name
 
 MAX_CENTER_SHIFT = 0.12  # of the frame's diagonal, for an unnamed tile to keep its track
 MIN_APPEARANCE = 0.5  # correlation of thumbnails, for a moved unnamed tile
 NAME_SIMILARITY = 0.85  # difflib ratio above which two reads are the same name
-MIN_TRUNCATED = 6  # letters a truncated tag must keep to be matched to a longer one
 
 
 @dataclass

@@ -33,6 +33,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from core.student_names import TRUNCATION, normalize_name
+
 logger = logging.getLogger(__name__)
 
 MIN_CONFIDENCE = 0.6  # RapidOCR's score for a line to count as text
@@ -42,7 +44,6 @@ STRIP_HEIGHT_PX = 90  # tag strips are scaled to about this height before OCR (s
 DEFAULT_SCRIPTS = ("Latin", "Hangul", "Hebrew", "Cyrillic", "Arabic", "Devanagari", "HanS")
 RIGHT_TO_LEFT = {"HEBREW", "ARABIC"}
 BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-TRUNCATION = re.compile(r"\s*(\.{2,}|…)\s*$")
 LEADING_JUNK = re.compile(r"^[^\w(\[«\u0590-\u05ff]+")
 TRAILING_JUNK = re.compile(r"[^\w).\]»\u0590-\u05ff\u0300-\u036f\u0900-\u097f\u0610-\u065f]+$")  # marks end words
 #: Tesseract's script model -> the Unicode script its letters belong to (unicodedata names).
@@ -64,11 +65,6 @@ def tag_regions(tile: np.ndarray, camera_on: bool) -> list[tuple[np.ndarray, boo
     if camera_on:
         return [(strip, True)]
     return [(strip, True), (tile[int(h * 0.3) : int(h * 0.7), int(w * 0.05) : int(w * 0.95)], False)]
-
-
-def normalize_name(text: str) -> str:
-    """The identity key of a name: case, spaces, punctuation and Zoom's "..." do not matter."""
-    return re.sub(r"[\W_]+", "", TRUNCATION.sub("", text), flags=re.UNICODE).casefold()
 
 
 def without_accents(text: str) -> str:

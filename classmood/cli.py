@@ -16,6 +16,7 @@ import click
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's start-up chatter is not for users
 
 from classmood import __version__  # noqa: E402
+from db.retention import DEFAULT_RETENTION_DAYS  # noqa: E402
 
 
 def user_errors() -> tuple[type[Exception], ...]:
@@ -25,9 +26,10 @@ def user_errors() -> tuple[type[Exception], ...]:
     from core.faces import DetectorUnavailable
     from core.model import ModelFileError
     from db.engine import DatabaseError
+    from db.retention import RetentionError
     from training.fer2013 import DataError
 
-    return (InputError, DetectorUnavailable, ModelFileError, DataError, CaptureError, DatabaseError)
+    return (InputError, DetectorUnavailable, ModelFileError, DataError, CaptureError, DatabaseError, RetentionError)
 
 
 class Group(click.Group):
@@ -294,6 +296,15 @@ def dashboard(db_url, host, port, rules) -> None:
     serve(app, host, port)
 
 
+retention_option = click.option(
+    "--retention-days",
+    type=click.IntRange(min=0),
+    default=DEFAULT_RETENTION_DAYS,
+    show_default=True,
+    help="Sessions older than this are deleted at start-up (0: keep everything).",
+)
+
+
 @main.command()
 @click.option("--window", default=None, help="Capture the window whose title contains this text.")
 @click.option("--monitor", type=int, default=None, help="Capture monitor N (default: the primary one).")
@@ -309,8 +320,9 @@ def dashboard(db_url, host, port, rules) -> None:
     " default: every installed one, tried only when a Latin reading is unsure).",
 )
 @click.option("--model", type=click.Path(path_type=Path), default=None)
+@retention_option
 @rule_option
-def run(window, monitor, interval, db_url, host, port, pseudonymize, name_langs, model, rules) -> None:
+def run(window, monitor, interval, db_url, host, port, pseudonymize, name_langs, model, retention_days, rules) -> None:
     """The main job: capture agent and dashboard together; Ctrl-C stops both."""
     import threading
 
@@ -336,6 +348,7 @@ def run(window, monitor, interval, db_url, host, port, pseudonymize, name_langs,
         pseudonymize=pseudonymize,
         model=model,
         name_langs=name_langs,
+        retention_days=retention_days,
     )
     click.echo("agent stopped; dashboard stopped")
 
@@ -359,6 +372,7 @@ def run(window, monitor, interval, db_url, host, port, pseudonymize, name_langs,
     " default: every installed one, tried only when a Latin reading is unsure).",
 )
 @click.option("--model", type=click.Path(path_type=Path), default=None)
+@retention_option
 @click.pass_context
 def agent(ctx, no_ocr: bool, **options) -> None:
     """Capture the meeting on a schedule and write per-student emotion rows (Ctrl-C stops)."""
@@ -394,3 +408,60 @@ def db_upgrade(db_url) -> None:
 
     url = upgrade(db_url)
     click.echo(f"database is up to date: {make_url(url).render_as_string(hide_password=True)}")
+
+
+@db.command("purge")
+@click.option("--older-than", "age", required=True, help="Delete sessions started longer ago than this: 30d, 12w, 48h.")
+@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+def db_purge(age: str, db_url) -> None:
+    """Delete old sessions with their observations, captures and participants."""
+    from datetime import UTC, datetime
+
+    from db.engine import make_engine, upgrade
+    from db.retention import parse_age, purge_older_than
+
+    cutoff = datetime.now(UTC) - parse_age(age)
+    removed = purge_older_than(make_engine(upgrade(db_url)), cutoff)
+    click.echo(
+        f"purged {removed.sessions} session(s) started before {cutoff:%Y-%m-%d %H:%M} UTC: "
+        f"{removed.observations} observations, {removed.captures} captures, {removed.participants} participants"
+    )
+
+
+@main.group()
+def student() -> None:
+    """Access and erasure requests: every row of one student, in every session."""
+
+
+@student.command("export")
+@click.argument("name")
+@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the JSON here (default: stdout).")
+def student_export(name: str, db_url, out: Path | None) -> None:
+    """Everything stored about NAME, as JSON (any spelling the agent stored, "..." included)."""
+    from db.engine import make_engine, upgrade
+    from db.retention import export_student
+
+    found = export_student(make_engine(upgrade(db_url)), name)
+    text = json.dumps(found, indent=2, ensure_ascii=False)
+    if out is None:
+        click.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        observations = sum(len(s["observations"]) for s in found["sessions"])
+        click.echo(f"{len(found['sessions'])} session(s), {observations} observations -> {out}")
+
+
+@student.command("erase")
+@click.argument("name")
+@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def student_erase(name: str, db_url, yes: bool) -> None:
+    """Delete every observation and participant row of NAME, in every session."""
+    from db.engine import make_engine, upgrade
+    from db.retention import erase_student
+
+    if not yes:
+        click.confirm(f"Erase every row of {name!r}? This cannot be undone", abort=True)
+    removed = erase_student(make_engine(upgrade(db_url)), name)
+    click.echo(f"erased {removed.participants} participant row(s) and {removed.observations} observations of {name!r}")

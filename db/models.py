@@ -2,7 +2,8 @@
 
 class_session 1-n participant, class_session 1-n capture 1-n observation n-1 participant.
 One observation per tile per capture: a face with its 7 probabilities, or the reason there
-is none (camera off, no face found), because absence is a signal too.
+is none (camera off, no face found), because absence is a signal too. audit_event records who
+purged, exported or erased what, and when (data about minors is answerable for).
 """
 
 from __future__ import annotations
@@ -101,3 +102,17 @@ class Observation(Base):
     p_surprise: Mapped[float | None] = mapped_column(Float)
     p_neutral: Mapped[float | None] = mapped_column(Float)
     top_emotion: Mapped[str | None] = mapped_column(String(10))
+
+
+class AuditEvent(Base):
+    """One thing done to the data on someone's request: a purge, an export, an erasure."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_event_at", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str] = mapped_column(String(200))  # the signed-in user, or the OS user of a command
+    action: Mapped[str] = mapped_column(String(40))  # purge | export | erase | delete_session
+    target: Mapped[str] = mapped_column(String(300))  # what it was done to (a cut-off date, a student)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)  # counts of rows, never the rows themselves

@@ -70,3 +70,32 @@ def tiny_model_file(tmp_path_factory) -> Path:
 def yunet_env(yunet_file, monkeypatch):
     monkeypatch.setenv("CLASSMOOD_YUNET", str(yunet_file))
     return yunet_file
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server for the session (skipped with the reason where none can start)."""
+    from tests.postgres import postgres_server
+
+    try:
+        with postgres_server() as url:
+            yield url
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """An empty database of each kind, schema not yet created."""
+    from sqlalchemy import inspect
+
+    from db.engine import downgrade, make_engine
+
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.db'}"
+    url = request.getfixturevalue("postgres_url")
+    engine = make_engine(url)
+    if "alembic_version" in inspect(engine).get_table_names():
+        downgrade(url, "base")
+    engine.dispose()
+    return url

@@ -12,27 +12,8 @@ from agent.pipeline import CaptureResult, TileResult
 from db import store
 from db.engine import downgrade, make_engine, upgrade
 from db.models import Capture, Observation, Participant
-from tests.postgres import postgres_server
 
-TABLES = {"class_session", "participant", "capture", "observation"}
-
-
-@pytest.fixture(scope="module")
-def postgres_url():
-    try:
-        with postgres_server() as url:
-            yield url
-    except RuntimeError as exc:
-        pytest.skip(str(exc))
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.db'}"
-    url = request.getfixturevalue("postgres_url")
-    downgrade(url, "base") if "alembic_version" in inspect(make_engine(url)).get_table_names() else None
-    return url
+TABLES = {"class_session", "participant", "capture", "observation", "audit_event"}
 
 
 def fake_capture(at: datetime, keys: list[str]) -> CaptureResult:

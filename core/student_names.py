@@ -1,0 +1,23 @@
+"""When two written names are one student: shared by the agent's identity tracking and by the
+database's access and erasure requests (which must find every spelling the agent stored)."""
+
+from __future__ import annotations
+
+import re
+
+TRUNCATION = re.compile(r"\s*(\.{2,}|…)\s*$")  # Zoom cuts a long name short with "..."
+MIN_TRUNCATED = 6  # letters a truncated tag must keep to be matched to a longer one
+
+
+def normalize_name(text: str) -> str:
+    """The identity key of a name: case, spaces, punctuation and Zoom's "..." do not matter."""
+    return re.sub(r"[\W_]+", "", TRUNCATION.sub("", text), flags=re.UNICODE).casefold()
+
+
+def same_student(stored: str, requested: str) -> bool:
+    """Is a stored display name this student's? The same letters, or the start of the full name
+    cut short by Zoom ("Elizabeth Hernández ..." for "Elizabeth Hernández Castro")."""
+    a, b = normalize_name(stored), normalize_name(requested)
+    if not a or not b:
+        return False
+    return a == b or (bool(TRUNCATION.search(stored)) and len(a) >= MIN_TRUNCATED and b.startswith(a))

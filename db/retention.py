@@ -1,0 +1,169 @@
+"""Retention and erasure: what a school holding data about minors must be able to do.
+
+- purge: sessions older than the retention period go, with everything that hangs off them
+  (observations, captures, participants); SQLite then gives the space back (VACUUM).
+- access and erasure requests: every row of one student, in every session, found under every
+  spelling the agent stored (Zoom's truncation included), exported as JSON or erased.
+
+Each is recorded in audit_event: who, when, what, and how many rows (never the rows).
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import re
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from core.student_names import normalize_name, same_student
+from db.models import AuditEvent, Capture, ClassSession, Observation, Participant
+
+DEFAULT_RETENTION_DAYS = 180  # a school term and a half; --retention-days changes it, 0 keeps all
+AGE = re.compile(r"^\s*(\d+)\s*([dwh])\s*$")
+AGE_UNITS = {"d": "days", "w": "weeks", "h": "hours"}
+
+
+class RetentionError(ValueError):
+    """A request that cannot be carried out as written; one line for the user."""
+
+
+@dataclass
+class Removed:
+    """Rows removed, per table."""
+
+    sessions: int = 0
+    participants: int = 0
+    captures: int = 0
+    observations: int = 0
+
+
+def parse_age(text: str) -> timedelta:
+    """ "30d", "12w" or "48h" as a timedelta."""
+    match = AGE.match(text)
+    if not match or int(match.group(1)) <= 0:
+        raise RetentionError(f"not an age: {text!r} (e.g. 30d, 12w, 48h)")
+    return timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def current_actor() -> str:
+    """Who runs a command: the operating system's user (the dashboard passes its signed-in user)."""
+    try:
+        return f"os:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "os:unknown"
+
+
+def purge_older_than(engine: Engine, cutoff: datetime, actor: str | None = None) -> Removed:
+    """Remove the sessions started before `cutoff` (a running one stays) and all their rows."""
+    with Session(engine) as db, db.begin():
+        ids = db.scalars(
+            select(ClassSession.id).where(ClassSession.started_at < cutoff, ClassSession.status != "running")
+        ).all()
+        removed = delete_sessions(db, list(ids))
+        record(db, actor, "purge", f"sessions started before {cutoff.astimezone(UTC):%Y-%m-%d %H:%M} UTC", removed)
+    if removed.sessions:
+        reclaim_space(engine)
+    return removed
+
+
+def purge_expired(engine: Engine, retention_days: int, actor: str = "retention") -> Removed:
+    """The automatic purge at start-up; retention_days 0 keeps everything."""
+    if retention_days <= 0:
+        return Removed()
+    return purge_older_than(engine, datetime.now(UTC) - timedelta(days=retention_days), actor)
+
+
+def delete_sessions(db: Session, ids: list[int]) -> Removed:
+    """Delete the sessions and what hangs off them, children first (no database's cascade is
+    relied on: SQLite enforces foreign keys only when asked to)."""
+    if not ids:
+        return Removed()
+    return Removed(
+        observations=db.execute(delete(Observation).where(Observation.session_id.in_(ids))).rowcount,
+        captures=db.execute(delete(Capture).where(Capture.session_id.in_(ids))).rowcount,
+        participants=db.execute(delete(Participant).where(Participant.session_id.in_(ids))).rowcount,
+        sessions=db.execute(delete(ClassSession).where(ClassSession.id.in_(ids))).rowcount,
+    )
+
+
+def reclaim_space(engine: Engine) -> None:
+    """SQLite keeps deleted pages in its file until VACUUM (run outside a transaction), and in
+    WAL mode the file shrinks once the log is checkpointed."""
+    if engine.dialect.name != "sqlite":
+        return  # PostgreSQL's autovacuum reuses the space
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM")
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
+def student_participants(db: Session, name: str) -> list[Participant]:
+    """Every participant row stored for this student, under any spelling of the name."""
+    if not normalize_name(name):
+        raise RetentionError(f"not a name: {name!r}")
+    rows = db.scalars(select(Participant).order_by(Participant.session_id, Participant.id)).all()
+    return [p for p in rows if same_student(p.display_name, name)]
+
+
+def export_student(engine: Engine, name: str, actor: str | None = None) -> dict:
+    """All that is stored about one student, for an access request (JSON-ready)."""
+    with Session(engine) as db, db.begin():
+        participants = student_participants(db, name)
+        sessions = []
+        for participant in participants:
+            session = db.get(ClassSession, participant.session_id)
+            observations = db.scalars(
+                select(Observation)
+                .where(Observation.participant_id == participant.id)
+                .order_by(Observation.observed_at)
+            ).all()
+            sessions.append(
+                {
+                    "session": session.name,
+                    "started_at": session.started_at.isoformat(),
+                    "shown_as": participant.display_name,
+                    "observations": [observation_record(o) for o in observations],
+                }
+            )
+        total = sum(len(s["observations"]) for s in sessions)
+        record(db, actor, "export", student_target(name), {"participants": len(participants), "observations": total})
+    return {"student": name, "exported_at": datetime.now(UTC).isoformat(), "sessions": sessions}
+
+
+def observation_record(o: Observation) -> dict:
+    from db.models import PROBABILITY_COLUMNS
+
+    return {
+        "observed_at": o.observed_at.isoformat(),
+        "state": o.state,
+        "top_emotion": o.top_emotion,
+        **{column[2:]: getattr(o, column) for column in PROBABILITY_COLUMNS},
+    }
+
+
+def erase_student(engine: Engine, name: str, actor: str | None = None) -> Removed:
+    """Delete every observation and participant row of one student, for an erasure request."""
+    with Session(engine) as db, db.begin():
+        ids = [p.id for p in student_participants(db, name)]
+        removed = Removed()
+        if ids:
+            removed.observations = db.execute(delete(Observation).where(Observation.participant_id.in_(ids))).rowcount
+            removed.participants = db.execute(delete(Participant).where(Participant.id.in_(ids))).rowcount
+        record(db, actor, "erase", student_target(name), removed)
+    if removed.participants:
+        reclaim_space(engine)
+    return removed
+
+
+def student_target(name: str) -> str:
+    """How the audit log names a student: a digest, so that an erasure does not keep the name."""
+    return f"student sha256:{hashlib.sha256(normalize_name(name).encode()).hexdigest()[:16]}"
+
+
+def record(db: Session, actor: str | None, action: str, target: str, detail) -> None:
+    counts = asdict(detail) if isinstance(detail, Removed) else dict(detail)
+    actor = actor or current_actor()
+    db.add(AuditEvent(at=datetime.now(UTC), actor=actor, action=action, target=target, detail=counts))
