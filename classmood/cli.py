@@ -25,11 +25,21 @@ def user_errors() -> tuple[type[Exception], ...]:
     from core.analyze import InputError
     from core.faces import DetectorUnavailable
     from core.model import ModelFileError
+    from dashboard.access import AccessError
     from db.engine import DatabaseError
     from db.retention import RetentionError
     from training.fer2013 import DataError
 
-    return (InputError, DetectorUnavailable, ModelFileError, DataError, CaptureError, DatabaseError, RetentionError)
+    return (
+        InputError,
+        DetectorUnavailable,
+        ModelFileError,
+        DataError,
+        CaptureError,
+        DatabaseError,
+        RetentionError,
+        AccessError,
+    )
 
 
 class Group(click.Group):
@@ -283,17 +293,26 @@ rule_option = click.option(
 
 @main.command()
 @click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Listen address (0.0.0.0 exposes it).")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Listen address (loopback only for now).")
 @click.option("--port", default=8050, show_default=True)
 @rule_option
 def dashboard(db_url, host, port, rules) -> None:
-    """Serve the live dashboard and the session reports."""
+    """Serve the live dashboard and the session reports (to whoever has the printed address)."""
+    from dashboard.access import check_host, run_token
     from dashboard.app import create_app, serve
     from db.engine import default_url
 
-    app = create_app(db_url, parse_rules(rules))
-    click.echo(f"ClassMood dashboard on http://{host}:{port}  (database: {db_url or default_url()}; Ctrl-C stops)")
+    check_host(host)
+    token = run_token()
+    app = create_app(db_url, parse_rules(rules), token)
+    click.echo(
+        f"ClassMood dashboard on {address(host, port, token)}  (database: {db_url or default_url()}; Ctrl-C stops)"
+    )
     serve(app, host, port)
+
+
+def address(host: str, port: int, token: str) -> str:
+    return f"http://{host}:{port}/?token={token}"
 
 
 retention_option = click.option(
@@ -321,20 +340,30 @@ retention_option = click.option(
 )
 @click.option("--model", type=click.Path(path_type=Path), default=None)
 @retention_option
+@click.option("--no-browser", is_flag=True, help="Do not open the dashboard in a browser.")
 @rule_option
-def run(window, monitor, interval, db_url, host, port, pseudonymize, name_langs, model, retention_days, rules) -> None:
+def run(
+    window, monitor, interval, db_url, host, port, pseudonymize, name_langs, model, retention_days, no_browser, rules
+) -> None:
     """The main job: capture agent and dashboard together; Ctrl-C stops both."""
     import threading
 
     from agent.cli import run_agent
+    from dashboard.access import check_host, run_token
     from dashboard.app import create_app, serve
     from db.engine import upgrade
 
+    check_host(host)
     url = upgrade(db_url)
-    app = create_app(url, parse_rules(rules))
+    token = run_token()
+    app = create_app(url, parse_rules(rules), token)
     server = threading.Thread(target=serve, args=(app, host, port), daemon=True, name="dashboard")
     server.start()
-    click.echo(f"dashboard: http://{host}:{port}")
+    click.echo(f"dashboard: {address(host, port, token)}")
+    if not no_browser:
+        import webbrowser
+
+        webbrowser.open(address(host, port, token))
     run_agent(
         window=window,
         monitor=monitor,

@@ -6,6 +6,7 @@ import dash
 from dash import Dash, dcc, html
 
 from core.flags import FlagRules
+from dashboard.access import require_token
 from dashboard.data import CONTEXT
 
 NOTICE = (
@@ -15,7 +16,8 @@ NOTICE = (
 )
 
 
-def create_app(db_url: str | None = None, rules: FlagRules | None = None) -> Dash:
+def create_app(db_url: str | None = None, rules: FlagRules | None = None, token: str | None = None) -> Dash:
+    """The app; with a token, only requests that carry it (or its cookie) are served."""
     CONTEXT.use(db_url, rules)
     app = Dash(
         __name__,
@@ -29,6 +31,8 @@ def create_app(db_url: str | None = None, rules: FlagRules | None = None) -> Das
     from dashboard.pages import live, report, sessions, share, student  # noqa: F401  (registers pages)
 
     exports.register(app.server)
+    if token:
+        require_token(app.server, token)
     app.layout = html.Div(
         [
             html.Nav(

@@ -1,12 +1,14 @@
 """The dashboard as a teacher uses it: a real server process, a real database, headless Chromium."""
 
 import csv
+import http.cookiejar
 import io
 import os
 import shutil
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
@@ -41,19 +43,23 @@ def database(tmp_path_factory):
     return url, quiet, live
 
 
+TOKEN = "test-token-of-this-run"
+
+
 def start_server(url: str, *extra: str):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "classmood", "dashboard", "--db", url, "--port", str(port), *extra],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "CLASSMOOD_DASHBOARD_TOKEN": TOKEN},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: urllib.request.urlopen(base + "/_dash-layout", timeout=2), 60, "the dashboard", ignore=OSError)
+        ready = base + f"/_dash-layout?token={TOKEN}"
+        wait_for(lambda: urllib.request.urlopen(ready, timeout=2), 60, "the dashboard", ignore=OSError)
     except AssertionError:
         process.kill()
         raise AssertionError("dashboard did not start: " + process.communicate()[1][-2000:]) from None
@@ -62,15 +68,20 @@ def start_server(url: str, *extra: str):
 
 @pytest.fixture(scope="module")
 def server(database):
+    """The dashboard, and urllib carrying the cookie its token leaves (as a browser does)."""
     process, base, port = start_server(database[0])
+    jar = http.cookiejar.CookieJar()
+    urllib.request.install_opener(urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar)))
+    urllib.request.urlopen(f"{base}/?token={TOKEN}").read()
     yield base, port
+    urllib.request.install_opener(None)
     process.terminate()
     _, err = process.communicate(timeout=20)
     assert "Traceback" not in err, err
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(server):
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
     if not chromium or not driver:
         pytest.skip("needs Debian's chromium and chromium-driver")
@@ -92,6 +103,7 @@ def browser():
     ):
         options.add_argument(flag)
     browser = webdriver.Chrome(service=Service(driver), options=options)
+    browser.get(f"{server[0]}/?token={TOKEN}")  # the address the dashboard printed: leaves the cookie
     yield browser
     browser.quit()
 
@@ -283,3 +295,36 @@ def test_a_zoomed_chart_stays_zoomed_across_refreshes(server, browser):
     ActionChains(browser).double_click(browser.find_element(By.CSS_SELECTOR, "#live-mood .nsewdrag")).perform()
     time.sleep(2 * 3.5)  # a double-click zooms back out, and that too survives the refresh
     assert browser.execute_script(f"return {graph}._fullLayout.xaxis.range")[0] == full[0]
+
+
+@pytest.mark.parametrize("path", ["/", "/sessions", "/report/1", "/export/1/students.csv", "/_dash-layout", "/assets/"])
+def test_without_the_token_nothing_is_served(server, path):
+    base, _ = server
+    anonymous = urllib.request.build_opener()  # no cookie: another user of this computer
+    for url in (base + path, f"{base}{path}?token=wrong"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            anonymous.open(url)
+        assert refused.value.code == 403
+
+
+def test_dash_callbacks_refuse_a_request_without_the_token(server):
+    base, _ = server
+    request = urllib.request.Request(
+        base + "/_dash-update-component", data=b"{}", headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.build_opener().open(request)
+    assert refused.value.code == 403
+
+
+def test_the_token_leaves_a_cookie_scripts_cannot_read(server):
+    base, _ = server
+    with urllib.request.build_opener().open(f"{base}/?token={TOKEN}") as response:
+        cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("classmood_token=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_the_dashboard_refuses_to_listen_beyond_this_computer(database):
+    from tests.test_cli import assert_clean_error, classmood
+
+    assert_clean_error(classmood("dashboard", "--db", database[0], "--host", "0.0.0.0"), "needs accounts")

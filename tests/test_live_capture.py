@@ -126,6 +126,7 @@ def test_the_main_job_runs_agent_and_dashboard_until_ctrl_c(display, tmp_path, t
     frames = tmp_path / "frames"
     write_frames(frames, people(labels, 6), [{"width": 1280, "height": 720}])
     env = {**display_env(display, tmp_path, yunet_file), "XDG_DATA_HOME": str(tmp_path / "data")}
+    env["CLASSMOOD_DASHBOARD_TOKEN"] = "live-test-token"
     window = show_window("Zoom Meeting", frames, 60, env)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -136,6 +137,7 @@ def test_the_main_job_runs_agent_and_dashboard_until_ctrl_c(display, tmp_path, t
             "-m",
             "classmood",
             "run",
+            "--no-browser",
             "--interval",
             "1",
             "--port",
@@ -154,7 +156,8 @@ def test_the_main_job_runs_agent_and_dashboard_until_ctrl_c(display, tmp_path, t
 
         def page_ok():
             try:
-                return urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).status == 200
+                url = f"http://127.0.0.1:{port}/?token={env['CLASSMOOD_DASHBOARD_TOKEN']}"
+                return urllib.request.urlopen(url, timeout=2).status == 200
             except OSError:
                 return False
 
