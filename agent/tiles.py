@@ -28,6 +28,7 @@ import numpy as np
 from agent.cut_lines import EDGE_STEP, UNCROSSED, Crossings, chain_candidates, correlations, shared_chains
 
 GAP_TOLERANCE = 4  # half of the smallest tile/gap contrast measured on real Zoom (34 vs 26)
+NOISY = 0.5  # grey levels of noise above which a picture is smoothed first (screenshots: 0-0.25)
 # Looser tolerances are tried only when the strict one finds no lattice: a blurred or upscaled
 # capture whose gaps never reach the gap colour.
 LOOSE_TOLERANCES = (16, 40)
@@ -93,8 +94,20 @@ def find_tiles(image: np.ndarray, depth: int = 2) -> list[TileBox]:
     factor = min(1.0, MAX_SIDE / max(gray.shape))
     if factor < 1.0:
         gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    if noise_level(gray) > NOISY:
+        gray = cv2.medianBlur(gray, 3)  # a photo of a screen: sensor noise breaks the flat colours
     tiles = _find_nested(gray, depth)
     return reading_order([t.scaled(1 / factor) for t in tiles] if factor < 1.0 else tiles)
+
+
+def noise_level(gray: np.ndarray) -> float:
+    """Grey levels of pixel noise: the robust spread of a second-difference filter that cancels
+    flat areas and ramps (Immerkaer's mask, median absolute deviation); 0 for a screenshot."""
+    step = max(1, max(gray.shape) // 800)
+    small = gray[::step, ::step].astype(np.float32)
+    mask = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], np.float32)
+    response = cv2.filter2D(small, -1, mask)[1:-1, 1:-1]
+    return float(1.4826 * np.median(np.abs(response)) / 6) if response.size else 0.0
 
 
 class TileFinder:
@@ -271,7 +284,7 @@ def gap_lattice(gray: np.ndarray, tolerances: tuple[int, ...] = (GAP_TOLERANCE,)
         if len(best) >= 2:
             break
         for level in levels:
-            tiles = lattice_at(content_mask(gray, level, tolerance) | ramps, gray)
+            tiles = lattice_at(content_mask(gray, level, tolerance) | ramps, gray, level)
             if len(tiles) >= 2 and not bounded_by_gaps(gray, tiles, level):
                 continue
             if score(tiles, gray.size) > score(best, gray.size):
@@ -314,7 +327,7 @@ def steep(high: np.ndarray, low: np.ndarray, step: int) -> np.ndarray:
     return (cv2.subtract(np.ascontiguousarray(high), np.ascontiguousarray(low)) > step).view(np.uint8)
 
 
-def lattice_at(content: np.ndarray, gray: np.ndarray) -> list[TileBox]:
+def lattice_at(content: np.ndarray, gray: np.ndarray, level: int) -> list[TileBox]:
     """The equal tiles that one content mask cuts into."""
     leaves = xy_cut(content)
     boxes = [b for b in leaves if shaped(b) and drawn_on(gray, b)]  # a bare patch of desktop is no tile
@@ -323,7 +336,7 @@ def lattice_at(content: np.ndarray, gray: np.ndarray) -> list[TileBox]:
         return [max(boxes, key=lambda b: b.w * b.h)]
     if not group or not packed(group):
         return []
-    return complete_lattice(group, leaves, gray)
+    return complete_lattice(group, leaves, gray, level)
 
 
 def packed(tiles: list[TileBox]) -> bool:
@@ -346,7 +359,7 @@ def lattice_gap(tiles: list[TileBox]) -> int:
     return int(np.median(steps)) if steps else max(1, w // 50)
 
 
-def complete_lattice(group: list[TileBox], leaves: list[TileBox], gray: np.ndarray) -> list[TileBox]:
+def complete_lattice(group: list[TileBox], leaves: list[TileBox], gray: np.ndarray, level: int) -> list[TileBox]:
     """Add the cells that the cut missed: a tile grown by a speaker border (snapped back to the
     lattice's size) and neighbours merged where no gap was drawn (split at the pitch, only
     where the pieces line up with the lattice's own rows or columns)."""
@@ -363,7 +376,8 @@ def complete_lattice(group: list[TileBox], leaves: list[TileBox], gray: np.ndarr
         if cols < 1 or rws < 1 or abs(box.w - span_w) > 0.06 * span_w or abs(box.h - span_h) > 0.06 * span_h:
             cell = partial_cell(box, w, h, gap, columns, rows)
             inside = cell is not None and cell.x >= 0 and cell.y >= 0
-            if inside and cell.x + w <= gray.shape[1] and cell.y + h <= gray.shape[0] and drawn_on(gray, cell):
+            fits = inside and cell.x + w <= gray.shape[1] and cell.y + h <= gray.shape[0]
+            if fits and drawn_on(gray, cell) and framed_by_gap(gray, cell, max(1, gap // 2), level):
                 tiles.append(cell)
             continue
         x0, y0 = box.x + (box.w - span_w) // 2, box.y + (box.h - span_h) // 2
@@ -374,6 +388,27 @@ def complete_lattice(group: list[TileBox], leaves: list[TileBox], gray: np.ndarr
         if (len(cells) == 1 or aligned) and all(drawn_on(gray, c) for c in cells):
             tiles.extend(cells)
     return tiles
+
+
+def framed_by_gap(gray: np.ndarray, cell: TileBox, away: int, level: int) -> bool:
+    """The pixel ring `away` px outside the cell (the middle of the lattice's gap) is near the
+    gap colour `level` (loosely: compression smears a narrow gap) on all its sides in the
+    picture but one (where the speaker's border may run), as around every gallery tile; the
+    dark area of a video player around a recorded meeting is not."""
+    height, width = gray.shape
+    x0, y0, x1, y1 = cell.x - away, cell.y - away, cell.x + cell.w - 1 + away, cell.y + cell.h - 1 + away
+    sides = [
+        gray[y0, max(0, x0) : x1 + 1] if y0 >= 0 else None,
+        gray[y1, max(0, x0) : x1 + 1] if y1 < height else None,
+        gray[max(0, y0) : y1 + 1, x0] if x0 >= 0 else None,
+        gray[max(0, y0) : y1 + 1, x1] if x1 < width else None,
+    ]
+    gap_sides = [
+        float((np.abs(side.astype(np.int16) - level) <= LOOSE_TOLERANCES[0]).mean()) > HALF
+        for side in sides
+        if side is not None and side.size
+    ]
+    return len(gap_sides) >= 2 and gap_sides.count(False) <= 1
 
 
 def partial_cell(box: TileBox, w: int, h: int, gap: int, columns: set[int], rows: set[int]) -> TileBox | None:
@@ -640,8 +675,9 @@ def line_lattice(gray: np.ndarray) -> list[TileBox]:
     best = finest(found, gray, refiners=list(grown.values()))
     more = grown.get(id(best), [])
     best = more if len(more) > len(best) and same_size(more[0], best[0]) else best
-    # A gallery is what a meeting capture shows; evenly spaced toolbar icons are not one.
-    return best if area(best) >= MIN_GAPLESS_COVER * gray.size else []
+    # A gallery is what a meeting capture shows; evenly spaced toolbar icons are not one, nor
+    # cells that look unalike (lines found between the specks of a noisy photo).
+    return best if area(best) >= MIN_GAPLESS_COVER * gray.size and alikeness(gray, best) >= HALF else []
 
 
 def tile_like(content: np.ndarray, tiles: list[TileBox]) -> bool:
@@ -757,7 +793,7 @@ def abutting_lattice(gray: np.ndarray) -> list[TileBox]:
             ]
             if sum(side >= 0.5 for side in sides) >= 3 and drawn_on(gray, TileBox(x, y, px, py)):
                 tiles.append(TileBox(x, y, px, py))
-    return tiles if len(tiles) >= 2 else []
+    return tiles if len(tiles) >= 2 and packed(tiles) else []  # abutting cells touch
 
 
 def skew_angle(image: np.ndarray) -> float:

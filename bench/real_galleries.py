@@ -12,8 +12,8 @@ student exactly one participant.
 
 --robustness also finds the tiles of each screenshot changed the ways real captures differ
 (recompressed as JPEG, scaled, shown as a window on a desktop of another colour beside a
-taskbar, cropped to the grid), with the truth moved along: a guard against rules that fit
-only these pictures.
+taskbar, cropped to the grid, photographed off a monitor held askew, replayed in a video
+player), with the truth moved along: a guard against rules that fit only these pictures.
 """
 
 from __future__ import annotations
@@ -179,6 +179,22 @@ def variants(image, truth: dict):
     x0, y0 = max(0, min(b[0] for b in boxes) - 3), max(0, min(b[1] for b in boxes) - 3)
     x1, y1 = max(b[0] + b[2] for b in boxes) + 3, max(b[1] + b[3] for b in boxes) + 3
     yield "cropped to the grid", image[y0:y1, x0:x1], shifted(moved(), -x0, -y0)
+    rng = np.random.default_rng(0)
+    for angle in (2.0, 5.0):  # a photo of the monitor: turned, smaller, soft, dimmer, noisy
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 0.8)
+        photo = cv2.GaussianBlur(cv2.warpAffine(image, turn, (w, h), borderValue=(40, 40, 40)), (0, 0), 1.0)
+        photo = np.clip(photo * 0.85 + 20 + rng.normal(0, 4, photo.shape), 0, 255).astype(np.uint8)
+        centres = [turn @ (t["box"][0] + t["box"][2] / 2, t["box"][1] + t["box"][3] / 2, 1.0) for t in truth["tiles"]]
+        turned = [{"box": [cx - 0.4 * t["box"][2], cy - 0.4 * t["box"][3], 0.8 * t["box"][2], 0.8 * t["box"][3]]}
+                  for (cx, cy), t in zip(centres, truth["tiles"])]  # fmt: skip
+        yield f"photo of the screen ({angle:.0f}°)", photo, turned
+    player = np.zeros((int(1.25 * h) + 60, int(1.25 * w), 3), np.uint8)  # a recording in a video player
+    player[-60:] = 30
+    player[-35:-30, 20:-20] = 200  # its progress bar
+    small = cv2.resize(image, None, fx=0.9, fy=0.9, interpolation=cv2.INTER_AREA)
+    px, py = (player.shape[1] - small.shape[1]) // 2, (player.shape[0] - 60 - small.shape[0]) // 2
+    player[py : py + small.shape[0], px : px + small.shape[1]] = small
+    yield "in a video player", player, shifted(moved(0.9), px, py)
 
 
 def robustness_table(folder: Path, truths: list[dict]) -> Table:
@@ -193,6 +209,7 @@ def robustness_table(folder: Path, truths: list[dict]) -> Table:
     for truth in truths:
         image = read_image(folder / truth["file"])
         for name, changed, tiles in [("as captured", image, truth["tiles"]), *variants(image, truth)]:
+            changed, tiles = levelled(changed, tiles)
             found = [Found(t.as_tuple()) for t in find_tiles(changed)]
             matched, phantoms = match_tiles(found, tiles)
             row = totals.setdefault(name, [0, 0, 0])
@@ -203,6 +220,25 @@ def robustness_table(folder: Path, truths: list[dict]) -> Table:
     for name, (right, of, phantoms) in totals.items():
         table.add_row(name, percent([right, of]), str(phantoms))
     return table
+
+
+def levelled(image, tiles: list[dict]):
+    """The picture turned level as the agent does (a photo held askew), the truth with it."""
+    import cv2
+
+    from agent.tiles import deskewed, skew_angle
+
+    angle = skew_angle(image)
+    if not angle:
+        return image, tiles
+    h, w = image.shape[:2]
+    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    moved = []
+    for t in tiles:
+        x, y, bw, bh = t["box"]
+        cx, cy = turn @ (x + bw / 2, y + bh / 2, 1.0)
+        moved.append({"box": [cx - bw / 2, cy - bh / 2, bw, bh]})
+    return deskewed(image, angle), moved
 
 
 def make_pipeline(model: Path | None = None):
