@@ -36,6 +36,7 @@ class TileResult:
     state: str  # face | no_face | camera_off
     face_box: tuple[int, int, int, int] | None = None
     probabilities: tuple[float, ...] | None = None
+    uncertain: bool | None = None  # the reading is a guess (core.calibration); None without a face
 
 
 @dataclass
@@ -137,9 +138,10 @@ class CapturePipeline:
             key, label, named = identities[i]
             if i in by_tile:
                 state, probs = "face", tuple(float(p) for p in by_tile[i])
+                guess = self.classifier.uncertain(probs)
             else:
-                state, probs = ("no_face" if camera_on[i] else "camera_off"), None
-            result.tiles.append(TileResult(tile.as_tuple(), key, label, named, state, faces[i], probs))
+                state, probs, guess = ("no_face" if camera_on[i] else "camera_off"), None, None
+            result.tiles.append(TileResult(tile.as_tuple(), key, label, named, state, faces[i], probs, guess))
         if not tiles:
             result.error = "no gallery tiles and no faces in the frame"
         return result

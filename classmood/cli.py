@@ -50,7 +50,7 @@ class Group(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
-NEEDS_KERAS = {"train", "evaluate", "predict", "run", "agent"}
+NEEDS_KERAS = {"train", "evaluate", "calibrate", "predict", "run", "agent"}
 
 
 @click.group(cls=Group)
@@ -140,6 +140,19 @@ def eda(data: Path, out: Path) -> None:
     show_default=True,
     help="Snapshot the last N epochs and ship their weight average if it beats the best epoch on PublicTest.",
 )
+@click.option(
+    "--init-from",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Start from this model file's weights (a fine-tune) instead of at random.",
+)
+@click.option(
+    "--recipe",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Run a recipe's phases in turn (training/recipes/*.toml), resuming where a run stopped; "
+    "its settings replace the options above but --data, --out, --batch-size, --seed and --limit.",
+)
 def train(
     data,
     epochs,
@@ -157,6 +170,8 @@ def train(
     ferplus,
     ferplus_weight,
     average_last,
+    init_from,
+    recipe,
 ) -> None:
     """Train the emotion CNN on Training, steered by PublicTest (never PrivateTest)."""
     if not 0 <= ferplus_weight < 0.5:
@@ -183,13 +198,44 @@ def train(
         ferplus=ferplus,
         ferplus_weight=ferplus_weight,
         average_last=average_last,
+        init_from=init_from,
     )
-    metrics = run_training(
-        config, resume=resume, progress=sys.stderr.isatty() or bool(os.environ.get("CLASSMOOD_PROGRESS"))
-    )
+    progress = sys.stderr.isatty() or bool(os.environ.get("CLASSMOOD_PROGRESS"))
+    if recipe is not None:
+        from training.recipe import RecipeError, run_recipe
+
+        try:
+            metrics = run_recipe(recipe, config, progress=progress)
+        except RecipeError as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        metrics = run_training(config, resume=resume, progress=progress)
     click.echo(
         f"best PublicTest accuracy {metrics['public_test_accuracy']:.4f} at epoch {metrics['best_epoch']};"
         f" model: {metrics['model']}"
+    )
+
+
+@main.command()
+@data_option
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="Model file to calibrate; its contract is rewritten in place.",
+)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the reliability PNG + JSON here.")
+@click.option("--dry-run", is_flag=True, help="Measure only; leave the model file as it is.")
+def calibrate(data, model, out, dry_run) -> None:
+    """Fit the model's temperature and guess line on PublicTest; ECE on PrivateTest."""
+    from training.calibrate import calibrate as run_calibration
+
+    r = run_calibration(data, model, out, write=not dry_run)
+    ece, guesses = r["private_test_ece"], r["private_test_guesses"]
+    click.echo(
+        f"temperature {r['temperature']:.3f}, guess below {r['uncertain_below']:.2f};"
+        f" PrivateTest ECE {ece['raw']:.2%} -> {ece['calibrated']:.2%};"
+        f" guesses {guesses['share']:.1%} of faces" + ("" if dry_run else f"; written into {model}")
     )
 
 

@@ -5,13 +5,17 @@ The model is loaded lazily, once, on first use: importing core never touches Ten
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 
 import numpy as np
 
+from core.calibration import with_temperature
 from core.labels import EMOTIONS
 from core.model import load_model
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -33,18 +37,33 @@ class Emotion:
 
 
 class EmotionClassifier:
-    """Wraps the Keras model behind one call: uint8 crops in, probabilities out."""
+    """Wraps the Keras model behind one call: uint8 crops in, calibrated probabilities out.
+
+    A model file without a fitted temperature is used as it is, said once in the log, and
+    none of its readings is marked a guess (`uncertain` answers False): nothing is known of
+    how far its probabilities can be trusted."""
 
     def __init__(self, model_path: str | os.PathLike | None = None):
         self.model, self.contract = load_model(model_path)
         self._predict = _compiled_forward(self.model)
+        if not self.contract.calibrated:
+            logger.warning(
+                "model %s is not calibrated: its probabilities are the network's raw ones, and no "
+                "reading is marked uncertain (classmood calibrate fits it)",
+                self.contract.model_version,
+            )
+
+    def uncertain(self, probabilities) -> bool:
+        """Is this reading a guess (top probability under the line chosen on PublicTest)?"""
+        line = self.contract.uncertain_below
+        return bool(line and max(probabilities) < line)
 
     @property
     def input_size(self) -> int:
         return self.contract.input_size
 
-    def probabilities(self, crops: np.ndarray) -> np.ndarray:
-        """(n, size, size) uint8 crops -> (n, 7) float32 probabilities."""
+    def probabilities(self, crops: np.ndarray, raw: bool = False) -> np.ndarray:
+        """(n, size, size) uint8 crops -> (n, 7) float32 probabilities (the network's own with `raw`)."""
         crops = np.asarray(crops)
         if crops.ndim == 2:
             crops = crops[None]
@@ -53,7 +72,8 @@ class EmotionClassifier:
         size = self.contract.input_size
         if crops.shape[1:] != (size, size):
             raise ValueError(f"crops must be {size}x{size} grayscale, got {crops.shape[1:]}")
-        return np.asarray(self._predict(crops[..., None].astype(np.float32)))
+        out = np.asarray(self._predict(crops[..., None].astype(np.float32)))
+        return out if raw or not self.contract.calibrated else with_temperature(out, self.contract.temperature)
 
     def classify(self, crops: np.ndarray) -> list[Emotion]:
         return [Emotion(tuple(float(p) for p in row)) for row in self.probabilities(crops)]

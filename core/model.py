@@ -39,7 +39,14 @@ class Contract:
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
     model_version: str = "dev"
+    # Fitted on PublicTest by `classmood calibrate` (core.calibration); None: uncalibrated.
+    temperature: float | None = None
+    uncertain_below: float | None = None  # a calibrated top probability under this is a guess
     extra: dict = field(default_factory=dict)
+
+    @property
+    def calibrated(self) -> bool:
+        return self.temperature is not None
 
     @classmethod
     def from_json(cls, text: str) -> Contract:
@@ -120,6 +127,21 @@ def save_model(model, path: str | os.PathLike, contract: Contract) -> Path:
     (fold_batchnorm(model) if has_batchnorm else model).save(tmp)
     with zipfile.ZipFile(tmp, "a") as zf:
         zf.writestr(CONTRACT_ENTRY, json.dumps(asdict(contract), indent=2))
+    os.replace(tmp, path)
+    return path
+
+
+def write_contract(path: str | os.PathLike, contract: Contract) -> Path:
+    """Replace the contract inside an existing model file (the weights stay byte-identical);
+    through a temp file and a rename, like save_model."""
+    path = Path(path)
+    read_contract(path)
+    tmp = path.with_name(path.name + ".tmp.keras")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            if item.filename != CONTRACT_ENTRY:
+                dst.writestr(item, src.read(item.filename))
+        dst.writestr(CONTRACT_ENTRY, json.dumps(asdict(contract), indent=2))
     os.replace(tmp, path)
     return path
 

@@ -21,14 +21,23 @@ VALENCE_EXPR = sum(P[name] * VALENCE[name] for name in EMOTIONS)
 NEGATIVE_EXPR = sum(P[name] for name in EMOTIONS if name in NEGATIVE)
 IS_FACE = case((Observation.state == "face", 1), else_=0)
 IS_OFF = case((Observation.state == "camera_off", 1), else_=0)
+CONFIDENT = Observation.uncertain.is_not(True)  # guesses stay out of the means the flags use
+IS_READ = case(((Observation.state == "face") & CONFIDENT, 1), else_=0)
+
+
+def confident(expression):
+    """The expression for confident readings, NULL for guesses (AVG skips NULLs)."""
+    return case((CONFIDENT, expression), else_=None)
+
+
 # What the attention rules need per minute (core.flags.MinuteSeries), per student or per class.
 MINUTE_MEASURES = (
     func.avg(IS_FACE).label("present"),
     func.avg(IS_OFF).label("camera_off"),
-    func.avg(NEGATIVE_EXPR).label("negative"),
-    func.avg(VALENCE_EXPR).label("valence"),
-    func.avg(P["neutral"]).label("neutral"),
-    func.avg(P["fear"] + P["surprise"] + P["sad"]).label("surprise_fear_sad"),
+    func.avg(confident(NEGATIVE_EXPR)).label("negative"),
+    func.avg(confident(VALENCE_EXPR)).label("valence"),
+    func.avg(confident(P["neutral"])).label("neutral"),
+    func.avg(confident(P["fear"] + P["surprise"] + P["sad"])).label("surprise_fear_sad"),
 )
 
 
@@ -87,15 +96,17 @@ def window(query, session_id: int, since: datetime | None):
 
 
 def class_timeline(engine: Engine, session_id: int, since: datetime | None = None) -> pd.DataFrame:
-    """One row per capture: time, counts, and mean probabilities over the faces found."""
+    """One row per capture: time, counts, and mean probabilities over the confident readings
+    (`read` of the `faces`; the rest were guesses)."""
     columns = [
         Observation.capture_id,
         func.min(Observation.observed_at).label("time"),
         func.count().label("tiles"),
         func.sum(IS_FACE).label("faces"),
+        func.sum(IS_READ).label("read"),
         func.sum(IS_OFF).label("camera_off"),
-        func.avg(VALENCE_EXPR).label("valence"),
-        *[func.avg(P[name]).label(name) for name in EMOTIONS],
+        func.avg(confident(VALENCE_EXPR)).label("valence"),
+        *[func.avg(confident(P[name])).label(name) for name in EMOTIONS],
     ]
     query = window(select(*columns), session_id, since).group_by(Observation.capture_id)
     with engine.connect() as db:
@@ -145,9 +156,9 @@ def fetch_minutes(engine: Engine, query) -> pd.DataFrame:
 def fold_minutes(timeline: pd.DataFrame) -> pd.DataFrame:
     """class_minutes() computed from class_timeline() rows (per capture) instead of the database.
 
-    Each capture's means are weighted by how many rows they average (faces for probabilities,
-    tiles for presence), so the result equals the database's mean over observations: the live
-    view and the report flag the same minutes.
+    Each capture's means are weighted by how many rows they average (confident readings for
+    probabilities, tiles for presence), so the result equals the database's mean over
+    observations: the live view and the report flag the same minutes.
     """
     if timeline.empty:
         return timeline
@@ -157,10 +168,10 @@ def fold_minutes(timeline: pd.DataFrame) -> pd.DataFrame:
         negative=timeline[[e for e in EMOTIONS if e in NEGATIVE]].sum(axis=1, min_count=1),
     )
     means = ["negative", "valence", "neutral", "surprise_fear_sad"]
-    sums = frame[means].multiply(frame["faces"], axis=0).fillna(0.0)
-    sums[["faces", "tiles", "minute"]] = frame[["faces", "tiles", "minute"]]
+    sums = frame[means].multiply(frame["read"], axis=0).fillna(0.0)
+    sums[["faces", "read", "tiles", "minute"]] = frame[["faces", "read", "tiles", "minute"]]
     sums = sums.groupby("minute", as_index=False).sum()
-    folded = sums[means].div(sums["faces"].where(sums["faces"] > 0), axis=0)
+    folded = sums[means].div(sums["read"].where(sums["read"] > 0), axis=0)
     folded.insert(0, "present", sums["faces"] / sums["tiles"])
     folded.insert(0, "minute", sums["minute"])
     return folded
@@ -198,7 +209,7 @@ def latest_states(engine: Engine, session_id: int) -> dict[int, dict]:
     query = select(Observation).where(Observation.capture_id == last_capture)
     with Session(engine) as db:
         rows = db.scalars(query).all()
-        return {o.participant_id: {"state": o.state, "top": o.top_emotion} for o in rows}
+        return {o.participant_id: {"state": o.state, "top": o.top_emotion, "uncertain": o.uncertain} for o in rows}
 
 
 def student_observations(engine: Engine, session_id: int, participant_id: int) -> pd.DataFrame:
@@ -263,6 +274,7 @@ def raw_observations(engine: Engine, session_id: int):
         "student",
         "state",
         "top_emotion",
+        "uncertain",
         *[f"p_{n}" for n in EMOTIONS],
         "face_x",
         "face_y",
@@ -275,6 +287,7 @@ def raw_observations(engine: Engine, session_id: int):
             Participant.display_name,
             Observation.state,
             Observation.top_emotion,
+            Observation.uncertain,
             *[P[n] for n in EMOTIONS],
             Observation.face_x,
             Observation.face_y,

@@ -102,6 +102,9 @@ class Observation(Base):
     p_surprise: Mapped[float | None] = mapped_column(Float)
     p_neutral: Mapped[float | None] = mapped_column(Float)
     top_emotion: Mapped[str | None] = mapped_column(String(10))
+    # The calibrated reading is a guess (under the model's uncertain_below); it is shown, but
+    # kept out of the means the attention flags use. NULL: no face, or an older row.
+    uncertain: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class AuditEvent(Base):

@@ -140,6 +140,7 @@ def observation_record(o: Observation) -> dict:
         "observed_at": o.observed_at.isoformat(),
         "state": o.state,
         "top_emotion": o.top_emotion,
+        "uncertain": o.uncertain,
         **{column[2:]: getattr(o, column) for column in PROBABILITY_COLUMNS},
     }
 

@@ -136,6 +136,7 @@ def observation_rows(session_id: int, capture_id: int, result, ids: dict[str, in
                 face_w=face[2],
                 face_h=face[3],
                 top_emotion=max(probs, key=probs.get) if probs else None,
+                uncertain=tile.uncertain,
                 **{f"p_{name}": p for name, p in probs.items()},
             )
         )

@@ -149,3 +149,43 @@ def test_a_better_reading_of_a_tag_renames_the_participant(db_url):
     with Session(engine) as db:
         people = db.scalars(select(Participant)).all()
     assert [p.display_name for p in people] == ["Elizabeth Hernández Castro"]
+
+
+def test_guesses_are_shown_but_drive_no_flag(db_url):
+    """A sad-looking reading the model itself calls a guess (core.calibration) is stored and
+    shown, but stays out of the minute means the attention flags read; the live fold agrees."""
+    from core.flags import FlagRules, student_flags
+    from dashboard import queries
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    sad = (0.05, 0.02, 0.05, 0.03, 0.45, 0.05, 0.35)
+    calm = (0.01, 0.0, 0.01, 0.08, 0.05, 0.05, 0.8)
+    t0 = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    flagged = {}
+    for guessed in (True, False):
+        sid = store.start_session(engine, f"guesses {guessed}", "monitor 1", 20.0, False, {})
+        ids: dict[str, int] = {}
+        for k in range(3 * 10):  # 10 minutes, 3 captures a minute
+            probs = sad if 9 <= k < 24 else calm
+            tile = TileResult(
+                (0, 0, 90, 50), "ana", "Ana", True, "face", (10, 5, 30, 30), probs, probs == sad and guessed
+            )
+            calm_tile = TileResult((100, 0, 90, 50), "ben", "Ben", True, "face", (110, 5, 30, 30), calm, False)
+            store.write_capture(engine, sid, CaptureResult(t0 + timedelta(seconds=20 * k), [tile, calm_tile]), ids)
+        minutes = queries.student_minutes(engine, sid)
+        ana = minutes[minutes["participant_id"] == ids["ana"]]
+        flagged[guessed] = [f.kind for f in student_flags(queries.as_series(ana), FlagRules(), ids["ana"])]
+        if guessed:
+            assert queries.latest_states(engine, sid)[ids["ana"]]["uncertain"] is False
+            with Session(engine) as db:
+                rows = db.scalars(select(Observation).where(Observation.participant_id == ids["ana"])).all()
+                assert sum(bool(o.uncertain) for o in rows) == 15 and all(o.p_sad is not None for o in rows)
+            assert ana["negative"].isna().sum() == 5  # minutes 3-7 hold guesses only
+        folded = queries.fold_minutes(queries.class_timeline(engine, sid))
+        asked = queries.class_minutes(engine, sid)
+        for column in ("present", "negative", "valence"):
+            np.testing.assert_allclose(folded[column], asked[column], rtol=1e-9, atol=1e-12, err_msg=column)
+    assert "negative" in flagged[False]
+    assert "negative" not in flagged[True]
+    engine.dispose()

@@ -1,6 +1,7 @@
 """Real training of a tiny model on a small slice of the real CSV, and --resume."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -159,3 +160,52 @@ def test_parsed_counts_match_the_source(fer_small):
         "PrivateTest": 200,
     }
     assert fer_small.images.shape[1:] == (48, 48)
+
+
+def test_a_recipe_runs_its_phases_and_resumes(fer_csv, tmp_path):
+    """A recipe on a small slice of the real CSV: its phases in one run, FER+ read beside the
+    CSV, the result calibrated on PublicTest; the same command again trains nothing more."""
+    from training.recipe import RecipeError, read_recipe, run_recipe
+
+    recipe = tmp_path / "tiny.toml"
+    recipe.write_text(
+        'model_version = "9.9"\ncalibrate = true\n'
+        "[[phase]]\nepochs = 1\nwidths = [4, 8, 8, 8]\ndense = 8\n"
+        '[[phase]]\nepochs = 3\nwidths = [4, 8, 8, 8]\ndense = 8\naugment = "meeting"\nschedule = "cosine"\n'
+        'learning_rate = 3e-4\nferplus = "fer2013new.csv"\naverage_last = 2\n'
+    )
+    base = TrainConfig(data=fer_csv, out=tmp_path / "run", limit_per_split=128)
+    metrics = run_recipe(recipe, base, progress=False)
+    state = TrainState.load(tmp_path / "run" / "checkpoint" / "state.json")
+    assert [(r["augment"], r["targets"]) for r in state.history] == [
+        ("standard", "fer2013"),
+        ("meeting", "fer2013+ferplus@0.3"),
+        ("meeting", "fer2013+ferplus@0.3"),
+    ]
+    contract = read_contract(tmp_path / "run" / "emotion_cnn.keras")
+    assert contract.model_version == "9.9" and contract.calibrated
+    assert metrics["calibration"]["temperature"] == pytest.approx(contract.temperature)
+    assert (tmp_path / "run" / "reliability_PrivateTest.png").exists()
+    run_recipe(recipe, base, progress=False)
+    assert len(TrainState.load(tmp_path / "run" / "checkpoint" / "state.json").history) == 3
+
+    recipe.write_text("[[phase]]\nepochs = 2\nlerning_rate = 1e-3\n")
+    with pytest.raises(RecipeError, match="unknown settings"):
+        read_recipe(recipe)
+    shipped = read_recipe(Path(__file__).parents[1] / "training/recipes/v2.toml")
+    assert [p["epochs"] for p in shipped["phases"]] == [60, 80, 107, 149, 173]
+
+
+def test_fine_tune_starts_from_the_given_weights(fer_csv, tiny_model_file, tmp_path):
+    from core.emotions import EmotionClassifier
+
+    config = TrainConfig(
+        data=fer_csv, out=tmp_path, epochs=1, limit_per_split=64, init_from=tiny_model_file, learning_rate=1e-12
+    )
+    train(config, progress=False)
+    crops = np.random.default_rng(0).integers(0, 256, (8, 48, 48), dtype=np.uint8)
+    np.testing.assert_allclose(
+        EmotionClassifier(tmp_path / "emotion_cnn.keras").probabilities(crops, raw=True),
+        EmotionClassifier(tiny_model_file).probabilities(crops, raw=True),
+        atol=1e-4,
+    )

@@ -40,10 +40,11 @@ def erase(image: np.ndarray, rng: np.random.Generator, area=(0.02, 0.15)) -> Non
 PROFILES: dict[str, dict[str, float]] = {
     "standard": {"shift": 0.1, "rotate_deg": 12.0, "zoom": 0.12, "contrast": 0.3, "brightness": 25, "erase_p": 0.5},
     "light": {"shift": 0.08, "rotate_deg": 8.0, "zoom": 0.08, "contrast": 0.15, "brightness": 12, "erase_p": 0.2},
-    # standard, and faces as small, coded, dim or masked as in meeting tiles (training.degrade)
-    "meeting": {"shift": 0.1, "rotate_deg": 12.0, "zoom": 0.12, "contrast": 0.3, "brightness": 25, "erase_p": 0.3},
+    # light, and faces as small, coded, dim or masked as in meeting tiles (training.degrade);
+    # from scratch it held PublicTest at 64.5 % (v2-dev, 52 epochs): it is a fine-tune's profile
+    "meeting": {"shift": 0.08, "rotate_deg": 8.0, "zoom": 0.08, "contrast": 0.15, "brightness": 12, "erase_p": 0.2},
 }
-MEETING_P = 0.6  # share of a "meeting" batch that is degraded; the rest stays clean
+MEETING_P = 0.5  # share of a "meeting" batch that is degraded; the rest stays clean
 
 
 def augment_batch(images: np.ndarray, rng: np.random.Generator, profile: str = "standard") -> np.ndarray:

@@ -36,13 +36,15 @@ def summarize(matrix: np.ndarray, labels: tuple[str, ...] = EMOTIONS) -> dict:
     }
 
 
-def predict_split(classifier, images: np.ndarray, flip_average: bool = False, batch: int = 512) -> np.ndarray:
+def predict_split(
+    classifier, images: np.ndarray, flip_average: bool = False, batch: int = 512, raw: bool = False
+) -> np.ndarray:
     probs = []
     for start in range(0, len(images), batch):
         chunk = images[start : start + batch]
-        p = classifier.probabilities(chunk)
+        p = classifier.probabilities(chunk, raw=raw)
         if flip_average:
-            p = (p + classifier.probabilities(chunk[:, :, ::-1].copy())) / 2
+            p = (p + classifier.probabilities(chunk[:, :, ::-1].copy(), raw=raw)) / 2
         probs.append(p)
     return np.concatenate(probs)
 

@@ -51,6 +51,7 @@ class TrainConfig:
     ferplus: Path | None = None  # FER+ vote file; its crowd votes are blended into the Training targets
     ferplus_weight: float = 0.3
     average_last: int = 0  # >1: also try the mean weights of the phase's last N epochs (SWA)
+    init_from: Path | None = None  # start from this model's weights (e.g. the shipped one), not at random
 
 
 def default_cache_dir() -> Path:
@@ -178,7 +179,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
             logger.warning("no checkpoint in %s; starting from scratch", ckpt)
         keras.utils.set_random_seed(config.seed)
         state = TrainState(learning_rate=config.learning_rate)
-        model = make_model(widths=config.widths, dense=config.dense)
+        model = initial_model(config)
         model.compile(
             optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
@@ -227,6 +228,18 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
     if state.history:
         plot_curves(state.history, config.out / "curves.png")
     return metrics
+
+
+def initial_model(config: TrainConfig):
+    """A fresh network, or a ClassMood model file's network to fine-tune. A shipped file has its
+    BatchNormalization folded into the convolutions; it trains as it is, without BN."""
+    if config.init_from is None:
+        return make_model(widths=config.widths, dense=config.dense)
+    from core.model import load_model
+
+    model, _ = load_model(config.init_from)
+    logger.info("starting from the weights of %s", config.init_from)
+    return model
 
 
 def average_phase_tail(config: TrainConfig, state: TrainState, ckpt: Path, x_train, x_val, y_val):

@@ -104,6 +104,12 @@ def live_parts(info, zoom: dict | None = None) -> tuple:
     )
 
 
+def reading_label(now: dict | None) -> str:
+    """The expression read now; a guess (core.calibration) is written as one: "happy?"."""
+    top = (now or {}).get("top") or ""
+    return f"{top}? (uncertain)" if top and (now or {}).get("uncertain") else top
+
+
 def student_grid(session_id, names, latest, minutes: pd.DataFrame, flags) -> html.Div:
     if not names:
         return html.Div("No students seen yet.", className="text-muted")
@@ -113,7 +119,7 @@ def student_grid(session_id, names, latest, minutes: pd.DataFrame, flags) -> htm
         now = latest.get(pid)
         state = "left" if now is None else now["state"]
         label = {
-            "face": (now or {}).get("top") or "",
+            "face": reading_label(now),
             "camera_off": "camera off",
             "no_face": "no face",
             "left": "not in gallery",

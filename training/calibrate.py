@@ -1,0 +1,71 @@
+"""`classmood calibrate`: fit a model's temperature and its guess line on PublicTest, write them
+into the model's contract, and report what is left on PrivateTest (never used to choose)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from core.calibration import (
+    expected_calibration_error,
+    fit_temperature,
+    reliability,
+    uncertain_threshold,
+    with_temperature,
+)
+
+
+def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write: bool = True) -> dict:
+    from core.emotions import EmotionClassifier
+    from core.model import write_contract
+    from training import fer2013
+    from training.evaluate import predict_split
+    from training.train import default_cache_dir
+
+    data = fer2013.load(data_path, default_cache_dir())
+    classifier = EmotionClassifier(model_path)
+    public_x, public_y = data.split("PublicTest")
+    private_x, private_y = data.split("PrivateTest")
+    public_raw = predict_split(classifier, public_x, raw=True)
+    temperature = fit_temperature(public_raw, public_y)
+    line = uncertain_threshold(with_temperature(public_raw, temperature), public_y)
+    private_raw = predict_split(classifier, private_x, raw=True)
+    private_calibrated = with_temperature(private_raw, temperature)
+    guesses = private_calibrated.max(axis=1) < line
+    correct = private_calibrated.argmax(axis=1) == private_y
+    result = {
+        "model": str(model_path),
+        "temperature": round(temperature, 4),
+        "uncertain_below": line,
+        "public_test_ece": {
+            "raw": expected_calibration_error(public_raw, public_y),
+            "calibrated": expected_calibration_error(with_temperature(public_raw, temperature), public_y),
+        },
+        "private_test_ece": {
+            "raw": expected_calibration_error(private_raw, private_y),
+            "calibrated": expected_calibration_error(private_calibrated, private_y),
+        },
+        "private_test_guesses": {
+            "share": float(guesses.mean()),
+            "accuracy_of_guesses": float(correct[guesses].mean()) if guesses.any() else None,
+            "accuracy_of_the_rest": float(correct[~guesses].mean()) if (~guesses).any() else None,
+        },
+    }
+    if write:
+        write_contract(
+            model_path, replace(classifier.contract, temperature=result["temperature"], uncertain_below=line)
+        )
+    if out is not None:
+        from training.plots import plot_reliability
+
+        out.mkdir(parents=True, exist_ok=True)
+        curves = {
+            f"raw (ECE {result['private_test_ece']['raw']:.1%})": reliability(private_raw, private_y),
+            f"T = {temperature:.2f} (ECE {result['private_test_ece']['calibrated']:.1%})": reliability(
+                private_calibrated, private_y
+            ),
+        }
+        plot_reliability(curves, out / "reliability_PrivateTest.png", "PrivateTest, 15 bins")
+        (out / "calibration.json").write_text(json.dumps(result, indent=2))
+    return result
