@@ -80,12 +80,15 @@ def run_agent(
     stop_event=None,
     name_langs: str | None = None,
     retention_days: int = DEFAULT_RETENTION_DAYS,
+    teacher: str | None = None,
 ) -> int:
-    """Run until done (offline sources) or stopped (live); returns the session id."""
+    """Run until done (offline sources) or stopped (live); returns the session id, owned by
+    `teacher`'s account when given (what that teacher then sees on a signed-in dashboard)."""
     from agent.runner import Agent
     from agent.sources import ScreenSource, WindowSource, image_frames, video_frames
     from core.analyze import InputError
     from db import store
+    from db.accounts import account_id
     from db.engine import make_engine, upgrade, when_unlocked
     from db.retention import purge_expired
 
@@ -99,6 +102,7 @@ def run_agent(
         raise InputError(f"{video}: no such file")
     url = upgrade(db_url)
     engine = make_engine(url)
+    owner_id = account_id(engine, teacher) if teacher else None
     interrupted = store.close_interrupted_sessions(engine)
     if interrupted:
         logger.info("closed %d session(s) left running by an interrupted agent", interrupted)
@@ -114,7 +118,7 @@ def run_agent(
     name = session_name or f"Lecture {datetime.now():%Y-%m-%d %H:%M}"
     session_id = when_unlocked(
         lambda: store.start_session(
-            engine, name, source_text, interval, pseudonymize, {"keep_frames": bool(keep_frames)}
+            engine, name, source_text, interval, pseudonymize, {"keep_frames": bool(keep_frames)}, owner_id
         )
     )
     agent = Agent(pipeline, engine, session_id, keep_frames)

@@ -26,6 +26,7 @@ def user_errors() -> tuple[type[Exception], ...]:
     from core.faces import DetectorUnavailable
     from core.model import ModelFileError
     from dashboard.access import AccessError
+    from db.accounts import AccountError
     from db.engine import DatabaseError
     from db.retention import RetentionError
     from training.fer2013 import DataError
@@ -39,6 +40,7 @@ def user_errors() -> tuple[type[Exception], ...]:
         DatabaseError,
         RetentionError,
         AccessError,
+        AccountError,
     )
 
 
@@ -339,26 +341,42 @@ rule_option = click.option(
 
 @main.command()
 @click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Listen address (loopback only for now).")
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Listen address (beyond loopback only with accounts)."
+)
 @click.option("--port", default=8050, show_default=True)
 @rule_option
 def dashboard(db_url, host, port, rules) -> None:
-    """Serve the live dashboard and the session reports (to whoever has the printed address)."""
-    from dashboard.access import check_host, run_token
+    """Serve the live dashboard and the session reports (to signed-in users, or to whoever
+    has the printed address while no account exists)."""
     from dashboard.app import create_app, serve
-    from db.engine import default_url
+    from db.engine import default_url, missing_sqlite_file, upgrade
 
-    check_host(host)
-    token = run_token()
-    app = create_app(db_url, parse_rules(rules), token)
+    url = db_url or default_url()
+    if not missing_sqlite_file(url):
+        upgrade(url)  # a database from an older ClassMood gains the new columns (a missing one stays missing)
+    accounts, token = access_mode(url, host)
+    app = create_app(url, parse_rules(rules), token, accounts)
     click.echo(
         f"ClassMood dashboard on {address(host, port, token)}  (database: {db_url or default_url()}; Ctrl-C stops)"
     )
     serve(app, host, port)
 
 
-def address(host: str, port: int, token: str) -> str:
-    return f"http://{host}:{port}/?token={token}"
+def access_mode(url: str, host: str) -> tuple[bool, str | None]:
+    """(accounts on, per-run token): sign-in once the database has an account; before that,
+    a per-run token, and loopback only."""
+    from dashboard.access import check_host, run_token
+    from db.accounts import accounts_at
+
+    if accounts_at(url):
+        return True, None
+    check_host(host)
+    return False, run_token()
+
+
+def address(host: str, port: int, token: str | None) -> str:
+    return f"http://{host}:{port}/" + (f"?token={token}" if token else "")
 
 
 retention_option = click.option(
@@ -367,6 +385,15 @@ retention_option = click.option(
     default=DEFAULT_RETENTION_DAYS,
     show_default=True,
     help="Sessions older than this are deleted at start-up (0: keep everything).",
+)
+
+
+teacher_option = click.option(
+    "--teacher",
+    envvar="CLASSMOOD_TEACHER",
+    default=None,
+    help="The account this class belongs to (classmood users add); only they and admins see it. "
+    "Default: $CLASSMOOD_TEACHER.",
 )
 
 
@@ -386,23 +413,36 @@ retention_option = click.option(
 )
 @click.option("--model", type=click.Path(path_type=Path), default=None)
 @retention_option
+@teacher_option
 @click.option("--no-browser", is_flag=True, help="Do not open the dashboard in a browser.")
 @rule_option
 def run(
-    window, monitor, interval, db_url, host, port, pseudonymize, name_langs, model, retention_days, no_browser, rules
+    window,
+    monitor,
+    interval,
+    db_url,
+    host,
+    port,
+    pseudonymize,
+    name_langs,
+    model,
+    retention_days,
+    teacher,
+    no_browser,
+    rules,
 ) -> None:
     """The main job: capture agent and dashboard together; Ctrl-C stops both."""
     import threading
 
     from agent.cli import run_agent
-    from dashboard.access import check_host, run_token
     from dashboard.app import create_app, serve
     from db.engine import upgrade
 
-    check_host(host)
     url = upgrade(db_url)
-    token = run_token()
-    app = create_app(url, parse_rules(rules), token)
+    accounts, token = access_mode(url, host)
+    if accounts and not teacher:
+        raise click.UsageError("this database has accounts: say whose class this is with --teacher NAME")
+    app = create_app(url, parse_rules(rules), token, accounts)
     server = threading.Thread(target=serve, args=(app, host, port), daemon=True, name="dashboard")
     server.start()
     click.echo(f"dashboard: {address(host, port, token)}")
@@ -424,6 +464,7 @@ def run(
         model=model,
         name_langs=name_langs,
         retention_days=retention_days,
+        teacher=teacher,
     )
     click.echo("agent stopped; dashboard stopped")
 
@@ -448,6 +489,7 @@ def run(
 )
 @click.option("--model", type=click.Path(path_type=Path), default=None)
 @retention_option
+@teacher_option
 @click.pass_context
 def agent(ctx, no_ocr: bool, **options) -> None:
     """Capture the meeting on a schedule and write per-student emotion rows (Ctrl-C stops)."""
@@ -504,20 +546,104 @@ def db_purge(age: str, db_url) -> None:
 
 
 @main.group()
+def users() -> None:
+    """Dashboard accounts: teachers see their own sessions, admins all. Once one exists, the
+    dashboard asks everyone to sign in."""
+
+
+db_url_option = click.option(
+    "--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder)."
+)
+
+
+def accounts_engine(db_url):
+    from db.engine import make_engine, upgrade
+
+    return make_engine(upgrade(db_url))
+
+
+def new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["teacher", "admin"]), default="teacher", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@db_url_option
+def users_add(name: str, role: str, password_stdin: bool, db_url) -> None:
+    """Add an account (the password is asked twice, or read from stdin)."""
+    from db.accounts import add_account
+
+    user = add_account(accounts_engine(db_url), name, new_password(password_stdin), role)
+    click.echo(f"added {user.role} {user.username!r}")
+
+
+@users.command("list")
+@db_url_option
+def users_list(db_url) -> None:
+    """Accounts, their roles and how many sessions each owns."""
+    from db.accounts import list_accounts
+
+    for row in list_accounts(accounts_engine(db_url)):
+        click.echo(
+            f"{row['username']}\t{row['role']}\t{row['sessions']} session(s)\tsince {row['created_at']:%Y-%m-%d}"
+        )
+
+
+@users.command("remove")
+@click.argument("name")
+@db_url_option
+def users_remove(name: str, db_url) -> None:
+    """Remove an account; its sessions stay, seen by admins only, until purged."""
+    from db.accounts import remove_account
+
+    remove_account(accounts_engine(db_url), name)
+    click.echo(f"removed {name!r}")
+
+
+@users.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@db_url_option
+def users_passwd(name: str, password_stdin: bool, db_url) -> None:
+    """Set a new password for an account."""
+    from db.accounts import set_password
+
+    set_password(accounts_engine(db_url), name, new_password(password_stdin))
+    click.echo(f"password of {name!r} changed")
+
+
+@main.group()
 def student() -> None:
     """Access and erasure requests: every row of one student, in every session."""
+
+
+student_teacher_option = click.option(
+    "--teacher", default=None, help="Only in this teacher's sessions (default: every session in the database)."
+)
+
+
+def owner_of(engine, teacher: str | None) -> int | None:
+    from db.accounts import account_id
+
+    return account_id(engine, teacher) if teacher else None
 
 
 @student.command("export")
 @click.argument("name")
 @click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the JSON here (default: stdout).")
-def student_export(name: str, db_url, out: Path | None) -> None:
+@student_teacher_option
+def student_export(name: str, db_url, out: Path | None, teacher) -> None:
     """Everything stored about NAME, as JSON (any spelling the agent stored, "..." included)."""
     from db.engine import make_engine, upgrade
     from db.retention import export_student
 
-    found = export_student(make_engine(upgrade(db_url)), name)
+    engine = make_engine(upgrade(db_url))
+    found = export_student(engine, name, owner=owner_of(engine, teacher))
     text = json.dumps(found, indent=2, ensure_ascii=False)
     if out is None:
         click.echo(text)
@@ -531,12 +657,14 @@ def student_export(name: str, db_url, out: Path | None) -> None:
 @click.argument("name")
 @click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
-def student_erase(name: str, db_url, yes: bool) -> None:
-    """Delete every observation and participant row of NAME, in every session."""
+@student_teacher_option
+def student_erase(name: str, db_url, yes: bool, teacher) -> None:
+    """Delete every observation and participant row of NAME, in every session (of --teacher)."""
     from db.engine import make_engine, upgrade
     from db.retention import erase_student
 
     if not yes:
         click.confirm(f"Erase every row of {name!r}? This cannot be undone", abort=True)
-    removed = erase_student(make_engine(upgrade(db_url)), name)
+    engine = make_engine(upgrade(db_url))
+    removed = erase_student(engine, name, owner=owner_of(engine, teacher))
     click.echo(f"erased {removed.participants} participant row(s) and {removed.observations} observations of {name!r}")

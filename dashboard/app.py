@@ -8,6 +8,7 @@ from dash import Dash, dcc, html
 from core.flags import FlagRules
 from dashboard.access import require_token
 from dashboard.data import CONTEXT
+from dashboard.signin import require_accounts
 
 NOTICE = (
     "Facial expressions are not feelings, and the model errs (see the model card). "
@@ -16,8 +17,11 @@ NOTICE = (
 )
 
 
-def create_app(db_url: str | None = None, rules: FlagRules | None = None, token: str | None = None) -> Dash:
-    """The app; with a token, only requests that carry it (or its cookie) are served."""
+def create_app(
+    db_url: str | None = None, rules: FlagRules | None = None, token: str | None = None, accounts: bool = False
+) -> Dash:
+    """The app; with accounts, only signed-in users are served, each their own sessions
+    (dashboard.signin); else, with a token, only requests that carry it (or its cookie)."""
     CONTEXT.use(db_url, rules)
     app = Dash(
         __name__,
@@ -31,8 +35,11 @@ def create_app(db_url: str | None = None, rules: FlagRules | None = None, token:
     from dashboard.pages import live, report, sessions, share, student  # noqa: F401  (registers pages)
 
     exports.register(app.server)
-    if token:
+    if accounts:
+        require_accounts(app.server, CONTEXT.engine())
+    elif token:
         require_token(app.server, token)
+    signed = [dcc.Link("Sign out", href="/logout", refresh=True, className="nav-link d-inline")] if accounts else []
     app.layout = html.Div(
         [
             html.Nav(
@@ -41,6 +48,7 @@ def create_app(db_url: str | None = None, rules: FlagRules | None = None, token:
                         dcc.Link("ClassMood", href="/", className="navbar-brand"),
                         dcc.Link("Live", href="/", className="nav-link d-inline"),
                         dcc.Link("Past sessions", href="/sessions", className="nav-link d-inline"),
+                        *signed,
                     ],
                     className="container-fluid",
                 ),

@@ -59,8 +59,12 @@ CONTEXT = Context()
 
 
 def pick_session(session_id: int | None) -> queries.SessionInfo:
+    """The session asked for (or the newest), among those the signed-in user may see: another
+    teacher's session is answered as one that does not exist."""
+    from dashboard.signin import owner_scope
+
     engine = CONTEXT.engine()
-    found = queries.session(engine, session_id)
+    found = queries.session(engine, session_id, owner_scope())
     if found is None:
         if session_id is None:
             raise NoData("No class session yet. Start the agent during a lecture: classmood agent --window Zoom")

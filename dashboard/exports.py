@@ -33,6 +33,7 @@ def register(server) -> None:
                     buffer.truncate()
             yield buffer.getvalue()
 
+        audited(session_id, "observations.csv")
         return Response(stream(), mimetype="text/csv", headers=_attachment(f"session-{session_id}-observations.csv"))
 
     @server.route("/export/<int:session_id>/students.csv")
@@ -41,6 +42,7 @@ def register(server) -> None:
             table = report.student_table(report.build(session_id))
         except NoData:
             abort(404)
+        audited(session_id, "students.csv")
         return Response(
             table.to_csv(index=False), mimetype="text/csv", headers=_attachment(f"session-{session_id}-students.csv")
         )
@@ -56,6 +58,7 @@ def register(server) -> None:
         except NoData:
             abort(404)
         name = f"session-{session_id}-{'share' if anonymous else 'report'}.html"
+        audited(session_id, name.split("-")[-1])
         return Response(page, mimetype="text/html", headers=_attachment(name))
 
 
@@ -68,7 +71,20 @@ def register_pdf(server) -> None:
             document = to_pdf(report.build(session_id))
         except NoData:
             abort(404)
+        audited(session_id, "report.pdf")
         return Response(document, mimetype="application/pdf", headers=_attachment(f"session-{session_id}-report.pdf"))
+
+
+def audited(session_id: int, what: str) -> None:
+    """An export leaves the dashboard with data about students: the audit table records who took it."""
+    from sqlalchemy.orm import Session
+
+    from dashboard.signin import viewer
+    from db.retention import record
+
+    user = viewer()
+    with Session(CONTEXT.engine()) as db, db.begin():
+        record(db, user.username if user else "dashboard (run token)", "export", f"session {session_id} {what}", {})
 
 
 def _attachment(name: str) -> dict:

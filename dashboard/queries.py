@@ -70,17 +70,24 @@ class SessionInfo:
     source: str
 
 
-def sessions(engine: Engine) -> list[SessionInfo]:
+def owned_by(query, owner: int | None):
+    """Only the sessions of one teacher's account; None: all sessions (an admin, or no accounts)."""
+    return query if owner is None else query.where(ClassSession.owner_id == owner)
+
+
+def sessions(engine: Engine, owner: int | None = None) -> list[SessionInfo]:
+    query = owned_by(select(ClassSession), owner).order_by(ClassSession.started_at.desc(), ClassSession.id.desc())
     with Session(engine) as db:
-        rows = db.scalars(select(ClassSession).order_by(ClassSession.started_at.desc(), ClassSession.id.desc())).all()
+        rows = db.scalars(query).all()
         return [SessionInfo(r.id, r.name, r.status, r.started_at, r.ended_at, r.interval_s, r.source) for r in rows]
 
 
-def session(engine: Engine, session_id: int | None) -> SessionInfo | None:
+def session(engine: Engine, session_id: int | None, owner: int | None = None) -> SessionInfo | None:
     """The given session, or the newest one when None (asked on every live refresh: one row, not all)."""
     query = select(ClassSession).order_by(ClassSession.started_at.desc(), ClassSession.id.desc()).limit(1)
     if session_id is not None:
         query = select(ClassSession).where(ClassSession.id == session_id)
+    query = owned_by(query, owner)
     with Session(engine) as db:
         r = db.scalars(query).first()
         return r and SessionInfo(r.id, r.name, r.status, r.started_at, r.ended_at, r.interval_s, r.source)

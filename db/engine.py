@@ -28,6 +28,12 @@ def default_url() -> str:
     return f"sqlite:///{folder / 'classmood.db'}"
 
 
+def missing_sqlite_file(url: str) -> bool:
+    """A SQLite URL whose file does not exist yet (asking it anything would create it)."""
+    parsed = make_url(url)
+    return parsed.get_backend_name() == "sqlite" and bool(parsed.database) and not Path(parsed.database).exists()
+
+
 def make_engine(url: str | None = None, create_dir: bool = True) -> Engine:
     url = url or default_url()
     parsed = parse_url(url)

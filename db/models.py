@@ -1,6 +1,7 @@
 """The tables the agent writes and the dashboard reads.
 
-class_session 1-n participant, class_session 1-n capture 1-n observation n-1 participant.
+class_session 1-n participant, class_session 1-n capture 1-n observation n-1 participant;
+account 1-n class_session (the teacher who owns it).
 One observation per tile per capture: a face with its 7 probabilities, or the reason there
 is none (camera off, no face found), because absence is a signal too. audit_event records who
 purged, exported or erased what, and when (data about minors is answerable for).
@@ -17,16 +18,31 @@ from core.labels import EMOTIONS
 
 PROBABILITY_COLUMNS = tuple(f"p_{name}" for name in EMOTIONS)  # Observation.p_angry, ...
 STATES = ("face", "no_face", "camera_off")
+ROLES = ("teacher", "admin")
 
 
 class Base(DeclarativeBase):
     pass
 
 
+class Account(Base):
+    """Who may sign in to the dashboard: a teacher sees their own sessions, an admin all."""
+
+    __tablename__ = "account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, never the password
+    role: Mapped[str] = mapped_column(String(10))  # one of ROLES
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class ClassSession(Base):
     __tablename__ = "class_session"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The teacher whose agent recorded it; NULL before accounts existed (then admins only).
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("account.id", ondelete="SET NULL"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(300))
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

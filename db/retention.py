@@ -90,6 +90,15 @@ def delete_sessions(db: Session, ids: list[int]) -> Removed:
     )
 
 
+def delete_session_by(engine: Engine, session_id: int, actor: str) -> Removed:
+    """Delete one session on its owner's (or an admin's) request, recorded in the audit table."""
+    with Session(engine) as db, db.begin():
+        removed = delete_sessions(db, [session_id])
+        record(db, actor, "delete_session", f"session {session_id}", removed)
+    reclaim_space(engine)
+    return removed
+
+
 def reclaim_space(engine: Engine) -> None:
     """SQLite keeps deleted pages in its file until VACUUM (run outside a transaction), and in
     WAL mode the file shrinks once the log is checkpointed."""
@@ -100,18 +109,24 @@ def reclaim_space(engine: Engine) -> None:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
-def student_participants(db: Session, name: str) -> list[Participant]:
-    """Every participant row stored for this student, under any spelling of the name."""
+def student_participants(db: Session, name: str, owner: int | None = None) -> list[Participant]:
+    """Every participant row stored for this student, under any spelling of the name; with an
+    owner, only in that teacher's sessions (a school holds many classes with many Anas)."""
     if not normalize_name(name):
         raise RetentionError(f"not a name: {name!r}")
-    rows = db.scalars(select(Participant).order_by(Participant.session_id, Participant.id)).all()
+    query = select(Participant).order_by(Participant.session_id, Participant.id)
+    if owner is not None:
+        query = query.join(ClassSession, ClassSession.id == Participant.session_id).where(
+            ClassSession.owner_id == owner
+        )
+    rows = db.scalars(query).all()
     return [p for p in rows if same_student(p.display_name, name)]
 
 
-def export_student(engine: Engine, name: str, actor: str | None = None) -> dict:
+def export_student(engine: Engine, name: str, actor: str | None = None, owner: int | None = None) -> dict:
     """All that is stored about one student, for an access request (JSON-ready)."""
     with Session(engine) as db, db.begin():
-        participants = student_participants(db, name)
+        participants = student_participants(db, name, owner)
         sessions = []
         for participant in participants:
             session = db.get(ClassSession, participant.session_id)
@@ -145,10 +160,10 @@ def observation_record(o: Observation) -> dict:
     }
 
 
-def erase_student(engine: Engine, name: str, actor: str | None = None) -> Removed:
+def erase_student(engine: Engine, name: str, actor: str | None = None, owner: int | None = None) -> Removed:
     """Delete every observation and participant row of one student, for an erasure request."""
     with Session(engine) as db, db.begin():
-        ids = [p.id for p in student_participants(db, name)]
+        ids = [p.id for p in student_participants(db, name, owner)]
         removed = Removed()
         if ids:
             removed.observations = db.execute(delete(Observation).where(Observation.participant_id.in_(ids))).rowcount

@@ -27,10 +27,17 @@ def close_interrupted_sessions(engine: Engine) -> int:
 
 
 def start_session(
-    engine: Engine, name: str, source: str, interval_s: float, pseudonymized: bool, settings: dict
+    engine: Engine,
+    name: str,
+    source: str,
+    interval_s: float,
+    pseudonymized: bool,
+    settings: dict,
+    owner_id: int | None = None,
 ) -> int:
     with Session(engine) as db, db.begin():
         session = ClassSession(
+            owner_id=owner_id,
             name=name,
             source=source,
             started_at=now(),

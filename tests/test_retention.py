@@ -148,3 +148,22 @@ def test_the_start_up_purge_keeps_the_retention_period(tmp_path):
         assert db.scalars(select(ClassSession.name)).all() == ["Last month"]
         assert db.scalars(select(AuditEvent.actor)).all() == ["retention"]
     engine.dispose()
+
+
+def test_an_erasure_for_one_teacher_keeps_the_same_name_in_another_class(db_url):
+    """Two teachers each have an Ana Silva; a request to one teacher erases their Ana only."""
+    from db.accounts import add_account
+
+    engine = make_engine(upgrade(db_url))
+    owners = [add_account(engine, name, "a long enough password").id for name in ("ms_lee", "mr_okafor")]
+    sessions = [lecture(engine, f"class {i}", NOW - timedelta(days=1), ["Ana Silva", "Ben Ito"]) for i in range(2)]
+    with Session(engine) as db, db.begin():
+        for sid, owner in zip(sessions, owners):
+            db.execute(update(ClassSession).where(ClassSession.id == sid).values(owner_id=owner))
+    assert len(export_student(engine, "Ana Silva", actor="test", owner=owners[0])["sessions"]) == 1
+    removed = erase_student(engine, "Ana Silva", actor="test", owner=owners[0])
+    assert removed.participants == 1
+    with Session(engine) as db:
+        left = db.execute(select(Participant.session_id, Participant.display_name).order_by(Participant.id)).all()
+    assert sorted(left) == sorted([(sessions[0], "Ben Ito"), (sessions[1], "Ana Silva"), (sessions[1], "Ben Ito")])
+    engine.dispose()

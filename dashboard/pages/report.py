@@ -10,6 +10,7 @@ from dash.dash_table.Format import Format, Scheme, Sign
 from dashboard import charts, report
 from dashboard.data import NoData
 from dashboard.pages.common import card, empty_state, flag_list
+from dashboard.signin import SHARE_DAYS, delete_form, share_link, viewer
 
 
 def layout(session_id=None, **_):
@@ -50,7 +51,7 @@ def layout(session_id=None, **_):
                     html.A(
                         "PDF report", href=f"/export/{sid}/report.pdf", className="btn btn-outline-primary btn-sm me-2"
                     ),
-                    html.A("Share view (no names)", href=f"/share/{sid}", className="btn btn-outline-secondary btn-sm"),
+                    *share_and_delete(sid),
                 ],
                 className="mb-3",
             ),
@@ -80,6 +81,22 @@ def layout(session_id=None, **_):
             ),
         ]
     )
+
+
+def share_and_delete(sid: int) -> list:
+    """With accounts: an expiring share link anyone may open, and a delete button; without
+    them, the share view behind this run's token."""
+    if viewer() is None:
+        return [html.A("Share view (no names)", href=f"/share/{sid}", className="btn btn-outline-secondary btn-sm")]
+    return [
+        html.A(
+            f"Share link (no names; works {SHARE_DAYS} days)",
+            href=share_link(sid),
+            className="btn btn-outline-secondary btn-sm",
+            id="share-link",
+        ),
+        delete_form(sid),
+    ]
 
 
 def student_columns(present) -> list[dict]:

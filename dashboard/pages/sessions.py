@@ -8,11 +8,12 @@ from dash import dcc, html
 from dashboard import queries
 from dashboard.data import CONTEXT, NoData
 from dashboard.pages.common import empty_state
+from dashboard.signin import owner_scope
 
 
 def layout(**_):
     try:
-        found = queries.sessions(CONTEXT.engine())
+        found = queries.sessions(CONTEXT.engine(), owner_scope())
     except NoData as exc:
         return empty_state(str(exc))
     if not found:

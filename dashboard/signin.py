@@ -1,0 +1,259 @@
+"""Accounts on the dashboard: sign-in, who sees which session, and the guards around every route.
+
+Once the database holds an account (`classmood users add`), the dashboard asks everyone to
+sign in (Flask-Login session cookie: HttpOnly, SameSite=Strict) instead of the per-run token.
+A teacher sees only the sessions their agent recorded (`--teacher`), an admin all of them.
+
+- Every request but the sign-in page and the static files of Dash's own code needs a signed-in
+  user: the pages, Dash's callbacks (where the data travels), exports.
+- A URL naming another teacher's session (/report/<id>, /student/<id>/..., /share/<id>,
+  /export/<id>/...) answers 404, as for a session that does not exist, and is logged.
+- Every POST carries a CSRF token (Flask-WTF): the sign-in form in a hidden field, Dash's
+  callbacks in the X-CSRFToken header that Dash's renderer copies from the `_csrf_token`
+  cookie set here.
+- Wrong passwords are rate-limited per account name (Flask-Limiter): the 11th within a minute
+  is refused with 429 before the password is even checked.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import os
+import re
+import secrets
+
+from flask import Flask, Response, abort, g, redirect, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from db.accounts import User, find_user, verify
+from db.models import ClassSession
+
+logger = logging.getLogger(__name__)
+
+SECRET_ENV = "CLASSMOOD_SECRET_KEY"  # keep sign-ins across restarts (and across several servers)
+SIGN_IN_LIMIT = "10 per minute"  # wrong passwords per account name
+PUBLIC_PREFIXES = ("/login", "/shared/", "/_dash-component-suites/", "/assets/", "/_favicon.ico", "/favicon.ico")
+SESSION_PATH = re.compile(r"^/(?:report|share|student|export|session)/(\d+)(?:/|$)")
+SHARE_DAYS = 7  # how long a share link works
+CSRF_COOKIE = "_csrf_token"  # the cookie name Dash's renderer reads for its X-CSRFToken header
+
+
+class FlaskUser:
+    """The Flask-Login face of a db.accounts.User."""
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def __init__(self, user: User):
+        self.user = user
+
+    def get_id(self) -> str:
+        return str(self.user.id)
+
+
+def viewer() -> User | None:
+    """The signed-in user of this request; None where accounts are off (the per-run token)."""
+    if not g.get("accounts_on"):
+        return None
+    return current_user.user if current_user.is_authenticated else None
+
+
+def owner_scope() -> int | None:
+    """Whose sessions this request may see: a teacher's id, or None for all (admin, token mode)."""
+    user = viewer()
+    return None if user is None or user.is_admin else user.id
+
+
+def may_see(engine: Engine, session_id: int) -> bool:
+    scope = owner_scope()
+    if scope is None:
+        return True
+    with Session(engine) as db:
+        return db.scalars(select(ClassSession.owner_id).where(ClassSession.id == session_id)).first() == scope
+
+
+def require_accounts(server: Flask, engine: Engine) -> None:
+    """Sign-in, CSRF, rate limit and the guards; called by create_app when accounts exist."""
+    server.config.update(
+        SECRET_KEY=os.environ.get(SECRET_ENV) or secrets.token_hex(32),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Strict",
+        WTF_CSRF_TIME_LIMIT=None,  # valid for the sign-in session, not one hour of a lecture
+    )
+    limiter = Limiter(get_remote_address, app=server, storage_uri="memory://", default_limits=[])
+    manager = LoginManager(server)
+
+    @manager.user_loader
+    def load(user_id: str):
+        user = find_user(engine, int(user_id))
+        return user and FlaskUser(user)
+
+    @server.before_request
+    def guard():
+        g.accounts_on = True
+        path = request.path
+        if path.startswith(PUBLIC_PREFIXES):
+            return None
+        if not current_user.is_authenticated:
+            logger.warning("refused %s %s from %s: not signed in", request.method, path, request.remote_addr)
+            if request.method == "GET" and not path.startswith(("/_dash", "/export")):
+                return redirect(f"/login?next={path}")
+            return Response("ClassMood: sign in first.\n", status=401, mimetype="text/plain")
+        match = SESSION_PATH.match(path)
+        if match and not may_see(engine, int(match.group(1))):
+            logger.warning(
+                "refused %s %s to %s: another teacher's session", request.method, path, current_user.user.username
+            )
+            abort(404)
+        return None
+
+    CSRFProtect(server)  # after the guard: an anonymous request hears "sign in", not "CSRF"
+
+    @server.after_request
+    def csrf_cookie(response: Response) -> Response:
+        if current_user and current_user.is_authenticated:
+            response.set_cookie(CSRF_COOKIE, generate_csrf(), httponly=False, samesite="Strict")
+        return response
+
+    @server.errorhandler(CSRFError)
+    def csrf_refused(error):
+        logger.warning("refused %s %s: %s", request.method, request.path, error.description)
+        return Response(f"ClassMood: {error.description}\n", status=400, mimetype="text/plain")
+
+    def failed_sign_in(response: Response) -> bool:
+        return response.status_code == 401
+
+    @server.route("/login", methods=["GET", "POST"])
+    @limiter.limit(
+        SIGN_IN_LIMIT,
+        key_func=lambda: request.form.get("username", "").strip().casefold() or "-",
+        deduct_when=failed_sign_in,
+    )
+    def login():
+        target = safe_next(request.values.get("next", "/"))
+        if request.method == "GET":
+            return sign_in_page(target)
+        user = verify(engine, request.form.get("username", "").strip(), request.form.get("password", ""))
+        if user is None:
+            logger.warning("failed sign-in for %r from %s", request.form.get("username"), request.remote_addr)
+            return Response(sign_in_page(target, "Wrong name or password."), status=401, mimetype="text/html")
+        login_user(FlaskUser(user))
+        return redirect(target)
+
+    @server.route("/session/<int:session_id>/delete", methods=["POST"])
+    def delete_session(session_id: int):
+        """Delete one session (its owner or an admin; the guard has checked): a confirmation
+        page first, then the deletion, recorded in the audit table."""
+        if request.form.get("confirm") != "yes":
+            return confirm_delete_page(session_id)
+        from db.retention import delete_session_by
+
+        removed = delete_session_by(engine, session_id, current_user.user.username)
+        logger.info("session %d deleted by %s: %s", session_id, current_user.user.username, removed)
+        return redirect("/sessions")
+
+    @server.route("/shared/<token>")
+    def shared(token: str):
+        """The aggregate view (no names, no per-student rows) for whoever holds an unexpired link."""
+        from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+        from dashboard import report
+        from dashboard.data import NoData
+
+        try:
+            session_id = URLSafeTimedSerializer(server.secret_key, salt="share").loads(
+                token, max_age=SHARE_DAYS * 86400
+            )
+            page = report.to_html(report.build(int(session_id), anonymous=True), anonymous=True)
+        except SignatureExpired:
+            return Response("ClassMood: this share link has expired.\n", status=410, mimetype="text/plain")
+        except (BadSignature, NoData, ValueError):
+            logger.warning("refused share link from %s: not a valid link", request.remote_addr)
+            abort(404)
+        return Response(page, mimetype="text/html")
+
+    @server.route("/logout", methods=["GET", "POST"])
+    def logout():
+        if request.method == "GET":  # a page with the button: signing out changes state, so it is a POST
+            return sign_out_page()
+        logout_user()
+        return redirect("/login")
+
+
+def safe_next(target: str) -> str:
+    """Only a path on this server (no //host, no scheme): an open redirect would let a link
+    that looks like ours send a teacher elsewhere after sign-in."""
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+def sign_in_page(target: str, problem: str = "") -> str:
+    """A plain HTML form (no Dash: it must work before any data may be served)."""
+    notice = f'<p class="text-danger" id="sign-in-problem">{html.escape(problem)}</p>' if problem else ""
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ClassMood: sign in</title>
+<link rel="stylesheet" href="/assets/bootstrap.min.css"></head>
+<body class="container-fluid" style="max-width: 24rem; margin-top: 4rem">
+<h4>ClassMood</h4>{notice}
+<form method="post" action="/login">
+<input type="hidden" name="csrf_token" value="{generate_csrf()}">
+<input type="hidden" name="next" value="{html.escape(target)}">
+<p><label>Name<br><input name="username" id="username" autocomplete="username" required autofocus></label></p>
+<p><label>Password<br><input name="password" id="password" type="password" autocomplete="current-password"
+required></label></p>
+<p><button type="submit" id="sign-in">Sign in</button></p>
+</form></body></html>"""
+
+
+def sign_out_page() -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ClassMood: sign out</title>
+<link rel="stylesheet" href="/assets/bootstrap.min.css"></head>
+<body class="container-fluid" style="max-width: 24rem; margin-top: 4rem">
+<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{generate_csrf()}">
+<button type="submit" id="sign-out">Sign out</button> <a href="/">back</a></form></body></html>"""
+
+
+def share_link(session_id: int) -> str:
+    """An unguessable link to a session's aggregate view, valid SHARE_DAYS days (signed with the
+    server's secret: set CLASSMOOD_SECRET_KEY to keep links working across restarts)."""
+    from flask import current_app
+    from itsdangerous import URLSafeTimedSerializer
+
+    return "/shared/" + URLSafeTimedSerializer(current_app.secret_key, salt="share").dumps(session_id)
+
+
+def delete_form(session_id: int):
+    """The report page's delete button: a form POST carrying the CSRF token."""
+    from dash import html
+
+    return html.Form(
+        [
+            html.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            html.Button("Delete this session", type="submit", className="btn btn-outline-danger btn-sm", id="delete"),
+        ],
+        method="post",
+        action=f"/session/{session_id}/delete",
+        className="d-inline ms-2",
+    )
+
+
+def confirm_delete_page(session_id: int) -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>ClassMood: delete a session</title>
+<link rel="stylesheet" href="/assets/bootstrap.min.css"></head>
+<body class="container-fluid" style="max-width: 32rem; margin-top: 4rem">
+<p>Delete session {session_id} with every observation, capture and student row in it? This cannot be undone.</p>
+<form method="post" action="/session/{session_id}/delete">
+<input type="hidden" name="csrf_token" value="{generate_csrf()}"><input type="hidden" name="confirm" value="yes">
+<button type="submit" id="confirm-delete" class="btn btn-danger">Delete</button>
+<a href="/report/{session_id}">keep it</a>
+</form></body></html>"""
