@@ -63,6 +63,7 @@ bench: setup
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.detectors
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.wild_faces
 	$(BIN)/python -m bench.dashboard
+	$(BIN)/python -m bench.school
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache

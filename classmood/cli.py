@@ -52,7 +52,7 @@ class Group(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
-NEEDS_KERAS = {"train", "evaluate", "calibrate", "predict", "run", "agent"}
+NEEDS_KERAS = {"train", "evaluate", "calibrate"}  # the agent serves the CNN through onnxruntime
 
 
 @click.group(cls=Group)

@@ -120,6 +120,10 @@ class MtcnnDetector:
 
     def __init__(self, min_confidence: float = 0.9):
         try:
+            if os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "0":  # -v shows TensorFlow's start-up lines
+                from core.quiet import import_keras_quietly
+
+                import_keras_quietly()
             from mtcnn import MTCNN
         except ImportError as exc:
             raise DetectorUnavailable(f"the offline fallback needs the mtcnn package ({exc})") from None

@@ -22,6 +22,9 @@ def find_bin(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
+_SERVERS: dict[str, tuple[list[str], str, Path, str, Path]] = {}  # url -> what restart() needs
+
+
 @contextmanager
 def postgres_server():
     """Yields a SQLAlchemy URL; raises RuntimeError with the reason when it cannot start."""
@@ -44,9 +47,25 @@ def postgres_server():
     except subprocess.CalledProcessError as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise RuntimeError(f"could not start PostgreSQL: {exc.stderr.strip()[:300]}") from None
+    url = f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    _SERVERS[url] = (as_user, pg_ctl, data, options, folder)
     try:
         time.sleep(0.2)
-        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+        yield url
     finally:
+        _SERVERS.pop(url, None)
         subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def restart(url: str, down_s: float) -> None:
+    """Stop a server started by postgres_server() (fast shutdown: open connections are cut),
+    keep it down for `down_s` seconds, start it again."""
+    as_user, pg_ctl, data, options, folder = _SERVERS[url]
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], check=True, capture_output=True)
+    time.sleep(down_s)
+    subprocess.run(
+        [*as_user, pg_ctl, "-D", str(data), "-o", options, "-w", "-l", str(folder / "log"), "start"],
+        check=True,
+        capture_output=True,
+    )

@@ -172,11 +172,17 @@ def test_a_bad_database_url_is_one_line(url, fragment):
 TENSORFLOW_NOISE = ("absl::InitializeLog", "cudart_stub", "oneDNN custom operations")
 
 
-def test_tensorflow_start_up_lines_only_with_verbose(tmp_path):
+def test_tensorflow_start_up_lines_only_with_verbose(tmp_path, fer_csv):
+    """predict (like the agent) serves the CNN through onnxruntime: no TensorFlow at all;
+    train needs TensorFlow, and its start-up lines show only with -v."""
     image = tmp_path / "grey.png"
     cv2.imwrite(str(image), np.full((96, 96, 3), 120, np.uint8))
-    quiet = classmood("predict", image, "--json")
+    quiet = classmood("-v", "predict", image, "--json")
     assert quiet.returncode == 0, quiet.stderr
     assert not any(noise in quiet.stderr for noise in TENSORFLOW_NOISE), quiet.stderr
-    verbose = classmood("-v", "predict", image, "--json")
+    tiny = ("--data", fer_csv, "--limit", "64", "--epochs", "1", "--widths", "4,8,8,8", "--dense", "8")
+    trained = classmood("train", *tiny, "--out", tmp_path / "quiet")
+    assert trained.returncode == 0, trained.stderr
+    assert not any(noise in trained.stderr for noise in TENSORFLOW_NOISE), trained.stderr
+    verbose = classmood("-v", "train", *tiny, "--out", tmp_path / "verbose")
     assert any(noise in verbose.stderr for noise in TENSORFLOW_NOISE), verbose.stderr
