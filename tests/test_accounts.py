@@ -22,7 +22,7 @@ from db.accounts import AccountError, add_account, list_accounts, remove_account
 from db.engine import make_engine, upgrade
 from db.models import AuditEvent, ClassSession, Participant
 from tests.conftest import ROOT
-from tests.waiting import free_port, wait_for
+from tests.waiting import start_dashboard, wait_for
 
 pytestmark = pytest.mark.slow
 PASSWORDS = {
@@ -56,21 +56,7 @@ def school(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(school):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "classmood", "dashboard", "--db", school[0], "--port", str(port)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "CLASSMOOD_SECRET_KEY": SECRET},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for(lambda: requests.get(base + "/login", timeout=2).ok, 60, "the dashboard", ignore=OSError)
-    except AssertionError:
-        process.kill()
-        raise AssertionError("dashboard did not start: " + process.communicate()[1][-2000:]) from None
+    process, base, _ = start_dashboard(school[0], "/login", {"CLASSMOOD_SECRET_KEY": SECRET})
     yield base
     process.terminate()
     out, err = process.communicate(timeout=20)

@@ -3,10 +3,7 @@
 import csv
 import http.cookiejar
 import io
-import os
 import shutil
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,8 +13,7 @@ import pytest
 
 from bench.sessions import Episode, generate
 from db.engine import make_engine, upgrade
-from tests.conftest import ROOT
-from tests.waiting import free_port, wait_for
+from tests.waiting import start_dashboard, wait_for
 
 pytestmark = pytest.mark.slow
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=40)
@@ -47,23 +43,7 @@ TOKEN = "test-token-of-this-run"
 
 
 def start_server(url: str, *extra: str):
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "classmood", "dashboard", "--db", url, "--port", str(port), *extra],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "CLASSMOOD_DASHBOARD_TOKEN": TOKEN},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        ready = base + f"/_dash-layout?token={TOKEN}"
-        wait_for(lambda: urllib.request.urlopen(ready, timeout=2), 60, "the dashboard", ignore=OSError)
-    except AssertionError:
-        process.kill()
-        raise AssertionError("dashboard did not start: " + process.communicate()[1][-2000:]) from None
-    return process, base, port
+    return start_dashboard(url, f"/_dash-layout?token={TOKEN}", {"CLASSMOOD_DASHBOARD_TOKEN": TOKEN}, extra)
 
 
 @pytest.fixture(scope="module")

@@ -27,3 +27,31 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_dashboard(url: str, ready_path: str, env: dict | None = None, extra: tuple = ()):
+    """`classmood dashboard` on a free port, waited for until `ready_path` answers:
+    (process, base URL, port). Its stdout and stderr are pipes, for the caller to check."""
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "classmood", "dashboard", "--db", url, "--port", str(port), *extra],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root), **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: urllib.request.urlopen(base + ready_path, timeout=2), 60, "the dashboard", ignore=OSError)
+    except AssertionError:
+        process.kill()
+        raise AssertionError("dashboard did not start: " + process.communicate()[1][-2000:]) from None
+    return process, base, port
