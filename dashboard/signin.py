@@ -23,7 +23,7 @@ import os
 import re
 import secrets
 
-from flask import Flask, Response, abort, g, redirect, request
+from flask import Flask, Response, abort, g, has_request_context, redirect, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
@@ -59,8 +59,9 @@ class FlaskUser:
 
 
 def viewer() -> User | None:
-    """The signed-in user of this request; None where accounts are off (the per-run token)."""
-    if not g.get("accounts_on"):
+    """The signed-in user of this request; None where accounts are off (the per-run token)
+    or outside a request (benchmarks, the report built by a command)."""
+    if not has_request_context() or not g.get("accounts_on"):
         return None
     return current_user.user if current_user.is_authenticated else None
 

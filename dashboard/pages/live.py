@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import timedelta
 
 import dash
@@ -14,6 +16,9 @@ from dashboard.data import CONTEXT, NoData, agent_state, flags_for, pick_session
 from dashboard.pages.common import card, empty_state, flag_list, stat
 
 REFRESH_MS = 3000
+BUILT_KEPT = 64  # sessions x zooms whose latest parts stay built
+_BUILT: dict[tuple, tuple] = {}
+_BUILT_LOCK = threading.Lock()
 WINDOW = timedelta(minutes=60)  # the live view shows the last hour; reports show whole sessions
 
 
@@ -72,9 +77,28 @@ def refresh(_n, zoom):
 
 
 def live_parts(info, zoom: dict | None = None) -> tuple:
-    """What the refresh puts into the skeleton, in the callback's output order."""
-    engine = CONTEXT.engine()
+    """What the refresh puts into the skeleton, in the callback's output order.
+
+    The page refreshes every 3 s and the agent captures every 5 s or so: what depends on the
+    captures is built once per new capture (and zoom), however many refreshes and viewers
+    ask; only the agent's state line is made afresh each time."""
     running, state_text, last = agent_state(info)
+    key = (CONTEXT.url, info.id, info.name, last, json.dumps(zoom, sort_keys=True, default=str))
+    with _BUILT_LOCK:
+        built = _BUILT.get(key)
+    if built is None:
+        built = capture_parts(info, last, zoom)
+        with _BUILT_LOCK:
+            _BUILT[key] = built
+            while len(_BUILT) > BUILT_KEPT:
+                _BUILT.pop(next(iter(_BUILT)))
+    title, stats, *rest = built
+    return (title, state_text, "alert " + ("alert-success" if running else "alert-warning"), stats, *rest)
+
+
+def capture_parts(info, last, zoom: dict | None) -> tuple:
+    """The parts that change only with a new capture: title, counts, charts, flags, grid."""
+    engine = CONTEXT.engine()
     since = (last - WINDOW) if last else None
     timeline = queries.class_timeline(engine, info.id, since)
     names = queries.participants(engine, info.id)
@@ -89,8 +113,6 @@ def live_parts(info, zoom: dict | None = None) -> tuple:
         snapshot = {n: 0.0 for n in EMOTIONS}
     return (
         [info.name, html.Small(f"  {info.source}", className="text-muted")],
-        state_text,
-        "alert " + ("alert-success" if running else "alert-warning"),
         [
             stat("students present", present, "live-present"),
             stat("camera on", camera_on, "live-camera"),
