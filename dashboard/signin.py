@@ -165,15 +165,13 @@ def require_accounts(server: Flask, engine: Engine) -> None:
     @server.route("/shared/<token>")
     def shared(token: str):
         """The aggregate view (no names, no per-student rows) for whoever holds an unexpired link."""
-        from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+        from itsdangerous import BadSignature, SignatureExpired
 
         from dashboard import report
         from dashboard.data import NoData
 
         try:
-            session_id = URLSafeTimedSerializer(server.secret_key, salt="share").loads(
-                token, max_age=SHARE_DAYS * 86400
-            )
+            session_id = share_signer(server.secret_key).loads(token, max_age=SHARE_DAYS * 86400)
             page = report.to_html(report.build(int(session_id), anonymous=True), anonymous=True)
         except SignatureExpired:
             return Response("ClassMood: this share link has expired.\n", status=410, mimetype="text/plain")
@@ -196,14 +194,21 @@ def safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
-def sign_in_page(target: str, problem: str = "") -> str:
-    """A plain HTML form (no Dash: it must work before any data may be served)."""
-    notice = f'<p class="text-danger" id="sign-in-problem">{html.escape(problem)}</p>' if problem else ""
+def plain_page(title: str, body: str, width_rem: int = 24) -> str:
+    """A small HTML page outside Dash (sign-in, sign-out, a confirmation): these must work
+    before any data may be served."""
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ClassMood: sign in</title>
+<html lang="en"><head><meta charset="utf-8"><title>ClassMood: {title}</title>
 <link rel="stylesheet" href="/assets/bootstrap.min.css"></head>
-<body class="container-fluid" style="max-width: 24rem; margin-top: 4rem">
-<h4>ClassMood</h4>{notice}
+<body class="container-fluid" style="max-width: {width_rem}rem; margin-top: 4rem">
+{body}</body></html>"""
+
+
+def sign_in_page(target: str, problem: str = "") -> str:
+    notice = f'<p class="text-danger" id="sign-in-problem">{html.escape(problem)}</p>' if problem else ""
+    return plain_page(
+        "sign in",
+        f"""<h4>ClassMood</h4>{notice}
 <form method="post" action="/login">
 <input type="hidden" name="csrf_token" value="{generate_csrf()}">
 <input type="hidden" name="next" value="{html.escape(target)}">
@@ -211,25 +216,31 @@ def sign_in_page(target: str, problem: str = "") -> str:
 <p><label>Password<br><input name="password" id="password" type="password" autocomplete="current-password"
 required></label></p>
 <p><button type="submit" id="sign-in">Sign in</button></p>
-</form></body></html>"""
+</form>""",
+    )
 
 
 def sign_out_page() -> str:
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ClassMood: sign out</title>
-<link rel="stylesheet" href="/assets/bootstrap.min.css"></head>
-<body class="container-fluid" style="max-width: 24rem; margin-top: 4rem">
-<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{generate_csrf()}">
-<button type="submit" id="sign-out">Sign out</button> <a href="/">back</a></form></body></html>"""
+    return plain_page(
+        "sign out",
+        f"""<form method="post" action="/logout"><input type="hidden" name="csrf_token" value="{generate_csrf()}">
+<button type="submit" id="sign-out">Sign out</button> <a href="/">back</a></form>""",
+    )
+
+
+def share_signer(secret: str):
+    """Signs and checks share links' session ids (itsdangerous, with a timestamp for expiry)."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(secret, salt="share")
 
 
 def share_link(session_id: int) -> str:
     """An unguessable link to a session's aggregate view, valid SHARE_DAYS days (signed with the
     server's secret: set CLASSMOOD_SECRET_KEY to keep links working across restarts)."""
     from flask import current_app
-    from itsdangerous import URLSafeTimedSerializer
 
-    return "/shared/" + URLSafeTimedSerializer(current_app.secret_key, salt="share").dumps(session_id)
+    return "/shared/" + share_signer(current_app.secret_key).dumps(session_id)
 
 
 def delete_form(session_id: int):
@@ -248,13 +259,14 @@ def delete_form(session_id: int):
 
 
 def confirm_delete_page(session_id: int) -> str:
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>ClassMood: delete a session</title>
-<link rel="stylesheet" href="/assets/bootstrap.min.css"></head>
-<body class="container-fluid" style="max-width: 32rem; margin-top: 4rem">
-<p>Delete session {session_id} with every observation, capture and student row in it? This cannot be undone.</p>
+    return plain_page(
+        "delete a session",
+        f"""<p>Delete session {session_id} with every observation, capture and student row in it?
+This cannot be undone.</p>
 <form method="post" action="/session/{session_id}/delete">
 <input type="hidden" name="csrf_token" value="{generate_csrf()}"><input type="hidden" name="confirm" value="yes">
 <button type="submit" id="confirm-delete" class="btn btn-danger">Delete</button>
 <a href="/report/{session_id}">keep it</a>
-</form></body></html>"""
+</form>""",
+        width_rem=32,
+    )
