@@ -75,6 +75,18 @@ def main(ctx: click.Context, verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+db_url_option = click.option(
+    "--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder)."
+)
+
+
+def upgraded_engine(db_url: str | None):
+    """An engine on the database at `db_url` (or the default), its schema brought up to date."""
+    from db.engine import make_engine, upgrade
+
+    return make_engine(upgrade(db_url))
+
+
 data_option = click.option(
     "--data",
     type=click.Path(path_type=Path),
@@ -340,7 +352,7 @@ rule_option = click.option(
 
 
 @main.command()
-@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@db_url_option
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Listen address (beyond loopback only with accounts)."
 )
@@ -401,7 +413,7 @@ teacher_option = click.option(
 @click.option("--window", default=None, help="Capture the window whose title contains this text.")
 @click.option("--monitor", type=int, default=None, help="Capture monitor N (default: the primary one).")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between captures.")
-@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@db_url_option
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8050, show_default=True)
 @click.option("--pseudonymize", is_flag=True, help="Store a salted hash instead of each name.")
@@ -476,7 +488,7 @@ def run(
 @click.option("--video", type=click.Path(path_type=Path), default=None, help="Process a recording, then exit.")
 @click.option("--images", type=click.Path(path_type=Path), default=None, help="Process a folder of screenshots.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between captures.")
-@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@db_url_option
 @click.option("--session", "session_name", default=None, help="Name of this class session.")
 @click.option("--keep-frames", type=click.Path(path_type=Path), default=None, help="Also save each frame here.")
 @click.option("--pseudonymize", is_flag=True, help="Store a salted hash instead of each name.")
@@ -516,7 +528,7 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@db_url_option
 def db_upgrade(db_url) -> None:
     """Create or migrate the database schema to the latest version."""
     from sqlalchemy.engine import make_url
@@ -529,16 +541,15 @@ def db_upgrade(db_url) -> None:
 
 @db.command("purge")
 @click.option("--older-than", "age", required=True, help="Delete sessions started longer ago than this: 30d, 12w, 48h.")
-@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@db_url_option
 def db_purge(age: str, db_url) -> None:
     """Delete old sessions with their observations, captures and participants."""
     from datetime import UTC, datetime
 
-    from db.engine import make_engine, upgrade
     from db.retention import parse_age, purge_older_than
 
     cutoff = datetime.now(UTC) - parse_age(age)
-    removed = purge_older_than(make_engine(upgrade(db_url)), cutoff)
+    removed = purge_older_than(upgraded_engine(db_url), cutoff)
     click.echo(
         f"purged {removed.sessions} session(s) started before {cutoff:%Y-%m-%d %H:%M} UTC: "
         f"{removed.observations} observations, {removed.captures} captures, {removed.participants} participants"
@@ -549,17 +560,6 @@ def db_purge(age: str, db_url) -> None:
 def users() -> None:
     """Dashboard accounts: teachers see their own sessions, admins all. Once one exists, the
     dashboard asks everyone to sign in."""
-
-
-db_url_option = click.option(
-    "--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder)."
-)
-
-
-def accounts_engine(db_url):
-    from db.engine import make_engine, upgrade
-
-    return make_engine(upgrade(db_url))
 
 
 def new_password(from_stdin: bool) -> str:
@@ -577,7 +577,7 @@ def users_add(name: str, role: str, password_stdin: bool, db_url) -> None:
     """Add an account (the password is asked twice, or read from stdin)."""
     from db.accounts import add_account
 
-    user = add_account(accounts_engine(db_url), name, new_password(password_stdin), role)
+    user = add_account(upgraded_engine(db_url), name, new_password(password_stdin), role)
     click.echo(f"added {user.role} {user.username!r}")
 
 
@@ -587,7 +587,7 @@ def users_list(db_url) -> None:
     """Accounts, their roles and how many sessions each owns."""
     from db.accounts import list_accounts
 
-    for row in list_accounts(accounts_engine(db_url)):
+    for row in list_accounts(upgraded_engine(db_url)):
         click.echo(
             f"{row['username']}\t{row['role']}\t{row['sessions']} session(s)\tsince {row['created_at']:%Y-%m-%d}"
         )
@@ -600,7 +600,7 @@ def users_remove(name: str, db_url) -> None:
     """Remove an account; its sessions stay, seen by admins only, until purged."""
     from db.accounts import remove_account
 
-    remove_account(accounts_engine(db_url), name)
+    remove_account(upgraded_engine(db_url), name)
     click.echo(f"removed {name!r}")
 
 
@@ -612,7 +612,7 @@ def users_passwd(name: str, password_stdin: bool, db_url) -> None:
     """Set a new password for an account."""
     from db.accounts import set_password
 
-    set_password(accounts_engine(db_url), name, new_password(password_stdin))
+    set_password(upgraded_engine(db_url), name, new_password(password_stdin))
     click.echo(f"password of {name!r} changed")
 
 
@@ -634,15 +634,14 @@ def owner_of(engine, teacher: str | None) -> int | None:
 
 @student.command("export")
 @click.argument("name")
-@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@db_url_option
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the JSON here (default: stdout).")
 @student_teacher_option
 def student_export(name: str, db_url, out: Path | None, teacher) -> None:
     """Everything stored about NAME, as JSON (any spelling the agent stored, "..." included)."""
-    from db.engine import make_engine, upgrade
     from db.retention import export_student
 
-    engine = make_engine(upgrade(db_url))
+    engine = upgraded_engine(db_url)
     found = export_student(engine, name, owner=owner_of(engine, teacher))
     text = json.dumps(found, indent=2, ensure_ascii=False)
     if out is None:
@@ -655,16 +654,15 @@ def student_export(name: str, db_url, out: Path | None, teacher) -> None:
 
 @student.command("erase")
 @click.argument("name")
-@click.option("--db", "db_url", default=None, help="SQLAlchemy URL (default: SQLite in the user data folder).")
+@db_url_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @student_teacher_option
 def student_erase(name: str, db_url, yes: bool, teacher) -> None:
     """Delete every observation and participant row of NAME, in every session (of --teacher)."""
-    from db.engine import make_engine, upgrade
     from db.retention import erase_student
 
     if not yes:
         click.confirm(f"Erase every row of {name!r}? This cannot be undone", abort=True)
-    engine = make_engine(upgrade(db_url))
+    engine = upgraded_engine(db_url)
     removed = erase_student(engine, name, owner=owner_of(engine, teacher))
     click.echo(f"erased {removed.participants} participant row(s) and {removed.observations} observations of {name!r}")

@@ -4,7 +4,7 @@ TensorFlow takes seconds and hundreds of MB to import; the agent only needs the 
 The `.keras` file is a zip of a JSON config and an HDF5 file of weights, both readable without
 TensorFlow, and the network (`core.model.make_model` with BN folded: 3x3 "same" convolutions
 with ReLU, 2x2 max pooling, global average pooling, two dense layers) maps one-to-one onto
-ONNX operators. The graph is built in memory at load; `bench.model_speed --onnx` and the tests
+ONNX operators. The graph is built in memory at load; `bench.serving` and tests/test_serving.py
 check it gives the Keras outputs to 1e-5. A file with other layers is refused (ModelFileError),
 and the caller falls back to TensorFlow.
 """
@@ -22,7 +22,6 @@ import numpy as np
 from core.model import ModelFileError
 
 IDENTITY_AT_INFERENCE = {"InputLayer", "SpatialDropout2D", "Dropout"}
-WEIGHTED = {"Conv2D", "Dense"}
 
 
 def _weights_in_order(h5) -> list[list[np.ndarray]]:

@@ -57,8 +57,9 @@ def register(server) -> None:
             page = report.to_html(report.build(session_id, anonymous), anonymous)
         except NoData:
             abort(404)
-        name = f"session-{session_id}-{'share' if anonymous else 'report'}.html"
-        audited(session_id, name.split("-")[-1])
+        kind = f"{'share' if anonymous else 'report'}.html"
+        name = f"session-{session_id}-{kind}"
+        audited(session_id, kind)
         return Response(page, mimetype="text/html", headers=_attachment(name))
 
 

@@ -29,7 +29,8 @@ def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write:
     private_x, private_y = data.split("PrivateTest")
     public_raw = predict_split(classifier, public_x, raw=True)
     temperature = fit_temperature(public_raw, public_y)
-    line = uncertain_threshold(with_temperature(public_raw, temperature), public_y)
+    public_calibrated = with_temperature(public_raw, temperature)
+    line = uncertain_threshold(public_calibrated, public_y)
     private_raw = predict_split(classifier, private_x, raw=True)
     private_calibrated = with_temperature(private_raw, temperature)
     guesses = private_calibrated.max(axis=1) < line
@@ -40,7 +41,7 @@ def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write:
         "uncertain_below": line,
         "public_test_ece": {
             "raw": expected_calibration_error(public_raw, public_y),
-            "calibrated": expected_calibration_error(with_temperature(public_raw, temperature), public_y),
+            "calibrated": expected_calibration_error(public_calibrated, public_y),
         },
         "private_test_ece": {
             "raw": expected_calibration_error(private_raw, private_y),
