@@ -28,11 +28,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from db.accounts import User, find_user, verify
-from db.models import ClassSession
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +71,10 @@ def owner_scope() -> int | None:
 
 
 def may_see(engine: Engine, session_id: int) -> bool:
-    scope = owner_scope()
-    if scope is None:
-        return True
-    with Session(engine) as db:
-        return db.scalars(select(ClassSession.owner_id).where(ClassSession.id == session_id)).first() == scope
+    """Is this session among those the request may see (the same rule as every page's query)?"""
+    from dashboard.queries import session
+
+    return session(engine, session_id, owner_scope()) is not None
 
 
 def require_accounts(server: Flask, engine: Engine) -> None:
