@@ -429,12 +429,15 @@ def partial_cell(box: TileBox, w: int, h: int, gap: int, columns: set[int], rows
 
 
 def drawn_on(gray: np.ndarray, box: TileBox) -> bool:
-    """Something is drawn in the cell (a name, an avatar, video): not a bare desktop or stage."""
+    """Something is drawn inside the cell (a name, an avatar, video): not a bare desktop or
+    stage, nor a sliver of the neighbouring video along its side."""
     cell = gray[max(0, box.y) : box.y + box.h, max(0, box.x) : box.x + box.w]
     if cell.size == 0:
         return False
     level = int(np.bincount(cell.ravel(), minlength=256).argmax())
-    return float((np.abs(cell.astype(np.int16) - level) > GAP_TOLERANCE).mean()) > 0.005
+    drawn = np.abs(cell.astype(np.int16) - level) > GAP_TOLERANCE
+    dx, dy = max(2, box.w // 25), max(2, box.h // 25)
+    return float(drawn.mean()) > 0.005 and int(drawn[dy:-dy, dx:-dx].sum()) >= 0.0005 * cell.size
 
 
 def on_pitch(offset: int, step: int, near: int) -> bool:
@@ -589,6 +592,39 @@ def phase(centers: np.ndarray, weights: np.ndarray, period: int) -> float:
     return float(mean % (2 * np.pi) / (2 * np.pi) * period)
 
 
+def repeated(pairs: list[tuple[int, int, int, float]], boxes: np.ndarray) -> list[int]:
+    return sorted({i for _, a, b, _ in pairs for i in (a, b)}) or list(range(len(boxes)))
+
+
+def centred_elements(region: np.ndarray, stroke: int) -> tuple[np.ndarray, np.ndarray, list[int]] | None:
+    """Solid elements that repeat cell after cell (avatars, videos), with the name tags'
+    thin letters opened away: apps centre these in their cells, so their centres give the
+    lattice's phase, where a tag joined to its avatar would pull it to the bottom left."""
+    solid = cv2.morphologyEx(region.astype(np.uint8), cv2.MORPH_OPEN, np.ones((stroke, stroke), np.uint8))
+    count, _, stats, centroids = cv2.connectedComponentsWithStats(solid)
+    if count < 3:
+        return None
+    boxes, centers = stats[1:, :4], centroids[1:]
+    alike = [p for p in repeated_pairs(boxes, centers) if max(boxes[p[1], 2:4]) < TAG_SHAPE * min(boxes[p[1], 2:4])]
+    return (boxes, centers, repeated(alike, boxes)) if alike else None
+
+
+def holds_centre(box: TileBox, centers: np.ndarray) -> bool:
+    """An element is centred inside the cell: a sliver of the neighbour's video is not a tile."""
+    x, y = centers[:, 0], centers[:, 1]
+    return bool(((x >= box.x) & (x < box.x + box.w) & (y >= box.y) & (y < box.y + box.h)).any())
+
+
+def centred_row_shift(centers: np.ndarray, weights: np.ndarray, cx: float, px: int, y0: float, y1: float) -> float:
+    """0 or half a pitch: apps centre a short last row, which then sits half a cell off the
+    columns above when its count differs from theirs in parity. The row's own contents say which."""
+    in_row = (centers[:, 1] >= y0) & (centers[:, 1] < y1)
+    if not in_row.any():
+        return 0.0
+    offset = (phase(centers[in_row, 0], weights[in_row], px) - cx) % px
+    return px / 2 if px / 4 < offset < 3 * px / 4 else 0.0
+
+
 def longest_run(mask: np.ndarray) -> tuple[int, int] | None:
     found = runs(mask, 1)
     return max(found, key=lambda r: r[1] - r[0]) if found else None
@@ -634,17 +670,19 @@ def gapless_lattice(gray: np.ndarray) -> list[TileBox]:
         py = py or pitch(region.mean(axis=1) + horizontal.mean(axis=1), MIN_TILE_H)
     if px is None or py is None or not ASPECT_RANGE[0] <= px / py <= ASPECT_RANGE[1] + 0.6:
         return []
-    repeating = sorted({i for _, a, b, _ in pairs for i in (a, b)}) or list(range(len(boxes)))
+    blob_centers = centers
+    boxes, centers, repeating = centred_elements(region, MIN_TILE_H // 8) or (boxes, centers, repeated(pairs, boxes))
     weights = (boxes[repeating, 2] * boxes[repeating, 3]).astype(np.float64)
     cx, cy = phase(centers[repeating, 0], weights, px), phase(centers[repeating, 1], weights, py)
     height, width = region.shape
     tiles = []
     for y in np.arange((cy - py / 2) % py - py, height, py):
-        for x in np.arange((cx - px / 2) % px - px, width, px):
+        row_cx = cx + centred_row_shift(centers[repeating], weights, cx, px, y, y + py)
+        for x in np.arange((row_cx - px / 2) % px - px, width, px):
             box = TileBox(int(round(x)), int(round(y)), px, py)
             inside = overlap(box, TileBox(0, 0, width, height)) / (px * py)
             cell = region[max(0, box.y) : box.y + py, max(0, box.x) : box.x + px]
-            if inside >= 0.9 and cell.size and cell.mean() > 0.02:
+            if inside >= 0.9 and cell.size and (cell.mean() > FILLED or holds_centre(box, blob_centers)):
                 tiles.append(TileBox(max(0, box.x), max(0, box.y) + top, px, py))
     if len(tiles) > len(repeating):  # every cell holds one of the repeating elements, or the pitch is wrong
         return []
