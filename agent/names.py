@@ -5,12 +5,13 @@ tile with a profile photo), after a red muted-microphone icon; a Zoom camera-off
 a photo shows it centred instead. So the bottom-left strip is read first and the middle band
 only when the strip holds no text.
 
-Two engines, both installed from package registries: RapidOCR (models inside its wheel) finds
-the text line and reads Latin and Chinese; Tesseract (Debian's `tesseract-ocr-script-*` packs,
-through tesserocr) reads the line again per script. RapidOCR drops accents (José -> Jose) and
-reads no Hangul or Hebrew; Tesseract keeps them. When both agree but for accents, Tesseract's
-reading is kept; when they disagree, the more confident one; other scripts are tried when
-the Latin reading is unsure.
+Engines installed from package registries: RapidOCR's detector (rapidocr-onnxruntime) finds
+the text line; PP-OCRv6's multilingual Latin model (inside the rapidocr wheel) reads it, accents
+included; Tesseract (Debian's `tesseract-ocr-script-*` packs, through tesserocr) reads it again
+per script. The PP-OCR models read no Hangul, Hebrew, Cyrillic or Arabic; Tesseract's script
+models do. When the Latin readings agree, the PP-OCR one is kept (Tesseract's accents where
+only it saw them); when they disagree, the more confident or better witnessed one; other
+scripts are tried when the Latin reading is unsure.
 
 Name tags rarely change, so results are cached by a coarse fingerprint of the tag area: a
 steady gallery costs OCR only on the first capture and when a tag changes.
@@ -279,6 +280,7 @@ class TagReader:
         # The default detector scales every input up to 736 px (1-2 s a tag on 2 cores);
         # tag strips are small, so capping at 640 px keeps a read near 40 ms.
         self._ocr = RapidOCR(det_limit_type="max", det_limit_side_len=640, intra_op_num_threads=1)
+        self._latin = latin_recognizer()
         self._scripts = None
         if scripts:
             try:
@@ -305,18 +307,16 @@ class TagReader:
     def _read_line(self, line: np.ndarray) -> str:
         """RapidOCR and Tesseract on the cleaned line: Tesseract's spelling (spaces, accents)
         where both read the same letters, else the surer reading, else another script."""
-        found, _ = self._ocr(
-            cv2.cvtColor(with_margin(line, 8, False), cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False
-        )
-        rapid_text, rapid_score = (found[0][0], float(found[0][1])) if found else ("", 0.0)
+        found = self._latin(cv2.cvtColor(with_margin(line, 8, False), cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False)
+        rapid_text, rapid_score = (found.txts[0], float(found.scores[0])) if found.txts else ("", 0.0)
         if self._scripts is None:
             return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
         line = with_margin(line, max(8, line.shape[0] // 2), True)  # Tesseract drops a glyph touching the edge
         text, confidence, word_confidences = self._scripts.read(line, "Latin")
         text = with_inked_accents(text, self._scripts.symbols("Latin"), word_confidences)
-        agree = normalize_name(without_accents(text)) == normalize_name(rapid_text)
+        agree = normalize_name(without_accents(text)) == normalize_name(without_accents(rapid_text))
         if agree and confidence >= LATIN_SURE:
-            return with_capitals_of(text, rapid_text) + truncation_mark(rapid_text)
+            return accented(text, rapid_text)
         # The engines disagree, or agree unsurely (both read Cyrillic or Hebrew as Latin
         # look-alikes, "AHHa CMMpHOBa"): a name in another script? Each script model reads
         # its own letters surely; Latin text it reads too, and then it vouches for the Latin
@@ -333,9 +333,7 @@ class TagReader:
         if best and best[0] >= max(latin_confidence + OTHER_SCRIPT_MARGIN, 60):
             return best[1]
         if agree:
-            if text.casefold() == rapid_text.strip().casefold():
-                return rapid_text.strip()  # the same letters: RapidOCR's capitals ("claudia" is no name)
-            return with_capitals_of(text, rapid_text) + truncation_mark(rapid_text)
+            return accented(text, rapid_text)
         if confidence >= TESSERACT_SURE and alike_but_accents(text, rapid_text):
             return with_capitals_of(text, rapid_text)  # RapidOCR (and most script models) lack its accents or Ł
         # The two Latin readings differ: the script models that read Latin letters witness.
@@ -348,6 +346,23 @@ class TagReader:
         if confidence >= TESSERACT_SURE and rapid_score < 0.9:
             return text  # no witness either way: the surer engine
         return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
+
+
+def accented(tesseract: str, latin: str) -> str:
+    """Two readings of the same letters: the Latin model's, unless only Tesseract saw accents
+    (its marks are kept only where the ink shows them), with the Latin model's capitals."""
+    if not latin.isascii() or tesseract.isascii():
+        return latin.strip()
+    return with_capitals_of(tesseract, latin) + truncation_mark(latin)
+
+
+def latin_recognizer():
+    """PP-OCRv6's multilingual Latin line model, shipped inside the rapidocr wheel: it reads
+    accents (José, Hernández) and small tags better than the older Chinese-English model."""
+    from rapidocr import RapidOCR
+
+    settings = {"Global.log_level": "error", "Global.text_score": 0.0}  # scores are weighed here
+    return RapidOCR(params={**settings, "EngineConfig.onnxruntime.intra_op_num_threads": 1})
 
 
 def witnessed(readings: dict[str, tuple[str, int]], text: str) -> float:

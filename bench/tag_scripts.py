@@ -1,6 +1,6 @@
 """Benchmark: names read exactly, per script, from generated name tags.
 
-    python -m bench.tag_scripts [--galleries 4] [--jpeg 75]
+    python -m bench.tag_scripts [--galleries 4] [--jpeg 75] [--misses]
 
 Galleries of 25 tiles in Zoom's, Teams' and Meet's styles at 1366-2560 px, with names in
 Latin (accents, Ł, İ), Hangul (with student numbers and brackets, as real Korean classes
@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--galleries", type=int, default=4)
     parser.add_argument("--jpeg", type=int, default=0, help="Recompress each gallery at this JPEG quality first.")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--misses", action="store_true", help="Print each name read wrongly.")
     args = parser.parse_args()
     if not fonts_available("박지훈"):
         raise SystemExit("needs Debian's fonts-noto-core and fonts-noto-cjk to draw the tags")
@@ -73,6 +74,8 @@ def main() -> None:
             score = scores[script_of(tile.name)]
             score[0] += read is not None and read.strip() == tile.name
             score[1] += 1
+            if args.misses and (read or "").strip() != tile.name:
+                print(f"{tile.name!r} read {read!r}")
     quality = f", JPEG q{args.jpeg}" if args.jpeg else ""
     table = Table(title=f"Names read exactly from generated tags ({args.galleries} galleries of 25{quality})")
     for column in ("script", "exact", "of", "share"):
