@@ -153,77 +153,88 @@ def identity_score(results: list, truths: list[dict]) -> tuple[int, int, int]:
     return one_to_one, len(keys_of), len(participants)
 
 
+def transformed(tiles: list[dict], turn) -> list[dict]:
+    """The truth tiles carried along an affine change of the picture (2x3 matrix): each box
+    keeps its centre's image and is scaled by the change's scale."""
+    import numpy as np
+
+    scale = float(np.sqrt(abs(np.linalg.det(turn[:, :2]))))
+
+    def moved(box):
+        if box is None:
+            return None
+        x, y, w, h = box
+        cx, cy = turn @ (x + w / 2, y + h / 2, 1.0)
+        return [cx - scale * w / 2, cy - scale * h / 2, scale * w, scale * h]
+
+    return [{**t, "box": moved(t["box"]), "face_box": moved(t.get("face_box"))} for t in tiles]
+
+
 def variants(image, truth: dict):
     """(name, changed image, truth tiles moved along) for the robustness table."""
     import cv2
     import numpy as np
 
-    def moved(scale=1.0, dx=0, dy=0):
-        return [{"box": [v * scale for v in t["box"][:2]] + [v * scale for v in t["box"][2:]]} for t in truth["tiles"]]
+    def affine(scale=1.0, dx=0.0, dy=0.0):
+        return np.array([[scale, 0, dx], [0, scale, dy]], np.float64)
 
-    def shifted(tiles, dx, dy):
-        return [{"box": [t["box"][0] + dx, t["box"][1] + dy, *t["box"][2:]]} for t in tiles]
-
+    tiles = truth["tiles"]
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 35])
-    yield "JPEG q35", cv2.imdecode(jpeg, cv2.IMREAD_COLOR), moved()
+    yield "JPEG q35", cv2.imdecode(jpeg, cv2.IMREAD_COLOR), tiles
     for factor in (0.6, 1.5):
         method = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-        yield f"scaled x{factor}", cv2.resize(image, None, fx=factor, fy=factor, interpolation=method), moved(factor)
+        scaled = cv2.resize(image, None, fx=factor, fy=factor, interpolation=method)
+        yield f"scaled x{factor}", scaled, transformed(tiles, affine(factor))
     h, w = image.shape[:2]
     for level in (0, 59, 99, 200):
         desktop = np.full((h + 200, w + 300, 3), level, np.uint8)
         desktop[:, :60] = (120, 80, 40)  # a taskbar
         desktop[80 : 80 + h, 150 : 150 + w] = image
-        yield f"on a desktop ({level})", desktop, shifted(moved(), 150, 80)
-    boxes = [t["box"] for t in truth["tiles"]]
+        yield f"on a desktop ({level})", desktop, transformed(tiles, affine(1.0, 150, 80))
+    boxes = [t["box"] for t in tiles]
     x0, y0 = max(0, min(b[0] for b in boxes) - 3), max(0, min(b[1] for b in boxes) - 3)
     x1, y1 = max(b[0] + b[2] for b in boxes) + 3, max(b[1] + b[3] for b in boxes) + 3
-    yield "cropped to the grid", image[y0:y1, x0:x1], shifted(moved(), -x0, -y0)
+    yield "cropped to the grid", image[y0:y1, x0:x1], transformed(tiles, affine(1.0, -x0, -y0))
     rng = np.random.default_rng(0)
     for angle in (2.0, 5.0):  # a photo of the monitor: turned, smaller, soft, dimmer, noisy
         turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 0.8)
         photo = cv2.GaussianBlur(cv2.warpAffine(image, turn, (w, h), borderValue=(40, 40, 40)), (0, 0), 1.0)
         photo = np.clip(photo * 0.85 + 20 + rng.normal(0, 4, photo.shape), 0, 255).astype(np.uint8)
-        centres = [turn @ (t["box"][0] + t["box"][2] / 2, t["box"][1] + t["box"][3] / 2, 1.0) for t in truth["tiles"]]
-        turned = [{"box": [cx - 0.4 * t["box"][2], cy - 0.4 * t["box"][3], 0.8 * t["box"][2], 0.8 * t["box"][3]]}
-                  for (cx, cy), t in zip(centres, truth["tiles"])]  # fmt: skip
-        yield f"photo of the screen ({angle:.0f}°)", photo, turned
+        yield f"photo of the screen ({angle:.0f}°)", photo, transformed(tiles, turn)
     player = np.zeros((int(1.25 * h) + 60, int(1.25 * w), 3), np.uint8)  # a recording in a video player
     player[-60:] = 30
     player[-35:-30, 20:-20] = 200  # its progress bar
     small = cv2.resize(image, None, fx=0.9, fy=0.9, interpolation=cv2.INTER_AREA)
     px, py = (player.shape[1] - small.shape[1]) // 2, (player.shape[0] - 60 - small.shape[0]) // 2
     player[py : py + small.shape[0], px : px + small.shape[1]] = small
-    yield "in a video player", player, shifted(moved(0.9), px, py)
+    yield "in a video player", player, transformed(tiles, affine(0.9, px, py))
 
 
-def robustness_table(folder: Path, truths: list[dict]) -> Table:
-    from agent.tiles import find_tiles
+def robustness_table(folder: Path, truths: list[dict], model: Path | None = None) -> Table:
+    """The whole pipeline (first capture) on each screenshot changed as real captures are."""
     from core.analyze import read_image
 
-    @dataclass
-    class Found:
-        box: tuple
-
-    totals: dict[str, list[int]] = {}
+    totals: dict[str, Score] = {}
     for truth in truths:
         image = read_image(folder / truth["file"])
         for name, changed, tiles in [("as captured", image, truth["tiles"]), *variants(image, truth)]:
             changed, tiles = levelled(changed, tiles)
-            found = [Found(t.as_tuple()) for t in find_tiles(changed)]
-            matched, phantoms = match_tiles(found, tiles)
-            row = totals.setdefault(name, [0, 0, 0])
-            row[0], row[1], row[2] = row[0] + len(matched), row[1] + len(tiles), row[2] + phantoms
-    table = Table(title="Tiles found when the screenshots change as real captures do")
-    for column in ("change", "tiles", "phantoms"):
+            result = make_pipeline(model).process(changed, None)
+            totals.setdefault(name, Score()).add(score_capture(result, {**truth, "tiles": tiles}))
+    table = Table(title="The screenshots changed as real captures are (first capture each)")
+    for column in ("change", "tiles", "phantoms", "camera-off", "live faces", "names Latin"):
         table.add_column(column, justify="right")
-    for name, (right, of, phantoms) in totals.items():
-        table.add_row(name, percent([right, of]), str(phantoms))
+    for name, score in totals.items():
+        table.add_row(
+            name, percent(score.tiles), str(score.phantoms), percent(score.camera_off), percent(score.faces),
+            percent(score.names_latin),
+        )  # fmt: skip
     return table
 
 
 def levelled(image, tiles: list[dict]):
-    """The picture turned level as the agent does (a photo held askew), the truth with it."""
+    """The picture turned level as the agent does (a photo held askew), the truth with it, so
+    that boxes compare in one frame."""
     import cv2
 
     from agent.tiles import deskewed, skew_angle
@@ -232,13 +243,7 @@ def levelled(image, tiles: list[dict]):
     if not angle:
         return image, tiles
     h, w = image.shape[:2]
-    turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
-    moved = []
-    for t in tiles:
-        x, y, bw, bh = t["box"]
-        cx, cy = turn @ (x + bw / 2, y + bh / 2, 1.0)
-        moved.append({"box": [cx - bw / 2, cy - bh / 2, bw, bh]})
-    return deskewed(image, angle), moved
+    return deskewed(image, angle), transformed(tiles, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0))
 
 
 def make_pipeline(model: Path | None = None):
@@ -263,7 +268,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, default=shared / "data/real_galleries")
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--robustness", action="store_true", help="Also find tiles in changed screenshots.")
+    parser.add_argument(
+        "--robustness", action="store_true", help="Also run the screenshots changed (scaled, JPEG, photographed, ...)."
+    )
     args = parser.parse_args()
     truths = load_truth(args.folder)
     if not truths:
@@ -320,7 +327,7 @@ def main() -> None:
         f" steady {statistics.median(steady_ms):.0f} (median; max {max(steady_ms):.0f})"
     )
     if args.robustness:
-        console.print(robustness_table(args.folder, truths))
+        console.print(robustness_table(args.folder, truths, args.model))
 
 
 if __name__ == "__main__":
