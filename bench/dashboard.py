@@ -65,7 +65,7 @@ def main() -> None:
         rows = connection.execute(select(func.count()).select_from(Observation)).scalar()
     info = queries.session(db, session_id)
     measures = [
-        ("live refresh (whole callback)", lambda: live.refresh(1, None)),
+        ("live refresh (whole callback)", lambda: live.refresh(1, None, None)),
         ("  class timeline query (whole session)", lambda: queries.class_timeline(db, session_id)),
         ("  per-student minutes query (whole session)", lambda: queries.student_minutes(db, session_id)),
         ("  attention flags (whole session)", lambda: flags_for(session_id)),

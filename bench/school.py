@@ -120,14 +120,20 @@ def watch(base: str, username: str, stop: threading.Event, measures: Measures) -
         "outputs": outputs,
         "inputs": [{"id": "live-tick", "property": "n_intervals", "value": 1}],
         "changedPropIds": ["live-tick.n_intervals"],
-        "state": [{"id": "live-mood", "property": "relayoutData", "value": None}],
+        "state": [
+            {"id": "live-mood", "property": "relayoutData", "value": None},
+            {"id": "live-shown", "property": "data", "value": None},
+        ],
     }
     while not stop.wait(REFRESH_S):
         headers = {"X-CSRFToken": browser.cookies.get("_csrf_token", "")}
         start = time.perf_counter()
         try:
-            ok = browser.post(base + "/_dash-update-component", json=body, headers=headers, timeout=30).ok
-        except requests.RequestException:
+            reply = browser.post(base + "/_dash-update-component", json=body, headers=headers, timeout=30)
+            ok = reply.ok
+            if ok:  # as the browser does: the page now shows this capture's parts
+                body["state"][1]["value"] = reply.json()["response"]["live-shown"]["data"]
+        except (requests.RequestException, ValueError, KeyError):
             ok = False
         end = time.perf_counter()
         with measures.lock:

@@ -308,3 +308,44 @@ def test_the_dashboard_refuses_to_listen_beyond_this_computer(database):
     from tests.test_cli import assert_clean_error, classmood
 
     assert_clean_error(classmood("dashboard", "--db", database[0], "--host", "0.0.0.0"), "needs accounts")
+
+
+def test_a_refresh_sends_the_charts_only_when_a_capture_is_new(server, database):
+    """20 teachers' pages refresh every 3 s: a page already showing the latest capture gets
+    the agent's line and nothing else; a new capture sends the charts again."""
+    import json
+
+    from agent.pipeline import CaptureResult, TileResult
+    from db import store
+
+    base, _ = server
+    callbacks = json.load(urllib.request.urlopen(base + "/_dash-dependencies"))
+    live = next(c for c in callbacks if "live-title.children" in c["output"])
+    outputs = [dict(zip(("id", "property"), part.split("."))) for part in live["output"].strip(".").split("...")]
+
+    def refresh(shown):
+        body = {
+            "output": live["output"],
+            "outputs": outputs,
+            "inputs": [{"id": "live-tick", "property": "n_intervals", "value": 1}],
+            "changedPropIds": ["live-tick.n_intervals"],
+            "state": [
+                {"id": "live-mood", "property": "relayoutData", "value": None},
+                {"id": "live-shown", "property": "data", "value": shown},
+            ],
+        }
+        request = urllib.request.Request(
+            base + "/_dash-update-component", json.dumps(body).encode(), {"Content-Type": "application/json"}
+        )
+        return json.load(urllib.request.urlopen(request))["response"]
+
+    first = refresh(None)
+    assert {"live-mood", "live-grid", "live-agent"} <= set(first)
+    again = refresh(first["live-shown"]["data"])
+    assert "live-agent" in again and not {"live-mood", "live-grid", "live-stats"} & set(again)
+    engine = make_engine(database[0])
+    tiles = [TileResult((0, 0, 10, 10), "name:late", "Late Comer", True, "camera_off")]
+    store.write_capture(engine, database[2], CaptureResult(datetime.now(UTC), tiles), {})
+    engine.dispose()
+    newer = refresh(first["live-shown"]["data"])
+    assert "Late Comer" in json.dumps(newer["live-grid"]) and newer["live-shown"]["data"] != first["live-shown"]["data"]

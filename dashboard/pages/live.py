@@ -28,6 +28,7 @@ def layout(**_):
     return html.Div(
         [
             dcc.Interval(id="live-tick", interval=REFRESH_MS),
+            dcc.Store(id="live-shown"),
             html.Div(id="live-empty"),
             html.Div(
                 [
@@ -65,25 +66,32 @@ def layout(**_):
     Output("live-snapshot", "figure"),
     Output("live-attention", "children"),
     Output("live-grid", "children"),
+    Output("live-shown", "data"),
     Input("live-tick", "n_intervals"),
     State("live-mood", "relayoutData"),
+    State("live-shown", "data"),
 )
-def refresh(_n, zoom):
+def refresh(_n, zoom, shown):
     try:
         info = pick_session(None)
     except NoData as exc:
-        return empty_state(str(exc)), {"display": "none"}, *[dash.no_update] * 8
-    return None, {}, *live_parts(info, zoom)
+        return empty_state(str(exc)), {"display": "none"}, *[dash.no_update] * 8, None
+    return None, {}, *live_parts(info, zoom, shown)
 
 
-def live_parts(info, zoom: dict | None = None) -> tuple:
-    """What the refresh puts into the skeleton, in the callback's output order.
+def live_parts(info, zoom: dict | None = None, shown: str | None = None) -> tuple:
+    """What the refresh puts into the skeleton, in the callback's output order, and the key
+    of the capture it shows.
 
     The page refreshes every 3 s and the agent captures every 5 s or so: what depends on the
     captures is built once per new capture (and zoom), however many refreshes and viewers
-    ask; only the agent's state line is made afresh each time."""
+    ask, and sent only to a page that does not show it yet; the agent's state line is made
+    afresh each time."""
     running, state_text, last = agent_state(info)
-    key = (CONTEXT.url, info.id, info.name, last, json.dumps(zoom, sort_keys=True, default=str))
+    key = json.dumps([CONTEXT.url, info.id, info.name, str(last), zoom], sort_keys=True, default=str)
+    agent_line = (state_text, "alert " + ("alert-success" if running else "alert-warning"))
+    if key == shown:
+        return (dash.no_update, *agent_line, *[dash.no_update] * 5, key)
     with _BUILT_LOCK:
         built = _BUILT.get(key)
     if built is None:
@@ -93,7 +101,7 @@ def live_parts(info, zoom: dict | None = None) -> tuple:
             while len(_BUILT) > BUILT_KEPT:
                 _BUILT.pop(next(iter(_BUILT)))
     title, stats, *rest = built
-    return (title, state_text, "alert " + ("alert-success" if running else "alert-warning"), stats, *rest)
+    return (title, *agent_line, stats, *rest, key)
 
 
 def capture_parts(info, last, zoom: dict | None) -> tuple:
