@@ -52,6 +52,8 @@ UI_FLAT = 0.6  # share of the stage-coloured pixels within a grey level of it: a
 STALE_CROSSING = 0.25  # a kept lattice's border crossed this much more than when found: search again
 ALIKE_REFINES = 0.75  # a finer lattice this much less alike than a coarse one halves its tiles
 TAG_SHAPE = 2.0  # width / height from which a content blob is taken for a name tag
+WINDOW_SIDE = 0.3  # of the picture's side: the shortest window edge searched for on a photo wallpaper
+MIN_WINDOW = 0.15  # of the picture's area: the smallest window searched for a gallery
 LINE_ASPECT = (0.75, 3.2)  # gapless grids divide the stage: Meet 2020 showed 2x2 tiles of 2.9
 
 
@@ -186,7 +188,49 @@ def _find_nested(gray: np.ndarray, depth: int) -> list[TileBox]:
         outer = tiles[0]
         inner = _find_nested(gray[outer.y : outer.y + outer.h, outer.x : outer.x + outer.w], depth - 1)
         candidates.append([t.shifted(outer.x, outer.y) for t in inner] if len(inner) >= 2 else [])
-    return finest(candidates, gray)
+    best = finest(candidates, gray)
+    if best or depth == 0:
+        return best
+    for window in framed_windows(gray):  # a window on a photo wallpaper: no flat desktop to cut along
+        inner = _find_nested(gray[window.y : window.y + window.h, window.x : window.x + window.w], depth - 1)
+        if len(inner) >= 2:
+            return [t.shifted(window.x, window.y) for t in inner]
+    return []
+
+
+def framed_windows(gray: np.ndarray, tried: int = 4) -> list[TileBox]:
+    """Rectangles bounded by long straight edges on all four sides (an app window's frame),
+    largest first: the places a gallery may be when the desktop around it is no flat colour."""
+    h, w = gray.shape
+    vertical, horizontal = long_edges(gray, 1, int(WINDOW_SIDE * h)), long_edges(gray, 0, int(WINDOW_SIDE * w))
+    xs, ys = (
+        strongest_lines(vertical.sum(axis=0), WINDOW_SIDE * h),
+        strongest_lines(horizontal.sum(axis=1), WINDOW_SIDE * w),
+    )
+    boxes = [
+        TileBox(x0, y0, x1 - x0, y1 - y0)
+        for i, x0 in enumerate(xs) for x1 in xs[i + 1 :] for j, y0 in enumerate(ys) for y1 in ys[j + 1 :]
+        if (x1 - x0) * (y1 - y0) >= MIN_WINDOW * h * w
+    ]  # fmt: skip
+    framed = [b for b in boxes if all(side >= HALF for side in frame_support(vertical, horizontal, b))]
+    return sorted(framed, key=lambda b: b.w * b.h, reverse=True)[:tried]
+
+
+def strongest_lines(lengths: np.ndarray, least: float, most: int = 10) -> list[int]:
+    """Positions of the longest edges (one per run of neighbouring ones), in order."""
+    found = [a + int(np.argmax(lengths[a:b])) for a, b in runs(lengths >= least, 1)]
+    return sorted(sorted(found, key=lambda p: lengths[p], reverse=True)[:most])
+
+
+def frame_support(vertical: np.ndarray, horizontal: np.ndarray, box: TileBox) -> list[float]:
+    """Share of each side of the box that lies on a long edge."""
+    x1, y1 = box.x + box.w, box.y + box.h
+    return [
+        boundary_support(vertical, box.x, box.y, y1, 1),
+        boundary_support(vertical, x1, box.y, y1, 1),
+        boundary_support(horizontal, box.y, box.x, x1, 0),
+        boundary_support(horizontal, y1, box.x, x1, 0),
+    ]
 
 
 # --- gap galleries --------------------------------------------------------------------------

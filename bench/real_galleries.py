@@ -170,6 +170,33 @@ def transformed(tiles: list[dict], turn) -> list[dict]:
     return [{**t, "box": moved(t["box"]), "face_box": moved(t.get("face_box"))} for t in tiles]
 
 
+WINDOW_AT = (200, 60)
+
+
+def on_wallpaper(image):
+    """The capture as a window (title bar, traffic lights) on a desktop whose wallpaper is a
+    soft picture, not one colour, with a menu bar and a dock of evenly spaced icons."""
+    import cv2
+    import numpy as np
+
+    h, w = image.shape[:2]
+    height, width = h + 250, w + 400
+    rng = np.random.default_rng(1)
+    field = cv2.resize(rng.integers(0, 256, (6, 9, 3), dtype=np.uint8), (width, height), interpolation=cv2.INTER_CUBIC)
+    desktop = cv2.GaussianBlur(field, (0, 0), 25)
+    desktop[:24] = 235  # the menu bar
+    for i in range(12):
+        x = width // 2 - 6 * 70 + i * 70
+        colour = tuple(int(c) for c in rng.integers(40, 255, 3))
+        cv2.rectangle(desktop, (x, height - 70), (x + 56, height - 14), colour, -1)
+    ox, oy = WINDOW_AT
+    desktop[oy - 28 : oy, ox : ox + w] = 60  # the window's title bar
+    for j, colour in enumerate([(87, 95, 255), (46, 189, 254), (63, 200, 39)]):
+        cv2.circle(desktop, (ox + 14 + 20 * j, oy - 14), 6, colour, -1)
+    desktop[oy : oy + h, ox : ox + w] = image
+    return desktop
+
+
 def variants(image, truth: dict):
     """(name, changed image, truth tiles moved along) for the robustness table."""
     import cv2
@@ -191,6 +218,8 @@ def variants(image, truth: dict):
         desktop[:, :60] = (120, 80, 40)  # a taskbar
         desktop[80 : 80 + h, 150 : 150 + w] = image
         yield f"on a desktop ({level})", desktop, transformed(tiles, affine(1.0, 150, 80))
+    wallpaper = on_wallpaper(image)
+    yield "window on a wallpaper", wallpaper, transformed(tiles, affine(1.0, WINDOW_AT[0], WINDOW_AT[1]))
     boxes = [t["box"] for t in tiles]
     x0, y0 = max(0, min(b[0] for b in boxes) - 3), max(0, min(b[1] for b in boxes) - 3)
     x1, y1 = max(b[0] + b[2] for b in boxes) + 3, max(b[1] + b[3] for b in boxes) + 3

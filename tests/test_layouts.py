@@ -52,6 +52,15 @@ def test_meet_grid_without_gaps(labels_csv, n):
     assert len(found) <= n
 
 
+@pytest.mark.parametrize(("n", "size"), [(75, (1600, 900)), (75, (1366, 768)), (23, (1920, 1080))])
+def test_a_meet_grid_whose_short_last_row_is_centred(labels_csv, n, size):
+    """Meet centres a short last row half a cell off the columns above; the cells are found
+    where the app drew them (within 3 px), not where the tags pull them."""
+    image, truth = render_gallery(people(labels_csv, n, camera_off=set(range(n))), *size, style="meet")
+    found = find_tiles(image)
+    assert len(found) == n and matches(found, truth, atol=3) == n
+
+
 @pytest.mark.parametrize(
     ("n", "off_share", "size"),
     [

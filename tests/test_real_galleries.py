@@ -7,7 +7,9 @@ one its README defines and bench.real_galleries uses. Tests skip where the folde
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
+import numpy as np
 import pytest
 
 from bench.real_galleries import IDENTITY_SESSION, identity_score, load_truth, match_tiles, score_capture
@@ -46,6 +48,26 @@ def test_every_real_tile_is_found_and_no_phantom_student(truths, results):
         score = score_capture(results[truth["file"]], truth)
         assert score.tiles[0] == score.tiles[1], (truth["file"], score)
         assert score.phantoms == 0, (truth["file"], score)
+
+
+def test_each_screenshot_as_a_window_on_a_picture_wallpaper(truths):
+    """No flat desktop to cut along (the iPad app's black window was lost on one): the window's
+    frame bounds the search."""
+    from agent.tiles import find_tiles
+    from bench.real_galleries import WINDOW_AT, on_wallpaper, transformed
+    from core.analyze import read_image
+
+    folder, items = truths
+    shift = np.array([[1.0, 0.0, WINDOW_AT[0]], [0.0, 1.0, WINDOW_AT[1]]])
+    for truth in items:
+        found = [Found(t.as_tuple()) for t in find_tiles(on_wallpaper(read_image(folder / truth["file"])))]
+        matched, phantoms = match_tiles(found, transformed(truth["tiles"], shift))
+        assert (len(matched), phantoms) == (len(truth["tiles"]), 0), truth["file"]
+
+
+@dataclass
+class Found:
+    box: tuple
 
 
 def test_camera_off_tiles_are_recorded_as_camera_off_profile_photos_included(truths, results):
