@@ -98,10 +98,16 @@ class YuNetDetector:
 
     def __init__(self, model_path: Path | None = None, score_threshold: float = 0.6, nms_threshold: float = 0.3):
         path = model_path or yunet_model_path()
+        logging = cv2.utils.logging
+        level = logging.getLogLevel()
+        if os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "0":  # -v shows OpenCV's "graph engine" warning too
+            logging.setLogLevel(logging.LOG_LEVEL_ERROR)
         try:
             self._net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold, 5000)
         except cv2.error as exc:
             raise DetectorUnavailable(f"{path} is not a usable YuNet model ({exc.msg.strip()})") from None
+        finally:
+            logging.setLogLevel(level)
 
     def detect(self, image: np.ndarray) -> list[Face]:
         bgr = as_bgr(image)

@@ -169,7 +169,7 @@ def test_a_bad_database_url_is_one_line(url, fragment):
     assert_clean_error(classmood("db", "upgrade", "--db", url), fragment)
 
 
-TENSORFLOW_NOISE = ("absl::InitializeLog", "cudart_stub", "oneDNN custom operations")
+TENSORFLOW_NOISE = ("absl::InitializeLog", "cudart_stub", "oneDNN custom operations", "setPreferableTarget")
 
 
 def test_tensorflow_start_up_lines_only_with_verbose(tmp_path, fer_csv):
