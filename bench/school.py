@@ -35,6 +35,7 @@ from rich.table import Table
 
 from agent.pipeline import CaptureResult, TileResult
 from core.labels import EMOTIONS
+from tests.waiting import live_refresh_body
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "a school benchmark password"
@@ -112,19 +113,7 @@ def watch(base: str, username: str, stop: threading.Event, measures: Measures) -
     browser = requests.Session()
     token = re.search(r'name="csrf_token" value="([^"]+)"', browser.get(base + "/login").text).group(1)
     browser.post(base + "/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
-    callbacks = browser.get(base + "/_dash-dependencies", timeout=30).json()
-    live = next(c for c in callbacks if "live-title.children" in c["output"])
-    outputs = [dict(zip(("id", "property"), part.split("."))) for part in live["output"].strip(".").split("...")]
-    body = {
-        "output": live["output"],
-        "outputs": outputs,
-        "inputs": [{"id": "live-tick", "property": "n_intervals", "value": 1}],
-        "changedPropIds": ["live-tick.n_intervals"],
-        "state": [
-            {"id": "live-mood", "property": "relayoutData", "value": None},
-            {"id": "live-shown", "property": "data", "value": None},
-        ],
-    }
+    body = live_refresh_body(browser.get(base + "/_dash-dependencies", timeout=30).json())
     while not stop.wait(REFRESH_S):
         headers = {"X-CSRFToken": browser.cookies.get("_csrf_token", "")}
         start = time.perf_counter()

@@ -13,7 +13,7 @@ import pytest
 
 from bench.sessions import Episode, generate
 from db.engine import make_engine, upgrade
-from tests.waiting import start_dashboard, wait_for
+from tests.waiting import live_refresh_body, start_dashboard, wait_for
 
 pytestmark = pytest.mark.slow
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=40)
@@ -319,21 +319,10 @@ def test_a_refresh_sends_the_charts_only_when_a_capture_is_new(server, database)
     from db import store
 
     base, _ = server
-    callbacks = json.load(urllib.request.urlopen(base + "/_dash-dependencies"))
-    live = next(c for c in callbacks if "live-title.children" in c["output"])
-    outputs = [dict(zip(("id", "property"), part.split("."))) for part in live["output"].strip(".").split("...")]
+    dependencies = json.load(urllib.request.urlopen(base + "/_dash-dependencies"))
 
     def refresh(shown):
-        body = {
-            "output": live["output"],
-            "outputs": outputs,
-            "inputs": [{"id": "live-tick", "property": "n_intervals", "value": 1}],
-            "changedPropIds": ["live-tick.n_intervals"],
-            "state": [
-                {"id": "live-mood", "property": "relayoutData", "value": None},
-                {"id": "live-shown", "property": "data", "value": shown},
-            ],
-        }
+        body = live_refresh_body(dependencies, shown)
         request = urllib.request.Request(
             base + "/_dash-update-component", json.dumps(body).encode(), {"Content-Type": "application/json"}
         )

@@ -55,3 +55,20 @@ def start_dashboard(url: str, ready_path: str, env: dict | None = None, extra: t
         process.kill()
         raise AssertionError("dashboard did not start: " + process.communicate()[1][-2000:]) from None
     return process, base, port
+
+
+def live_refresh_body(dependencies: list[dict], shown: str | None = None) -> dict:
+    """What a browser POSTs to /_dash-update-component for one tick of the live view, given
+    the app's /_dash-dependencies and the key of the capture the page shows (None at first)."""
+    live = next(c for c in dependencies if "live-title.children" in c["output"])
+    outputs = [dict(zip(("id", "property"), part.split("."))) for part in live["output"].strip(".").split("...")]
+    return {
+        "output": live["output"],
+        "outputs": outputs,
+        "inputs": [{"id": "live-tick", "property": "n_intervals", "value": 1}],
+        "changedPropIds": ["live-tick.n_intervals"],
+        "state": [
+            {"id": "live-mood", "property": "relayoutData", "value": None},
+            {"id": "live-shown", "property": "data", "value": shown},
+        ],
+    }
