@@ -34,6 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from agent.tiles import runs
 from core.student_names import TRUNCATION, normalize_name
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ AGREED_UNSURE = {"Cyrillic", "Hebrew"}  # Latin-looking letters, and a model tha
 MIN_WITNESS = 50  # confidence other models must add before their witness decides between two readings
 HALF_OUTSIDE = 0.5  # share of an ink blob outside the text box for it to be no glyph
 MARK_REACH = 0.15  # of the x-height: how far past its letters' extent an accent's ink reaches
+SPACE_GAP = 0.25  # of the text's height: a blank this wide between Hangul syllables is a space
 OTHER_SCRIPT_MARGIN = 8  # confidence points another script's reading must beat the Latin one by
 
 
@@ -162,7 +164,7 @@ class ScriptReader:
         api.SetImage(Image.fromarray(line))
         text = api.GetUTF8Text().strip()
         if script == "Hangul":
-            text = tight_brackets(join_syllables(text))
+            text = with_inked_spaces(tight_brackets(join_syllables(text)), line)
         return text, int(api.MeanTextConf()), list(api.AllWordConfidences())
 
     def symbols(self, script: str) -> list[tuple[str, tuple[int, int, int, int]]]:
@@ -196,6 +198,44 @@ def join_syllables(text: str) -> str:
             out.append(word)
         lone_before = lone
     return " ".join(out)
+
+
+def with_inked_spaces(text: str, line: np.ndarray) -> str:
+    """A space put back between two Hangul syllables where the ink shows one: join_syllables
+    closes every gap Tesseract opened, but "(초급)강 미숙" has a real one after the surname.
+    Syllables stand about a tenth of an em apart, a space leaves a third of one; each blank
+    that wide is given to the character boundary nearest it, placed by the characters'
+    usual widths along the line's ink."""
+    chars = text.replace(" ", "")
+    if len(chars) < 2 or not _syllables(chars):
+        return text
+    gray = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
+    _, ink = cv2.threshold(gray, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return text
+    em = rows[-1] - rows[0] + 1
+    x0, x1 = columns[0], columns[-1] + 1
+    blanks = runs(~ink[:, x0:x1].any(axis=0), max(2, int(SPACE_GAP * em)))
+    widths = np.array([char_width(c) for c in chars])
+    inked = (x1 - x0) - sum(b - a for a, b in blanks)
+    boundaries = np.cumsum(widths)[:-1] / widths.sum() * inked  # after chars[i], in ink columns
+    spaced = set(np.cumsum([len(w) for w in text.split()])[:-1])  # boundaries Tesseract spaced
+    removed = 0
+    for a, b in blanks:
+        position = a - removed  # the blank's place along the ink alone
+        removed += b - a
+        at = int(np.argmin(np.abs(boundaries - position)))
+        if abs(boundaries[at] - position) <= em and _syllables(chars[at] + chars[at + 1]) == 2:
+            spaced.add(at + 1)
+    return "".join((" " if i in spaced else "") + c for i, c in enumerate(chars))
+
+
+def char_width(c: str) -> float:
+    """A character's usual advance in ems (Hangul and CJK square, Latin and digits about half)."""
+    if "\uac00" <= c <= "\ud7a3" or unicodedata.east_asian_width(c) in "WF":
+        return 1.0
+    return 0.55 if c.isalnum() else 0.35
 
 
 def tight_brackets(text: str) -> str:

@@ -44,3 +44,26 @@ def test_ink_around_the_detected_text_is_painted_over_but_not_a_glyph_sticking_o
     cleaned = without_surroundings(line, (10, 12, 190, 48))
     assert (cleaned[:, 0:3] == 230).all()
     assert (cleaned[15:45, 40:60] == 20).all() and (cleaned[15:56, 100:110] == 20).all()
+
+
+def hangul_line(text: str) -> np.ndarray:
+    """The name drawn dark on light with Noto Sans CJK, as a tag line reaches the readers."""
+    import cv2
+    import pytest
+
+    from bench.gallery import draw_text, fonts_available
+
+    if not fonts_available(text):
+        pytest.skip("needs Debian's fonts-noto-cjk to draw Hangul")
+    line = np.full((60, 400, 3), 255, np.uint8)
+    draw_text(line, text, (10, 8), 36, (0, 0, 0))
+    return cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
+
+
+def test_a_space_between_hangul_syllables_is_put_back_only_where_the_ink_shows_one():
+    from agent.names import join_syllables, with_inked_spaces
+
+    assert join_syllables("(초급)강 미 숙") == "(초급)강미숙"  # Tesseract's spaces all closed ...
+    assert with_inked_spaces("(초급)강미숙", hangul_line("(초급)강 미숙")) == "(초급)강 미숙"  # ... the real one back
+    assert with_inked_spaces("김선경", hangul_line("김선경")) == "김선경"
+    assert with_inked_spaces("20200759 양예지", hangul_line("20200759 양예지")) == "20200759 양예지"
