@@ -411,6 +411,7 @@ def complete_lattice(group: list[TileBox], leaves: list[TileBox], gray: np.ndarr
     gap = lattice_gap(group)
     tiles = [TileBox(t.x + (t.w - w) // 2, t.y + (t.h - h) // 2, w, h) for t in group]
     columns, rows = {t.x for t in tiles}, {t.y for t in tiles}
+    left, right = min(columns), max(columns) + w
     near = max(3, w // 40)
     for box in merge_fragments(leaves, w, h):
         if any(overlap(box, t) > 0.5 * min(box.w * box.h, t.w * t.h) for t in tiles):
@@ -421,6 +422,7 @@ def complete_lattice(group: list[TileBox], leaves: list[TileBox], gray: np.ndarr
             cell = partial_cell(box, w, h, gap, columns, rows)
             inside = cell is not None and cell.x >= 0 and cell.y >= 0
             fits = inside and cell.x + w <= gray.shape[1] and cell.y + h <= gray.shape[0]
+            fits = fits and left - gap <= cell.x and cell.x + w <= right + gap  # no row is wider than the full ones
             if fits and drawn_on(gray, cell) and framed_by_gap(gray, cell, max(1, gap // 2), level):
                 tiles.append(cell)
             continue

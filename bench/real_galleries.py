@@ -173,17 +173,23 @@ def transformed(tiles: list[dict], turn) -> list[dict]:
 WINDOW_AT = (200, 60)
 
 
-def on_wallpaper(image):
+def on_wallpaper(image, picture=None):
     """The capture as a window (title bar, traffic lights) on a desktop whose wallpaper is a
-    soft picture, not one colour, with a menu bar and a dock of evenly spaced icons."""
+    soft picture (`picture` blurred, else soft colour blobs), not one colour, with a menu bar
+    and a dock of evenly spaced icons."""
     import cv2
     import numpy as np
 
     h, w = image.shape[:2]
     height, width = h + 250, w + 400
     rng = np.random.default_rng(1)
-    field = cv2.resize(rng.integers(0, 256, (6, 9, 3), dtype=np.uint8), (width, height), interpolation=cv2.INTER_CUBIC)
-    desktop = cv2.GaussianBlur(field, (0, 0), 25)
+    if picture is None:
+        field = cv2.resize(
+            rng.integers(0, 256, (6, 9, 3), dtype=np.uint8), (width, height), interpolation=cv2.INTER_CUBIC
+        )
+        desktop = cv2.GaussianBlur(field, (0, 0), 25)
+    else:
+        desktop = cv2.GaussianBlur(cv2.resize(picture, (width, height)), (0, 0), 8)
     desktop[:24] = 235  # the menu bar
     for i in range(12):
         x = width // 2 - 6 * 70 + i * 70
