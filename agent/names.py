@@ -345,8 +345,9 @@ class TagReader:
         return text if len(normalize_name(text)) >= 2 else None
 
     def _read_line(self, line: np.ndarray) -> str:
-        """RapidOCR and Tesseract on the cleaned line: Tesseract's spelling (spaces, accents)
-        where both read the same letters, else the surer reading, else another script."""
+        """PP-OCRv6 (`rapid_text`, from the rapidocr wheel) and Tesseract on the cleaned line:
+        PP-OCRv6's spelling where both read the same letters (Tesseract's accents where only it
+        saw them), else the surer or better witnessed reading, else another script."""
         found = self._latin(cv2.cvtColor(with_margin(line, 8, False), cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False)
         rapid_text, rapid_score = (found.txts[0], float(found.scores[0])) if found.txts else ("", 0.0)
         if self._scripts is None:
@@ -375,7 +376,7 @@ class TagReader:
         if agree:
             return accented(text, rapid_text)
         if confidence >= TESSERACT_SURE and alike_but_accents(text, rapid_text):
-            return with_capitals_of(text, rapid_text)  # RapidOCR (and most script models) lack its accents or Ł
+            return with_capitals_of(text, rapid_text)  # accents or Ł that PP-OCRv6 (and most script models) missed
         # The two Latin readings differ: the script models that read Latin letters witness.
         for_tesseract = confidence + witnessed(readings, text)
         for_rapid = 100 * rapid_score + witnessed(readings, rapid_text)
@@ -416,7 +417,7 @@ def witnessed(readings: dict[str, tuple[str, int]], text: str) -> float:
 
 
 def alike_but_accents(tesseract: str, rapid: str) -> bool:
-    """Two readings of one tag that differ only where RapidOCR lacks the letter (José/Jose,
+    """Two readings of one tag that differ only where PP-OCRv6 missed the letter (José/Jose,
     Łukasz/tukasz): at most one letter in ten apart once accents are dropped."""
     if tesseract.isascii():
         return False  # no letter RapidOCR lacks: the difference is a misreading of one of them

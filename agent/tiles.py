@@ -716,19 +716,20 @@ def gapless_lattice(gray: np.ndarray) -> list[TileBox]:
         py = py or pitch(region.mean(axis=1) + horizontal.mean(axis=1), MIN_TILE_H)
     if px is None or py is None or not ASPECT_RANGE[0] <= px / py <= ASPECT_RANGE[1] + 0.6:
         return []
-    blob_centers = centers
-    boxes, centers, repeating = centred_elements(region, MIN_TILE_H // 8) or (boxes, centers, repeated(pairs, boxes))
-    weights = (boxes[repeating, 2] * boxes[repeating, 3]).astype(np.float64)
-    cx, cy = phase(centers[repeating, 0], weights, px), phase(centers[repeating, 1], weights, py)
+    solid = centred_elements(region, MIN_TILE_H // 8)
+    element_boxes, element_centers, repeating = solid or (boxes, centers, repeated(pairs, boxes))
+    anchors = element_centers[repeating]
+    weights = (element_boxes[repeating, 2] * element_boxes[repeating, 3]).astype(np.float64)
+    cx, cy = phase(anchors[:, 0], weights, px), phase(anchors[:, 1], weights, py)
     height, width = region.shape
     tiles = []
     for y in np.arange((cy - py / 2) % py - py, height, py):
-        row_cx = cx + centred_row_shift(centers[repeating], weights, cx, px, y, y + py)
+        row_cx = cx + centred_row_shift(anchors, weights, cx, px, y, y + py)
         for x in np.arange((row_cx - px / 2) % px - px, width, px):
             box = TileBox(int(round(x)), int(round(y)), px, py)
             inside = overlap(box, TileBox(0, 0, width, height)) / (px * py)
             cell = region[max(0, box.y) : box.y + py, max(0, box.x) : box.x + px]
-            if inside >= 0.9 and cell.size and (cell.mean() > FILLED or holds_centre(box, blob_centers)):
+            if inside >= 0.9 and cell.size and (cell.mean() > FILLED or holds_centre(box, centers)):
                 tiles.append(TileBox(max(0, box.x), max(0, box.y) + top, px, py))
     if len(tiles) > len(repeating):  # every cell holds one of the repeating elements, or the pitch is wrong
         return []
@@ -869,14 +870,9 @@ def abutting_lattice(gray: np.ndarray) -> list[TileBox]:
         band = vertical[y : y + py]
         x_phase = comb_phase(band.mean(axis=0), px)  # a centred last row has a phase of its own
         for x in range(x_phase, width - px + 1, px):
-            sides = [
-                boundary_support(vertical, x, y, y + py, 1),
-                boundary_support(vertical, x + px, y, y + py, 1),
-                boundary_support(horizontal, y, x, x + px, 0),
-                boundary_support(horizontal, y + py, x, x + px, 0),
-            ]
-            if sum(side >= 0.5 for side in sides) >= 3 and drawn_on(gray, TileBox(x, y, px, py)):
-                tiles.append(TileBox(x, y, px, py))
+            cell = TileBox(x, y, px, py)
+            if sum(side >= 0.5 for side in frame_support(vertical, horizontal, cell)) >= 3 and drawn_on(gray, cell):
+                tiles.append(cell)
     return tiles if len(tiles) >= 2 and packed(tiles) else []  # abutting cells touch
 
 

@@ -170,6 +170,13 @@ def transformed(tiles: list[dict], turn) -> list[dict]:
     return [{**t, "box": moved(t["box"]), "face_box": moved(t.get("face_box"))} for t in tiles]
 
 
+def affine(scale: float = 1.0, dx: float = 0.0, dy: float = 0.0):
+    """The 2x3 matrix of a scaling by `scale` then a shift by (dx, dy)."""
+    import numpy as np
+
+    return np.array([[scale, 0, dx], [0, scale, dy]], np.float64)
+
+
 WINDOW_AT = (200, 60)
 
 
@@ -207,9 +214,6 @@ def variants(image, truth: dict):
     """(name, changed image, truth tiles moved along) for the robustness table."""
     import cv2
     import numpy as np
-
-    def affine(scale=1.0, dx=0.0, dy=0.0):
-        return np.array([[scale, 0, dx], [0, scale, dy]], np.float64)
 
     tiles = truth["tiles"]
     ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 35])

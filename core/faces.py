@@ -21,6 +21,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from core.quiet import import_keras_quietly, verbose
+
 logger = logging.getLogger(__name__)
 
 YUNET_FILE = "face_detection_yunet_2026may.onnx"
@@ -98,16 +100,16 @@ class YuNetDetector:
 
     def __init__(self, model_path: Path | None = None, score_threshold: float = 0.6, nms_threshold: float = 0.3):
         path = model_path or yunet_model_path()
-        logging = cv2.utils.logging
-        level = logging.getLogLevel()
-        if os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "0":  # -v shows OpenCV's "graph engine" warning too
-            logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+        opencv_log = cv2.utils.logging
+        level = opencv_log.getLogLevel()
+        if not verbose():  # -v shows OpenCV's "graph engine" warning too
+            opencv_log.setLogLevel(opencv_log.LOG_LEVEL_ERROR)
         try:
             self._net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold, nms_threshold, 5000)
         except cv2.error as exc:
             raise DetectorUnavailable(f"{path} is not a usable YuNet model ({exc.msg.strip()})") from None
         finally:
-            logging.setLogLevel(level)
+            opencv_log.setLogLevel(level)
 
     def detect(self, image: np.ndarray) -> list[Face]:
         bgr = as_bgr(image)
@@ -126,9 +128,7 @@ class MtcnnDetector:
 
     def __init__(self, min_confidence: float = 0.9):
         try:
-            if os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "0":  # -v shows TensorFlow's start-up lines
-                from core.quiet import import_keras_quietly
-
+            if not verbose():  # -v shows TensorFlow's start-up lines
                 import_keras_quietly()
             from mtcnn import MTCNN
         except ImportError as exc:

@@ -13,6 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 
+def verbose() -> bool:
+    """`classmood -v` was given (it sets TF_CPP_MIN_LOG_LEVEL=0): native libraries may speak."""
+    return os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0"
+
+
 @contextmanager
 def native_stderr_silenced() -> Iterator[None]:
     """Send what native code writes to stderr to /dev/null inside the block."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import numpy as np
 import pytest
 
 from bench.real_galleries import IDENTITY_SESSION, identity_score, load_truth, match_tiles, score_capture
@@ -55,12 +54,12 @@ def test_each_screenshot_as_a_window_on_a_picture_wallpaper(truths):
     beside a window made phantom cells): the window's frame bounds the search, and no row of
     the lattice is wider than its full rows."""
     from agent.tiles import find_tiles
-    from bench.real_galleries import WINDOW_AT, on_wallpaper, transformed
+    from bench.real_galleries import WINDOW_AT, affine, on_wallpaper, transformed
     from core.analyze import read_image
 
     folder, items = truths
     photo = read_image(shared_file("data/wild_faces/images/Rubens_Barrichello_0010.jpg"))  # dark, soft
-    shift = np.array([[1.0, 0.0, WINDOW_AT[0]], [0.0, 1.0, WINDOW_AT[1]]])
+    shift = affine(1.0, *WINDOW_AT)
     for truth in items:
         for picture in (None, photo):
             desktop = on_wallpaper(read_image(folder / truth["file"]), picture)

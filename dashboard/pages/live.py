@@ -17,7 +17,7 @@ from dashboard.pages.common import card, empty_state, flag_list, stat
 
 REFRESH_MS = 3000
 BUILT_KEPT = 64  # sessions x zooms whose latest parts stay built
-_BUILT: dict[tuple, tuple] = {}
+_BUILT: dict[str, tuple] = {}  # capture key (live_parts) -> its built parts
 _BUILT_LOCK = threading.Lock()
 WINDOW = timedelta(minutes=60)  # the live view shows the last hour; reports show whole sessions
 
