@@ -30,7 +30,7 @@ ocr-deps:
 	@if ! ls /usr/share/tesseract-ocr/*/tessdata/Hangul.traineddata >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(OCR_DEBS) >/dev/null; \
-	  else echo "note: install $(OCR_DEBS) to read names beyond Latin letters without accents"; fi; \
+	  else echo "note: install $(OCR_DEBS) to read names beyond Latin letters"; fi; \
 	fi
 
 # Debian packages the tests drive for real: a virtual X screen with a window manager, a
