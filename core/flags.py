@@ -8,6 +8,7 @@ do not know what happened then.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -108,11 +109,14 @@ def _drop_flags(series: MinuteSeries, rules: FlagRules, participant_id: int | No
     known = np.flatnonzero(~np.isnan(valence))
     if len(known) < rules.baseline_minutes + rules.drop_minutes:
         return []
+    values = valence[known]
+    baselines = expanding_medians(values)  # [j]: the median of the first j + 1 known minutes
+    recents = np.lib.stride_tricks.sliding_window_view(values, rules.drop_minutes).mean(axis=1)
     flags, in_drop = [], None
     for k in range(rules.baseline_minutes + rules.drop_minutes - 1, len(known)):
         recent = known[k - rules.drop_minutes + 1 : k + 1]
-        baseline = np.median(valence[known[: k - rules.drop_minutes + 1]])
-        fall = baseline - valence[recent].mean()
+        baseline = baselines[k - rules.drop_minutes]
+        fall = baseline - recents[k - rules.drop_minutes + 1]
         if fall >= rules.drop_valence:
             in_drop = in_drop or (recent[0], baseline, fall)
             last = recent[-1]
@@ -122,6 +126,18 @@ def _drop_flags(series: MinuteSeries, rules: FlagRules, participant_id: int | No
     if in_drop:
         flags.append(_drop_flag(series, in_drop, last, participant_id))
     return flags
+
+
+def expanding_medians(values: np.ndarray) -> np.ndarray:
+    """The median of each prefix of `values`, kept by insertion into a sorted list: the live
+    view asks for every student's on each new capture, and a median per prefix is quadratic."""
+    ordered: list[float] = []
+    medians = np.empty(len(values))
+    for i, value in enumerate(values):
+        bisect.insort(ordered, float(value))
+        middle = len(ordered) // 2
+        medians[i] = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return medians
 
 
 def _drop_flag(series, in_drop, last, participant_id) -> Flag:

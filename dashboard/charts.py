@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
+import plotly.io as pio
 
 from core.labels import EMOTIONS
 
@@ -28,6 +28,7 @@ FLAG_COLORS = {
 }
 LABEL_ROOM = 0.12  # of the chart's time span: about how wide a flag's label prints
 LABEL_STEP = 0.08  # of the chart's height: one row of flag labels
+TEMPLATE = pio.templates[pio.templates.default].to_plotly_json()  # what go.Figure would carry
 
 
 def empty_figure(message: str) -> go.Figure:
@@ -39,26 +40,49 @@ def empty_figure(message: str) -> go.Figure:
 
 def mood_figure(frame: pd.DataFrame) -> go.Figure:
     """Stacked emotion probabilities over `time` and the valence line on a second axis."""
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    for name in EMOTIONS:
-        line = {"width": 0.5, "color": COLORS[name]}
-        trace = go.Scatter(x=frame["time"], y=frame[name], name=name, stackgroup="mood", mode="lines", line=line)
-        fig.add_trace(trace, secondary_y=False)
-    valence = go.Scatter(
-        x=frame["time"], y=frame["valence"], name="valence", mode="lines", line={"color": "black", "width": 2}
-    )
-    fig.add_trace(valence, secondary_y=True)
-    return fig
+    return go.Figure({"data": mood_traces(frame), "layout": two_axes()})
+
+
+def mood_traces(frame: pd.DataFrame) -> list[dict]:
+    """The traces of mood_figure as plain dicts: the live view sends them every few seconds,
+    and plotly's validating objects cost more than the data they carry."""
+    times = frame["time"].tolist()
+    traces = [
+        {
+            "type": "scatter", "x": times, "y": frame[name].tolist(), "name": name, "stackgroup": "mood",
+            "mode": "lines", "line": {"width": 0.5, "color": COLORS[name]}, "xaxis": "x", "yaxis": "y",
+        }
+        for name in EMOTIONS
+    ]  # fmt: skip
+    valence = {"color": "black", "width": 2}
+    return [*traces, {"type": "scatter", "x": times, "y": frame["valence"].tolist(), "name": "valence",
+                      "mode": "lines", "line": valence, "xaxis": "x", "yaxis": "y2"}]  # fmt: skip
+
+
+def two_axes() -> dict:
+    """A layout with a second y axis on the right (what make_subplots(secondary_y) makes)."""
+    return {
+        "template": TEMPLATE,
+        "xaxis": {"anchor": "y", "domain": [0.0, 0.94]},
+        "yaxis": {"anchor": "x", "domain": [0.0, 1.0]},
+        "yaxis2": {"anchor": "x", "overlaying": "y", "side": "right"},
+    }
+
+
+def flag_shapes(flags, opacity: float) -> list[dict]:
+    """A band in each flag's colour over its stretch of time, across the plot's height."""
+    return [
+        {"type": "rect", "x0": flag.since, "x1": flag.until, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain",
+         "fillcolor": FLAG_COLORS.get(flag.kind, "#999"), "opacity": opacity, "line": {"width": 0}}
+        for flag in flags
+    ]  # fmt: skip
 
 
 def shade_flags(fig: go.Figure, flags, opacity: float, labelled: bool = False, span: timedelta | None = None) -> None:
     """A band in the flag's colour over each flagged stretch of time; labels, where asked
     for, in rows so that flags starting close together do not print over each other."""
     flags = list(flags)
-    for flag in flags:
-        fig.add_vrect(
-            x0=flag.since, x1=flag.until, fillcolor=FLAG_COLORS.get(flag.kind, "#999"), opacity=opacity, line_width=0
-        )
+    fig.update_layout(shapes=[*fig.layout.shapes, *flag_shapes(flags, opacity)])
     if not labelled or not flags:
         return
     label_room = LABEL_ROOM * (span or max(f.until for f in flags) - min(f.since for f in flags))
@@ -93,47 +117,55 @@ def label_rows(spans: list[tuple[datetime, datetime]], room: timedelta) -> list[
     return rows
 
 
-def keep_zoom(fig: go.Figure, relayout: dict | None) -> go.Figure:
+def keep_zoom(fig: dict, relayout: dict | None) -> dict:
     """Re-apply the time range the user zoomed to (Dash's relayoutData) to a refreshed figure.
 
     A double-click (autorange) or no zoom leaves the figure's own range.
     """
     relayout = relayout or {}
     if "xaxis.range[0]" in relayout and "xaxis.range[1]" in relayout:
-        fig.update_xaxes(range=[relayout["xaxis.range[0]"], relayout["xaxis.range[1]"]])
+        span = [relayout["xaxis.range[0]"], relayout["xaxis.range[1]"]]
     elif "xaxis.range" in relayout:
-        fig.update_xaxes(range=relayout["xaxis.range"])
-    return fig
+        span = relayout["xaxis.range"]
+    else:
+        return fig
+    layout = fig["layout"]
+    return {**fig, "layout": {**layout, "xaxis": {**layout.get("xaxis", {}), "range": span}}}
 
 
-def class_mood(timeline: pd.DataFrame, flags=()) -> go.Figure:
-    """Share of each emotion over time (stacked, faces only) and the valence line."""
+def class_mood(timeline: pd.DataFrame, flags=()) -> dict:
+    """Share of each emotion over time (stacked, faces only) and the valence line, flagged
+    stretches shaded; a plain figure dict (go.Figure(it) where plotly's methods are needed)."""
     if timeline.empty or timeline["faces"].fillna(0).sum() == 0:
-        return empty_figure("No faces found yet in this session")
-    fig = mood_figure(timeline)
-    shade_flags(fig, flags, opacity=0.12)
-    fig.update_yaxes(title_text="share of faces", range=[0, 1], secondary_y=False)
-    fig.update_yaxes(title_text="valence", range=[-1, 1], secondary_y=True)
-    fig.update_layout(
-        height=340, margin={"t": 10, "b": 30, "l": 50, "r": 50}, legend={"orientation": "h"}, hovermode="x unified"
+        return empty_figure("No faces found yet in this session").to_plotly_json()
+    layout = two_axes()
+    layout["yaxis"].update(title={"text": "share of faces"}, range=[0, 1])
+    layout["yaxis2"].update(title={"text": "valence"}, range=[-1, 1])
+    layout.update(
+        shapes=flag_shapes(flags, opacity=0.12),
+        height=340,
+        margin={"t": 10, "b": 30, "l": 50, "r": 50},
+        legend={"orientation": "h"},
+        hovermode="x unified",
     )
-    return fig
+    return {"data": mood_traces(timeline), "layout": layout}
 
 
-def snapshot(shares: dict[str, float]) -> go.Figure:
+def snapshot(shares: dict[str, float]) -> dict:
+    """The latest capture's share of each expression, as a plain figure dict (sent each capture)."""
     if not any(shares.values()):
-        return empty_figure("No faces in the latest capture")
-    fig = go.Figure(
-        go.Bar(
-            x=list(shares),
-            y=list(shares.values()),
-            marker_color=[COLORS[n] for n in shares],
-            text=[f"{v:.0%}" for v in shares.values()],
-            textposition="outside",
-        )
-    )
-    fig.update_layout(height=260, margin={"t": 10, "b": 30}, yaxis={"range": [0, 1], "tickformat": ".0%"})
-    return fig
+        return empty_figure("No faces in the latest capture").to_plotly_json()
+    bars = {
+        "type": "bar",
+        "x": list(shares),
+        "y": list(shares.values()),
+        "marker": {"color": [COLORS[n] for n in shares]},
+        "text": [f"{v:.0%}" for v in shares.values()],
+        "textposition": "outside",
+    }
+    layout = {"template": TEMPLATE, "height": 260, "margin": {"t": 10, "b": 30},
+              "yaxis": {"range": [0, 1], "tickformat": ".0%"}}  # fmt: skip
+    return {"data": [bars], "layout": layout}
 
 
 def sparkline(minutes: pd.DataFrame) -> dict:
@@ -171,14 +203,20 @@ def student_timeline(observations: pd.DataFrame, flags=()) -> go.Figure:
             mode="markers",
             name="camera off / no face",
             marker={"color": "#777", "symbol": "line-ns-open"},
-        ),
-        secondary_y=False,
+            xaxis="x",
+            yaxis="y",
+        )
     )
     span = observations["time"].max() - observations["time"].min() if len(observations) > 1 else None
     shade_flags(fig, flags, opacity=0.15, labelled=True, span=span)
-    fig.update_yaxes(range=[0, 1], secondary_y=False, title_text="probability")
-    fig.update_yaxes(range=[-1, 1], secondary_y=True, title_text="valence")
-    fig.update_layout(height=380, margin={"t": 20, "b": 30}, legend={"orientation": "h"}, hovermode="x unified")
+    fig.update_layout(
+        yaxis={"range": [0, 1], "title": {"text": "probability"}},
+        yaxis2={"range": [-1, 1], "title": {"text": "valence"}},
+        height=380,
+        margin={"t": 20, "b": 30},
+        legend={"orientation": "h"},
+        hovermode="x unified",
+    )
     return fig
 
 

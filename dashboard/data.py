@@ -98,8 +98,8 @@ def flags_for(session_id: int, since: datetime | None = None, per_student=None, 
     found: list[Flag] = []
     if per_student is None:
         per_student = queries.student_minutes(engine, session_id, since)
-    for participant_id, frame in per_student.groupby("participant_id") if not per_student.empty else []:
-        found.extend(student_flags(queries.as_series(frame), CONTEXT.rules, int(participant_id)))
+    for participant_id, series in queries.series_by(per_student).items():
+        found.extend(student_flags(series, CONTEXT.rules, participant_id))
     whole = queries.class_minutes(engine, session_id, since) if timeline is None else queries.fold_minutes(timeline)
     if not whole.empty:
         found.extend(class_flags(queries.as_series(whole), CONTEXT.rules))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, case, func, literal_column, select
 from sqlalchemy.orm import Session
@@ -102,9 +103,12 @@ def window(query, session_id: int, since: datetime | None):
     return query.where(*window_clauses(session_id, since))
 
 
-def class_timeline(engine: Engine, session_id: int, since: datetime | None = None) -> pd.DataFrame:
+def class_timeline(
+    engine: Engine, session_id: int, since: datetime | None = None, after: int = 0, upto: int | None = None
+) -> pd.DataFrame:
     """One row per capture: time, counts, and mean probabilities over the confident readings
-    (`read` of the `faces`; the rest were guesses)."""
+    (`read` of the `faces`; the rest were guesses). `after` and `upto` bound the capture ids
+    (dashboard.live_window asks only for the captures it has not seen)."""
     columns = [
         Observation.capture_id,
         func.min(Observation.observed_at).label("time"),
@@ -116,8 +120,13 @@ def class_timeline(engine: Engine, session_id: int, since: datetime | None = Non
         *[func.avg(confident(P[name])).label(name) for name in EMOTIONS],
     ]
     query = window(select(*columns), session_id, since).group_by(Observation.capture_id)
+    if after:
+        query = query.where(Observation.capture_id > after)
+    if upto is not None:
+        query = query.where(Observation.capture_id <= upto)
     with engine.connect() as db:
-        frame = pd.DataFrame(db.execute(query.order_by(Observation.capture_id)).mappings().all())
+        in_time = query.order_by(func.min(Observation.observed_at), Observation.capture_id)  # late writes too
+        frame = pd.DataFrame(db.execute(in_time).mappings().all())
     if frame.empty:
         return frame
     frame["time"] = pd.to_datetime(frame["time"].map(str), format="ISO8601")
@@ -185,17 +194,32 @@ def fold_minutes(timeline: pd.DataFrame) -> pd.DataFrame:
 
 
 def as_series(frame: pd.DataFrame) -> MinuteSeries:
-    def column(name):
-        return frame[name].astype(float).to_numpy() if name in frame else None
+    return next(iter(series_by(frame, None).values()))
 
-    return MinuteSeries(
-        [m.to_pydatetime() for m in frame["minute"]],
-        column("present"),
-        column("negative"),
-        column("valence"),
-        column("neutral"),
-        column("surprise_fear_sad"),
-    )
+
+def series_by(frame: pd.DataFrame, key: str | None = "participant_id") -> dict[int | None, MinuteSeries]:
+    """The minute rows as one MinuteSeries per `key` value (rows sorted by it, as the minute
+    queries return them), or one for the whole frame when key is None: the columns are turned
+    into arrays once, not per student (the live view does this for every class every capture)."""
+    if frame.empty:
+        return {}
+    if key is not None and not frame[key].is_monotonic_increasing:
+        frame = frame.sort_values(key, kind="stable")
+
+    def column(name):
+        return frame[name].to_numpy(dtype=float) if name in frame else None
+
+    columns = ("present", "negative", "valence", "neutral", "surprise_fear_sad")
+    arrays = [column(name) for name in columns]
+    minutes = list(frame["minute"].dt.to_pydatetime())
+    if key is None:
+        return {None: MinuteSeries(minutes, *arrays)}
+    keys = frame[key].to_numpy()
+    starts = [0, *np.flatnonzero(keys[1:] != keys[:-1]) + 1, len(keys)]
+    return {
+        int(keys[a]): MinuteSeries(minutes[a:b], *[None if v is None else v[a:b] for v in arrays])
+        for a, b in zip(starts[:-1], starts[1:])
+    }
 
 
 def participants(engine: Engine, session_id: int) -> dict[int, dict]:

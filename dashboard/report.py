@@ -6,6 +6,7 @@ import html as escape
 from dataclasses import dataclass
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from core.flags import Flag
 from core.labels import EMOTIONS
@@ -127,7 +128,7 @@ function sortBy(th) {
 
 
 def to_html(report: Report, anonymous: bool = False) -> str:
-    mood = charts.class_mood(report.timeline, report.flags).to_html(full_html=False, include_plotlyjs=True)
+    mood = go.Figure(charts.class_mood(report.timeline, report.flags)).to_html(full_html=False, include_plotlyjs=True)
     dist = charts.distribution(report.distribution).to_html(full_html=False, include_plotlyjs=False)
     summary = report.class_summary
     rows = "".join(

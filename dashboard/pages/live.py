@@ -13,12 +13,14 @@ from dash import Input, Output, State, callback, dcc, html
 from core.labels import EMOTIONS
 from dashboard import charts, queries
 from dashboard.data import CONTEXT, NoData, agent_state, flags_for, pick_session
+from dashboard.live_window import LiveWindows, window_start
 from dashboard.pages.common import card, empty_state, flag_list, stat
 
 REFRESH_MS = 3000
 BUILT_KEPT = 64  # sessions x zooms whose latest parts stay built
 _BUILT: dict[str, tuple] = {}  # capture key (live_parts) -> its built parts
 _BUILT_LOCK = threading.Lock()
+_WINDOWS = LiveWindows()  # each live session's last hour, updated capture by capture
 WINDOW = timedelta(minutes=60)  # the live view shows the last hour; reports show whole sessions
 
 
@@ -107,11 +109,14 @@ def live_parts(info, zoom: dict | None = None, shown: str | None = None) -> tupl
 def capture_parts(info, last, zoom: dict | None) -> tuple:
     """The parts that change only with a new capture: title, counts, charts, flags, grid."""
     engine = CONTEXT.engine()
-    since = (last - WINDOW) if last else None
-    timeline = queries.class_timeline(engine, info.id, since)
+    since = window_start(last, WINDOW) if last else None
+    if since is None:
+        timeline, minutes = queries.class_timeline(engine, info.id), queries.student_minutes(engine, info.id)
+    else:
+        hour = _WINDOWS.get(engine, CONTEXT.url, info.id, since)
+        timeline, minutes = hour.timeline, hour.minutes
     names = queries.participants(engine, info.id)
     latest = queries.latest_states(engine, info.id)
-    minutes = queries.student_minutes(engine, info.id, since)
     flags = flags_for(info.id, since, minutes, timeline)
     present = len(latest)
     camera_on = sum(s["state"] != "camera_off" for s in latest.values())
@@ -144,6 +149,7 @@ def student_grid(session_id, names, latest, minutes: pd.DataFrame, flags) -> htm
     if not names:
         return html.Div("No students seen yet.", className="text-muted")
     flagged = {f.participant_id for f in flags}
+    recents = {int(pid): rows.tail(15) for pid, rows in minutes.groupby("participant_id")} if not minutes.empty else {}
     cards = []
     for pid, person in names.items():
         now = latest.get(pid)
@@ -154,10 +160,10 @@ def student_grid(session_id, names, latest, minutes: pd.DataFrame, flags) -> htm
             "no_face": "no face",
             "left": "not in gallery",
         }[state]
-        recent = minutes[minutes["participant_id"] == pid].tail(15) if not minutes.empty else minutes
+        recent = recents.get(pid)
         spark = (
             dcc.Graph(figure=charts.sparkline(recent), config={"staticPlot": True})
-            if not recent.empty
+            if recent is not None
             else html.Div(style={"height": "50px"})
         )
         border = "border-warning" if pid in flagged else ""
