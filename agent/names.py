@@ -390,11 +390,28 @@ class TagReader:
 
 
 def accented(tesseract: str, latin: str) -> str:
-    """Two readings of the same letters: the Latin model's, unless only Tesseract saw accents
-    (its marks are kept only where the ink shows them), with the Latin model's capitals."""
-    if not latin.isascii() or tesseract.isascii():
+    """Two readings of the same letters: the Latin model's, with an accent Tesseract saw where
+    it saw none (its marks are kept only where the ink shows them), in the Latin model's case."""
+    if tesseract.isascii():
         return latin.strip()
-    return with_capitals_of(tesseract, latin) + truncation_mark(latin)
+    if latin.isascii():
+        return with_capitals_of(tesseract, latin) + truncation_mark(latin)
+    return with_marks_of(tesseract, latin)
+
+
+def with_marks_of(tesseract: str, latin: str) -> str:
+    """The Latin model's reading with Tesseract's accented letter where the Latin model read
+    the same letter bare: it reads Turkish İ as "i" ("irem Şahin")."""
+    if len(without_accents(tesseract)) != len(tesseract) or len(without_accents(latin)) != len(latin):
+        return latin.strip()  # letters that do not pair one to one (a combining mark left alone)
+    letters = list(latin)
+    pairs = difflib.SequenceMatcher(None, folded(without_accents(tesseract)), folded(without_accents(latin)), False)
+    for i, j, size in pairs.get_matching_blocks():
+        for marked, bare, k in ((tesseract[i + k], latin[j + k], j + k) for k in range(size)):
+            if marked != without_accents(marked) and bare == without_accents(bare):
+                recased = marked.upper() if bare.isupper() else marked.lower()
+                letters[k] = recased if len(recased) == 1 else marked
+    return "".join(letters).strip()
 
 
 def latin_recognizer():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.names import mark_in_ink, with_capitals_of, with_inked_accents, without_surroundings
+from agent.names import accented, mark_in_ink, with_capitals_of, with_inked_accents, without_surroundings
 
 # Letters of a line: small ones from y=20, capitals and ascenders from y=8, baseline 50.
 PLAIN = [("J", (0, 8, 20, 50)), ("n", (50, 20, 70, 50))]
@@ -34,6 +34,13 @@ def test_capitals_come_from_the_reading_that_has_them():
     assert with_capitals_of("zoë Müller", "Zoe Mauller") == "Zoë Müller"  # aligned past a misread letter
     assert with_capitals_of("İlker", "ilker") == "İlker"  # İ has no one-letter small form to take
     assert with_capitals_of("josé", "Jose") == "José"
+
+
+def test_an_accent_only_tesseract_saw_is_added_to_the_latin_models_reading():
+    assert accented("İrem Şahin", "irem Şahin") == "İrem Şahin"  # PP-OCRv6 reads Turkish İ as "i"
+    assert accented("Jose Hernández", "José Hernandez") == "José Hernández"  # each keeps what it saw
+    assert accented("Ana Lima", "Ana Lima, @ana_b") == "Ana Lima, @ana_b"  # no accent: the Latin model's
+    assert accented("Zoë Müller", "Zoe Muller") == "Zoë Müller"
 
 
 def test_ink_around_the_detected_text_is_painted_over_but_not_a_glyph_sticking_out():
