@@ -21,7 +21,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from dashboard import queries
-from db.models import Observation
+from db.models import Capture
 
 KEPT = 64  # sessions whose windows stay in memory
 
@@ -41,11 +41,12 @@ def window_start(last: datetime, length: timedelta) -> datetime:
 
 
 def observed(engine: Engine, session_id: int, since: datetime) -> tuple[int, int]:
-    """(observations since `since`, highest capture id among them; 0 when none)."""
-    query = select(func.count(), func.max(Observation.capture_id)).where(*queries.window_clauses(session_id, since))
+    """(observations since `since`, the session's highest capture id; 0 when none). Both are
+    read from indexes alone (a capture's observations are written in its transaction)."""
+    count = select(func.count()).where(*queries.window_clauses(session_id, since))
+    last = select(func.max(Capture.id)).where(Capture.session_id == session_id)
     with engine.connect() as db:
-        count, last = db.execute(query).one()
-    return int(count or 0), int(last or 0)
+        return int(db.execute(count).scalar() or 0), int(db.execute(last).scalar() or 0)
 
 
 def rows_behind(timeline: pd.DataFrame) -> int:

@@ -119,11 +119,13 @@ def class_timeline(
         func.avg(confident(VALENCE_EXPR)).label("valence"),
         *[func.avg(confident(P[name])).label(name) for name in EMOTIONS],
     ]
-    query = window(select(*columns), session_id, since).group_by(Observation.capture_id)
-    if after:
-        query = query.where(Observation.capture_id > after)
-    if upto is not None:
-        query = query.where(Observation.capture_id <= upto)
+    if after or upto is not None:  # a few captures, found by id: not a scan of the window's rows
+        captures = select(Capture.id).where(Capture.session_id == session_id, Capture.id > after)
+        captures = captures if upto is None else captures.where(Capture.id <= upto)
+        captures = captures if since is None else captures.where(Capture.taken_at >= since)
+        query = select(*columns).where(Observation.capture_id.in_(captures)).group_by(Observation.capture_id)
+    else:
+        query = window(select(*columns), session_id, since).group_by(Observation.capture_id)
     with engine.connect() as db:
         in_time = query.order_by(func.min(Observation.observed_at), Observation.capture_id)  # late writes too
         frame = pd.DataFrame(db.execute(in_time).mappings().all())
@@ -233,14 +235,15 @@ def participants(engine: Engine, session_id: int) -> dict[int, dict]:
 
 
 def latest_states(engine: Engine, session_id: int) -> dict[int, dict]:
-    """Each student's observation in the session's latest successful capture."""
+    """Each student's observation in the session's latest capture with tiles (found by the
+    capture table's index, not by the session's observations)."""
     last_capture = (
-        select(func.max(Observation.capture_id)).where(Observation.session_id == session_id).scalar_subquery()
+        select(func.max(Capture.id)).where(Capture.session_id == session_id, Capture.tiles_found > 0).scalar_subquery()
     )
-    query = select(Observation).where(Observation.capture_id == last_capture)
-    with Session(engine) as db:
-        rows = db.scalars(query).all()
-        return {o.participant_id: {"state": o.state, "top": o.top_emotion, "uncertain": o.uncertain} for o in rows}
+    columns = (Observation.participant_id, Observation.state, Observation.top_emotion, Observation.uncertain)
+    with engine.connect() as db:
+        rows = db.execute(select(*columns).where(Observation.capture_id == last_capture)).all()
+    return {pid: {"state": state, "top": top, "uncertain": uncertain} for pid, state, top, uncertain in rows}
 
 
 def student_observations(engine: Engine, session_id: int, participant_id: int) -> pd.DataFrame:

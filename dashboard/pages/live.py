@@ -7,9 +7,9 @@ import threading
 from datetime import timedelta
 
 import dash
-import pandas as pd
 from dash import Input, Output, State, callback, dcc, html
 
+from core.flags import MinuteSeries
 from core.labels import EMOTIONS
 from dashboard import charts, queries
 from dashboard.data import CONTEXT, NoData, agent_state, flags_for, pick_session
@@ -117,7 +117,8 @@ def capture_parts(info, last, zoom: dict | None) -> tuple:
         timeline, minutes = hour.timeline, hour.minutes
     names = queries.participants(engine, info.id)
     latest = queries.latest_states(engine, info.id)
-    flags = flags_for(info.id, since, minutes, timeline)
+    series = queries.series_by(minutes)
+    flags = flags_for(info.id, since, series, timeline)
     present = len(latest)
     camera_on = sum(s["state"] != "camera_off" for s in latest.values())
     faces = sum(s["state"] == "face" for s in latest.values())
@@ -135,7 +136,7 @@ def capture_parts(info, last, zoom: dict | None) -> tuple:
         charts.keep_zoom(charts.class_mood(timeline, flags), zoom),
         charts.snapshot(snapshot) if snapshot else charts.empty_figure("No capture yet"),
         flag_list(flags, names, info.id, "live-flags"),
-        student_grid(info.id, names, latest, minutes, flags),
+        student_grid(info.id, names, latest, series, flags),
     )
 
 
@@ -145,11 +146,10 @@ def reading_label(now: dict | None) -> str:
     return f"{top}? (uncertain)" if top and (now or {}).get("uncertain") else top
 
 
-def student_grid(session_id, names, latest, minutes: pd.DataFrame, flags) -> html.Div:
+def student_grid(session_id, names, latest, series: dict[int, MinuteSeries], flags) -> html.Div:
     if not names:
         return html.Div("No students seen yet.", className="text-muted")
     flagged = {f.participant_id for f in flags}
-    recents = {int(pid): rows.tail(15) for pid, rows in minutes.groupby("participant_id")} if not minutes.empty else {}
     cards = []
     for pid, person in names.items():
         now = latest.get(pid)
@@ -160,9 +160,9 @@ def student_grid(session_id, names, latest, minutes: pd.DataFrame, flags) -> htm
             "no_face": "no face",
             "left": "not in gallery",
         }[state]
-        recent = recents.get(pid)
+        recent = series.get(pid)
         spark = (
-            dcc.Graph(figure=charts.sparkline(recent), config={"staticPlot": True})
+            dcc.Graph(figure=charts.sparkline(recent.minutes[-15:], recent.valence[-15:]), config={"staticPlot": True})
             if recent is not None
             else html.Div(style={"height": "50px"})
         )
