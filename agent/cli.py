@@ -101,7 +101,7 @@ def run_agent(
     if video is not None and not video.is_file():
         raise InputError(f"{video}: no such file")
     url = upgrade(db_url)
-    engine = make_engine(url)
+    engine = make_engine(url, ping=False)  # a refused write is kept and retried (agent.runner)
     owner_id = account_id(engine, teacher) if teacher else None
     interrupted = store.close_interrupted_sessions(engine)
     if interrupted:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
+import queue
 import re
 import subprocess
 import sys
@@ -79,14 +81,26 @@ class Measures:
         return start < self.outage[1] + 2.0 and end > self.outage[0]
 
 
-def run_agent(url: str, owner: int, number: int, args, stop: threading.Event, measures: Measures) -> int:
+@dataclass
+class AgentRun:
+    """What one agent saw: its captures, the writes it made with nothing waiting before them
+    as (start, end, ms) on the system-wide monotonic clock, its largest backlog."""
+
+    session_id: int = 0
+    taken: int = 0
+    writes: list[tuple[float, float, float]] = field(default_factory=list)
+    most_buffered: int = 0
+
+
+def run_agent(url: str, owner: int, number: int, args, stop) -> AgentRun:
     from agent.runner import Agent
     from db import store
     from db.engine import make_engine
 
-    engine = make_engine(url)
-    sid = store.start_session(engine, f"Class {number}", "bench", args.interval, False, {}, owner)
-    agent = Agent(ReplayPipeline(args.students, number), engine, sid)
+    logging.getLogger("agent.runner").setLevel(logging.ERROR)  # the outage's retries are counted, not printed
+    engine = make_engine(url, ping=False)  # as agent.cli makes it
+    run = AgentRun(store.start_session(engine, f"Class {number}", "bench", args.interval, False, {}, owner))
+    agent = Agent(ReplayPipeline(args.students, number), engine, run.session_id)
     frame = np.zeros((4, 4, 3), np.uint8)
     next_at = time.monotonic() + (number % 10) * args.interval / 10  # agents do not start in step
     while not stop.is_set():
@@ -98,15 +112,38 @@ def run_agent(url: str, owner: int, number: int, args, stop: threading.Event, me
         start = time.perf_counter()
         agent.handle(datetime.now(UTC), frame, {})
         end = time.perf_counter()
-        with measures.lock:
-            measures.taken += 1
-            measures.most_buffered = max(measures.most_buffered, len(agent.pending))
-            if backlog == 0 and not agent.pending and not measures.during_outage(start, end):
-                measures.writes_ms.append((end - start) * 1000)
+        run.taken += 1
+        run.most_buffered = max(run.most_buffered, len(agent.pending))
+        if backlog == 0 and not agent.pending:
+            run.writes.append((start, end, (end - start) * 1000))
     agent.drain(patience_s=120)
-    store.end_session(engine, sid)
+    store.end_session(engine, run.session_id)
     engine.dispose()
-    return sid
+    return run
+
+
+def agent_process(url: str, owner: int, number: int, args, stop, results) -> None:
+    """An agent in a process of its own, as on a teacher's computer (threads would share one
+    interpreter lock, and each agent's write would wait for the others' Python work)."""
+    results.put(run_agent(url, owner, number, args, stop))
+
+
+def start_agents(url: str, owners: list[int], args) -> tuple[list, object, object]:
+    """(workers, stop event, result queue): processes by default, threads with --threads."""
+    if args.threads:
+        stop, results = threading.Event(), queue.SimpleQueue()
+        make = threading.Thread
+    else:
+        context = multiprocessing.get_context("fork")  # before any thread of ours starts
+        stop, results = context.Event(), context.Queue()
+        make = context.Process
+    workers = [
+        make(target=agent_process, args=(url, owners[i], i, args, stop, results), daemon=True)
+        for i in range(args.agents)
+    ]
+    for worker in workers:
+        worker.start()
+    return workers, stop, results
 
 
 def watch(base: str, username: str, stop: threading.Event, measures: Measures) -> None:
@@ -176,24 +213,17 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=5.0)
     parser.add_argument("--seconds", type=float, default=180.0)
     parser.add_argument("--down", type=float, default=10.0, help="Seconds PostgreSQL stays stopped midway.")
+    parser.add_argument("--threads", action="store_true", help="Run the agents as threads of this process.")
     args = parser.parse_args()
     console = Console(width=120)
-    logging.getLogger("agent.runner").setLevel(logging.ERROR)  # the outage's retries are counted, not printed
     with postgres_server() as url:
         upgrade(url)
         engine = make_engine(url)
         owners = [add_account(engine, f"teacher{i}", PASSWORD).id for i in range(args.agents)]
         process, base = start_dashboard(url, free_port())
-        measures, stop = Measures(), threading.Event()
-        sessions: list[int] = []
-        agents = [
-            threading.Thread(
-                target=lambda i=i: sessions.append(run_agent(url, owners[i], i, args, stop, measures)), daemon=True
-            )
-            for i in range(args.agents)
-        ]
-        for thread in agents:
-            thread.start()
+        engine.dispose()  # no connection crosses into the agents' processes
+        agents, stop, results = start_agents(url, owners, args)
+        measures = Measures()
         time.sleep(args.interval)  # every teacher's session exists before they look
         users = [
             threading.Thread(target=watch, args=(base, f"teacher{i}", stop, measures), daemon=True)
@@ -211,9 +241,14 @@ def main() -> None:
         measures.outage = (down_at, time.perf_counter())
         time.sleep(args.seconds / 2)
         stop.set()
-        for thread in agents + users:
-            thread.join(timeout=180)
+        runs = [results.get(timeout=240) for _ in agents]
+        for worker in agents + users:
+            worker.join(timeout=180)
         process.terminate()
+        measures.taken = sum(r.taken for r in runs)
+        measures.most_buffered = max(r.most_buffered for r in runs)
+        writes = [w for r in runs for w in r.writes]
+        measures.writes_ms = [ms for a, b, ms in writes if not measures.during_outage(a, b)]
         with Session(engine) as db:
             written = db.scalar(select(func.count()).select_from(Capture))
         engine.dispose()

@@ -34,7 +34,10 @@ def missing_sqlite_file(url: str) -> bool:
     return parsed.get_backend_name() == "sqlite" and bool(parsed.database) and not Path(parsed.database).exists()
 
 
-def make_engine(url: str | None = None, create_dir: bool = True) -> Engine:
+def make_engine(url: str | None = None, create_dir: bool = True, ping: bool = True) -> Engine:
+    """An engine for `url` (the default SQLite file when None). `ping` checks a pooled server
+    connection before each use (a round trip): the dashboard wants that after a database
+    restart; the agent does not, it keeps a capture the database refused and writes it later."""
     url = url or default_url()
     parsed = parse_url(url)
     try:
@@ -44,7 +47,7 @@ def make_engine(url: str | None = None, create_dir: bool = True) -> Engine:
             engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=ping)
     except (NoSuchModuleError, ImportError) as exc:
         where = parsed.render_as_string(hide_password=True)
         raise DatabaseError(f"no database driver for {where}: {exc}") from None
