@@ -405,12 +405,9 @@ def with_marks_of(tesseract: str, latin: str) -> str:
     if len(without_accents(tesseract)) != len(tesseract) or len(without_accents(latin)) != len(latin):
         return latin.strip()  # letters that do not pair one to one (a combining mark left alone)
     letters = list(latin)
-    pairs = difflib.SequenceMatcher(None, folded(without_accents(tesseract)), folded(without_accents(latin)), False)
-    for i, j, size in pairs.get_matching_blocks():
-        for marked, bare, k in ((tesseract[i + k], latin[j + k], j + k) for k in range(size)):
-            if marked != without_accents(marked) and bare == without_accents(bare):
-                recased = marked.upper() if bare.isupper() else marked.lower()
-                letters[k] = recased if len(recased) == 1 else marked
+    for i, j in paired_letters(without_accents(tesseract), without_accents(latin)):
+        if tesseract[i] != without_accents(tesseract[i]) and latin[j] == without_accents(latin[j]):
+            letters[j] = in_case_of(tesseract[i], latin[j])
     return "".join(letters).strip()
 
 
@@ -449,13 +446,22 @@ def with_capitals_of(text: str, rapid: str) -> str:
     if len(plain) != len(text):
         return text  # letters that do not pair one to one (a combining mark left alone)
     letters = list(text)
-    matcher = difflib.SequenceMatcher(None, folded(plain), folded(rapid), autojunk=False)
-    for i, j, size in matcher.get_matching_blocks():
-        for k in range(size):
-            recased = letters[i + k].upper() if rapid[j + k].isupper() else letters[i + k].lower()
-            if len(recased) == 1:
-                letters[i + k] = recased
+    for i, j in paired_letters(plain, rapid):
+        letters[i] = in_case_of(letters[i], rapid[j])
     return "".join(letters)
+
+
+def paired_letters(a: str, b: str) -> list[tuple[int, int]]:
+    """(position in a, position in b) of each letter two readings share, case aside; the
+    differences between them (a misread letter, a space) are stepped over."""
+    matcher = difflib.SequenceMatcher(None, folded(a), folded(b), autojunk=False)
+    return [(i + k, j + k) for i, j, size in matcher.get_matching_blocks() for k in range(size)]
+
+
+def in_case_of(letter: str, model: str) -> str:
+    """`letter` in `model`'s case; as it is where that case is no single letter (İ lowers to two)."""
+    recased = letter.upper() if model.isupper() else letter.lower()
+    return recased if len(recased) == 1 else letter
 
 
 def folded(word: str) -> list[str]:

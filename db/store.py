@@ -69,7 +69,6 @@ def write_capture(
     now read better (untruncated, more often) gets that name.
     """
     timings = result.timings_ms
-    new_ids: dict[str, int] = {}
     start = time.perf_counter()
     with Session(engine) as db, db.begin():
         capture = Capture(
@@ -86,7 +85,8 @@ def write_capture(
             error=result.error,
         )
         db.add(capture)
-        new_ids.update(new_participants(db, session_id, result, participant_ids))
+        new_ids = new_participants(db, session_id, result, participant_ids)
+        ids = {**participant_ids, **new_ids}
         for tile in result.tiles:
             pid = participant_ids.get(tile.key)
             if pid is not None and names is not None and tile.named and names.get(tile.key, tile.label) != tile.label:
@@ -94,12 +94,12 @@ def write_capture(
         if result.tiles:
             db.execute(
                 update(Participant)
-                .where(Participant.id.in_({participant_ids.get(t.key) or new_ids[t.key] for t in result.tiles}))
+                .where(Participant.id.in_({ids[t.key] for t in result.tiles}))
                 .values(last_seen=result.taken_at)
             )
         db.flush()
         capture_id = capture.id
-        rows = observation_rows(session_id, capture_id, result, {**participant_ids, **new_ids})
+        rows = observation_rows(session_id, capture_id, result, ids)
         if rows:  # one multi-row INSERT: the ORM's unit of work cost more than the database
             db.execute(insert(Observation), rows)
         # The row can only hold the time up to its own commit; that is what "write" means here.
