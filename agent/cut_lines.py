@@ -46,6 +46,16 @@ class Chain:
     def lines(self) -> list[int]:
         return [int(round(self.start + k * self.step)) for k in range(self.cells + 1)]
 
+    def cut_by(self, limit: int, least: float) -> list[int]:
+        """lines(), and the picture's edge (-1, limit - 1) where it cuts a cell but leaves at
+        least `least` of its step: a screenshot cropped a few pixels into the edge tiles."""
+        lines = self.lines()
+        if least * self.step <= lines[0] + 1 < self.step:
+            lines = [-1, *lines]
+        if least * self.step <= limit - 1 - lines[-1] < self.step:
+            lines = [*lines, limit - 1]
+        return lines
+
 
 @dataclass
 class Crossings:

@@ -36,6 +36,7 @@ MIN_TILE_W, MIN_TILE_H = 64, 36
 ASPECT_RANGE = (1.0, 2.4)  # width / height; Zoom 16:9, Meet and Teams 4:3 to 16:9
 SIZE_TOLERANCE = 0.04  # tiles of one gallery have one size, up to a trimmed border
 MAX_CANDIDATE_GAPS = 6
+FULL_LINE = 0.9  # share of a row or column in one colour for it to be a drawn line (a gap)
 MAX_SIDE = 4096  # larger captures are searched at a reduced scale
 MIN_SKEW_DEG, MAX_SKEW_DEG = 0.3, 10.0  # a photographed screen is re-levelled within this range
 CONTENT_SHARE = 0.15  # a row or column with more non-gap pixels is not gap (JPEG, a bleeding speaker border)
@@ -99,7 +100,20 @@ def find_tiles(image: np.ndarray, depth: int = 2) -> list[TileBox]:
     if noise_level(gray) > NOISY:
         gray = cv2.medianBlur(gray, 3)  # a photo of a screen: sensor noise breaks the flat colours
     tiles = _find_nested(gray, depth)
-    return reading_order([t.scaled(1 / factor) for t in tiles] if factor < 1.0 else tiles)
+    tiles = [t.scaled(1 / factor) for t in tiles] if factor < 1.0 else tiles
+    return reading_order(within(tiles, image.shape[1], image.shape[0]))
+
+
+def within(tiles: list[TileBox], width: int, height: int) -> list[TileBox]:
+    """The tiles cut to the picture (a lattice phase can round a pixel past its edge, and a
+    negative origin would slice from the other end)."""
+    out = []
+    for t in tiles:
+        x0, y0 = max(0, t.x), max(0, t.y)
+        x1, y1 = min(width, t.x + t.w), min(height, t.y + t.h)
+        if x1 - x0 >= MIN_TILE_W // 2 and y1 - y0 >= MIN_TILE_H // 2:
+            out.append(TileBox(x0, y0, x1 - x0, y1 - y0))
+    return out
 
 
 def noise_level(gray: np.ndarray) -> float:
@@ -251,7 +265,23 @@ def candidate_gaps(gray: np.ndarray) -> list[int]:
             break
         if all(abs(int(level) - p) > GAP_TOLERANCE for p in peaks):
             peaks.append(int(level))
+    for level in line_levels(gray):  # a 1-2 px gap of a grid cropped to its tiles is too few pixels
+        if all(abs(level - p) > GAP_TOLERANCE for p in peaks):
+            peaks.append(level)
     return peaks
+
+
+def line_levels(gray: np.ndarray) -> list[int]:
+    """Grey levels of whole rows or columns drawn in one colour (FULL_LINE of their length
+    within a grey level of their median): thin gaps between tiles."""
+    levels: list[int] = []
+    g = gray.astype(np.int16)
+    for lines in (g, g.T):
+        median = np.median(lines, axis=1, keepdims=True)
+        one_colour = (np.abs(lines - median) <= 1).mean(axis=1) >= FULL_LINE
+        levels.extend(int(m) for m in median[one_colour, 0])
+    counts = np.bincount(np.array(levels, np.int64), minlength=256) if levels else np.zeros(256, np.int64)
+    return [int(level) for level in np.argsort(counts)[::-1][:2] if counts[level] > 0]
 
 
 def share(mask: np.ndarray, axis: int) -> np.ndarray:
@@ -752,11 +782,12 @@ def line_lattice(gray: np.ndarray) -> list[TileBox]:
         for rows, extended in chain_candidates(
             row_shares, share(content, 1), MIN_TILE_H, height, False, ROW_CANDIDATES
         ):
-            tiles = columns_of(gray, rows.lines(), crossings, content)
+            cut = 1 - SIZE_TOLERANCE
+            tiles = columns_of(gray, rows.cut_by(height, cut), crossings, content)
             if len(tiles) >= 2 and tile_like(content, tiles):
                 found.append(tiles)
                 if extended.cells > rows.cells:  # rows beyond a faint line, tried once these win
-                    grown[id(tiles)] = columns_of(gray, extended.lines(), crossings, content)
+                    grown[id(tiles)] = columns_of(gray, extended.cut_by(height, cut), crossings, content)
     best = finest(found, gray, refiners=list(grown.values()))
     more = grown.get(id(best), [])
     best = more if len(more) > len(best) and same_size(more[0], best[0]) else best
@@ -770,15 +801,47 @@ def tile_like(content: np.ndarray, tiles: list[TileBox]) -> bool:
     app-drawn camera-off tile centres its avatar or name across its width (the tag at the
     bottom left aside). Photos scattered over a plain wall are not tiles, wherever lines can
     be drawn between them."""
-    good = 0
-    for t in tiles:
-        cell = content[t.y : t.y + t.h, t.x : t.x + t.w]
-        upper = cell[: int(0.75 * cell.shape[0])]
-        xs = np.flatnonzero(upper.any(axis=0))
-        filled = cell.size and cell.mean() >= FILLED
-        centred = xs.size == 0 or abs((xs[0] + xs[-1]) / 2 - cell.shape[1] / 2) <= OFF_CENTRE * cell.shape[1]
-        good += bool(filled or centred)
+    good = sum(looks_like_tile(content[t.y : t.y + t.h, t.x : t.x + t.w]) for t in tiles)
     return good >= TILE_LIKE * len(tiles)
+
+
+def looks_like_tile(cell: np.ndarray) -> bool:
+    """A cell's content mask fills it (video) or is centred across it above the tag (avatar);
+    a stray line of a neighbour's edge along its side does not count."""
+    upper = cell[: int(0.75 * cell.shape[0])]
+    xs = np.flatnonzero(upper.sum(axis=0) >= max(2, 0.02 * upper.shape[0]))
+    filled = cell.size and cell.mean() >= FILLED
+    centred = xs.size == 0 or abs((xs[0] + xs[-1]) / 2 - cell.shape[1] / 2) <= OFF_CENTRE * cell.shape[1]
+    return bool(filled or centred)
+
+
+def centred_phase(lines: list[int], band: np.ndarray) -> list[int]:
+    """A band's column lines, moved to where they centre its cells' contents better. Meet
+    centres a short last row, whose camera-off tiles have no edges to cut along: only their
+    centred avatars place them. Each run of content above the tags proposes a phase. A band
+    with a video keeps its lines: the video's edges placed them."""
+    cells = [band[:, max(0, a + 1) : b + 1] for a, b in zip(lines, lines[1:])]
+    if len(lines) < 2 or any(c.size and c.mean() >= FILLED for c in cells):
+        return lines
+    step = (lines[-1] - lines[0]) / (len(lines) - 1)
+    width = band.shape[1]
+    upper = band[: int(0.75 * band.shape[0])]
+    blobs = runs(upper.sum(axis=0) >= max(2, 0.02 * upper.shape[0]), 2)
+
+    def centred_share(xs: list[int]) -> float:
+        cells = [band[:, max(0, a + 1) : b + 1] for a, b in zip(xs, xs[1:])]
+        held = [c for c in cells if c.size and c.any()]
+        return sum(looks_like_tile(c) for c in held) / len(held) if held else 0.0
+
+    best, best_share = lines, centred_share(lines)
+    for a, b in blobs[:8]:
+        start = (a + b) / 2 - step / 2 - 1
+        start -= step * np.floor((start + 1) / step)  # the first line at or left of the edge
+        moved = [int(round(start + k * step)) for k in range(int((width - start) / step) + 1)]
+        moved = [x for x in moved if -1 <= x <= width - 1]
+        if len(moved) >= 2 and centred_share(moved) > best_share:
+            best, best_share = moved, centred_share(moved)
+    return best
 
 
 def drawn_flat(gray: np.ndarray, level: int) -> bool:
@@ -832,7 +895,7 @@ def columns_of(gray: np.ndarray, ys: list[int], crossings: Crossings, content: n
     for (top, bottom), columns in zip(zip(ys, ys[1:]), chains):
         if columns is None:
             continue
-        xs = columns.lines()
+        xs = centred_phase(columns.cut_by(gray.shape[1], 1 - SIZE_TOLERANCE), content[top + 1 : bottom + 1])
         for left, right in zip(xs, xs[1:]):
             box = TileBox(left + 1, top + 1, right - left, bottom - top)
             if drawn_on(gray, box):

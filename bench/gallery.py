@@ -5,9 +5,12 @@ camera-off tiles 34 with the name centred in white, 16:9 tiles separated by gaps
 row shorter and centred, a name tag bottom-left on a translucent dark box after a red
 muted-microphone icon, 4:3 cameras pillarboxed with near-black bars, a green speaker border.
 Meet 2020 draws no gaps (tile and stage both 17) and a round avatar for a camera-off tile;
-Teams a lighter stage with wider gaps. Names are drawn with Noto fonts (Latin with accents,
-Hangul, Hebrew right to left, ...) where Debian's fonts-noto-core / fonts-noto-cjk are
-installed; these galleries are tests, not the measure (that is bench.real_galleries).
+Teams a lighter stage with wider gaps. Meet since 2021 (as its interface shows it, not
+measured by us) draws rounded tiles 8 px apart on a stage of 33, camera-off tiles 63 with a
+round avatar, the name in white with no box and the muted mic at the top right. Names are
+drawn with Noto fonts (Latin with accents, Hangul, Hebrew right to left, ...) where Debian's
+fonts-noto-core / fonts-noto-cjk are installed; these galleries are tests, not the measure
+(that is bench.real_galleries).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class Style:
     aspect: float = 16 / 9
     round_avatar: bool = False  # Meet: a circle (initials or photo) centred on a camera-off tile
     chrome: int = 38
+    corner: int = 0  # radius of rounded tile corners (Meet since 2021)
 
 
 STYLES = {
@@ -44,6 +48,7 @@ STYLES = {
     "zoom-light": Style(background=238, camera_off=226, gap=6, chrome=250),
     "teams": Style(background=41, camera_off=59, gap=10, chrome=31),
     "meet": Style(background=17, camera_off=17, gap=0, aspect=16 / 9, round_avatar=True, chrome=32),
+    "meet-2021": Style(background=33, camera_off=63, gap=8, aspect=16 / 9, round_avatar=True, chrome=33, corner=10),
 }
 
 
@@ -103,6 +108,7 @@ def render_gallery(
         for c, person in enumerate(in_row):
             x, y = x0 + c * (tile_w + gap), y0 + r * (tile_h + gap)
             _draw_tile(canvas[y : y + tile_h, x : x + tile_w], person, look)
+            _round_corners(canvas[y : y + tile_h, x : x + tile_w], look.corner, look.background)
             if speaker is not None and r * cols + c == speaker:
                 cv2.rectangle(canvas, (x, y), (x + tile_w - 1, y + tile_h - 1), SPEAKER_BGR, 3)
             tiles.append(Tile((x, y, tile_w, tile_h), person.name, person.photo is not None))
@@ -120,13 +126,28 @@ def _draw_chrome(canvas: np.ndarray, top: int, bottom: int, level: int) -> None:
     cv2.rectangle(canvas, (w - 120, h - bottom + 20), (w - 30, h - 20), (40, 40, 200), -1)
 
 
+def _round_corners(tile: np.ndarray, radius: int, stage: int) -> None:
+    """The stage colour outside a quarter circle at each corner."""
+    if radius <= 0:
+        return
+    th, tw = tile.shape[:2]
+    yy, xx = np.mgrid[:radius, :radius]
+    outside = (radius - 0.5 - xx) ** 2 + (radius - 0.5 - yy) ** 2 > radius**2
+    for rows in (slice(0, radius), slice(th - radius, th)):
+        for cols in (slice(0, radius), slice(tw - radius, tw)):
+            mask = outside[:: 1 if rows.start == 0 else -1, :: 1 if cols.start == 0 else -1]
+            tile[rows, cols][mask] = stage
+
+
 def _draw_tile(tile: np.ndarray, person: Person, look: Style) -> None:
     th, tw = tile.shape[:2]
     if person.photo is None:
         tile[:] = look.camera_off
         if look.round_avatar:
             _draw_avatar(tile, person)
-            _draw_tag(tile, person.name, person.muted, box=False)
+            _draw_tag(tile, person.name, person.muted and not look.corner, box=False)
+            if person.muted and look.corner:
+                _draw_corner_mic(tile)
         elif person.profile_photo is not None:
             side = int(th * 0.62)
             photo = cv2.resize(_bgr(person.profile_photo), (side, side), interpolation=cv2.INTER_AREA)
@@ -141,6 +162,7 @@ def _draw_tile(tile: np.ndarray, person: Person, look: Style) -> None:
         return
     tile[:] = 8
     photo = _bgr(person.photo)
+    boxed = look.corner == 0  # Meet 2021 writes the name straight on the video
     scale = th / photo.shape[0]
     resized = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     if person.pillarbox:
@@ -155,7 +177,19 @@ def _draw_tile(tile: np.ndarray, person: Person, look: Style) -> None:
         if pw < tw:
             tile[:, :px] = tile[:, px : px + 1]
             tile[:, px + pw :] = tile[:, px + pw - 1 : px + pw]
-    _draw_tag(tile, person.name, person.muted, box=True)
+    _draw_tag(tile, person.name, person.muted and boxed, box=boxed)
+    if person.muted and not boxed:
+        _draw_corner_mic(tile)
+
+
+def _draw_corner_mic(tile: np.ndarray) -> None:
+    """Meet 2021's muted sign: a white slashed mic on a dark disc at the top right."""
+    th, tw = tile.shape[:2]
+    r = max(8, th // 14)
+    cx, cy = tw - 2 * r, 2 * r
+    cv2.circle(tile, (cx, cy), r, (40, 40, 40), -1, cv2.LINE_AA)
+    cv2.ellipse(tile, (cx, cy - r // 4), (r // 4, r // 2), 0, 0, 360, (255, 255, 255), max(1, r // 6))
+    cv2.line(tile, (cx - r // 2, cy + r // 2), (cx + r // 2, cy - r // 2), (255, 255, 255), max(1, r // 6))
 
 
 def _draw_avatar(tile: np.ndarray, person: Person) -> None:

@@ -4,7 +4,7 @@
 
 Galleries of 2 to 75 real wild_faces photos with rendered name tags (Latin with accents,
 Hangul, Hebrew, Cyrillic), some cameras off (a few with a profile photo), pillarboxed cameras,
-an active-speaker border, in Zoom's, Zoom light's, Teams' and Meet's styles at several window
+an active-speaker border, in Zoom's, Zoom light's, Teams', Meet 2020's and Meet 2021's styles at several window
 sizes. Truth is known for every tile. A test of the cases the renderer draws; the measure is
 bench.real_galleries.
 """
@@ -28,7 +28,7 @@ from bench.environment import shared_folder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = [(1920, 1080), (1600, 900), (1280, 720), (1280, 1000)]
-STYLES = ["zoom", "zoom-light", "teams", "meet"]
+STYLES = ["zoom", "zoom-light", "teams", "meet", "meet-2021"]
 OTHER_SCRIPTS = ["20200759 양예지", "김선경(20200756)", "עדיטל בן משה", "שרה לוי", "Дмитрий Орлов", "Zoë Müller"]
 
 

@@ -12,8 +12,8 @@ student exactly one participant.
 
 --robustness also finds the tiles of each screenshot changed the ways real captures differ
 (recompressed as JPEG, scaled, shown as a window on a desktop of another colour beside a
-taskbar, cropped to the grid, photographed off a monitor held askew, replayed in a video
-player), with the truth moved along: a guard against rules that fit only these pictures.
+taskbar, cropped to the grid or a few pixels into its edge tiles, photographed off a monitor
+held askew, replayed in a video player), with the truth moved along: a guard against rules that fit only these pictures.
 """
 
 from __future__ import annotations
@@ -234,6 +234,10 @@ def variants(image, truth: dict):
     x0, y0 = max(0, min(b[0] for b in boxes) - 3), max(0, min(b[1] for b in boxes) - 3)
     x1, y1 = max(b[0] + b[2] for b in boxes) + 3, max(b[1] + b[3] for b in boxes) + 3
     yield "cropped to the grid", image[y0:y1, x0:x1], transformed(tiles, affine(1.0, -x0, -y0))
+    x0, y0, x1, y1 = x0 + 7, y0 + 7, x1 - 7, y1 - 7  # 4 px into the edge tiles
+    moved = transformed(tiles, affine(1.0, -x0, -y0))
+    cut = [{**t, "box": [max(0, t["box"][0]), max(0, t["box"][1]), *t["box"][2:]]} for t in moved]
+    yield "cropped into the edge tiles", image[y0:y1, x0:x1], cut
     rng = np.random.default_rng(0)
     for angle in (2.0, 5.0):  # a photo of the monitor: turned, smaller, soft, dimmer, noisy
         turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 0.8)

@@ -1,13 +1,14 @@
 """Benchmark: names read exactly, per script, from generated name tags.
 
-    python -m bench.tag_scripts [--galleries 4] [--jpeg 75] [--misses]
+    python -m bench.tag_scripts [--galleries 4] [--jpeg 75] [--scale 0.6] [--blur 1.0] [--misses]
 
 Galleries of 25 tiles in Zoom's, Teams' and Meet's styles at 1366-2560 px, with names in
 Latin (accents, Ł, İ), Hangul (with student numbers and brackets, as real Korean classes
 write them), Hebrew, Cyrillic, Devanagari, Arabic and Chinese, drawn with Noto fonts
 (Debian fonts-noto-core, fonts-noto-cjk). Each tile's tag is read by the agent's NameReader
 and compared with the drawn name exactly. --jpeg Q recompresses each gallery first. A test of
-the reader on tags we drew (real tags are smaller and blurrier), not the measure.
+the reader on tags we drew, not the measure; --scale and --blur make them as small and soft as
+real ones (a 25-tile page on a small screen, a photographed monitor).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--galleries", type=int, default=4)
     parser.add_argument("--jpeg", type=int, default=0, help="Recompress each gallery at this JPEG quality first.")
+    parser.add_argument("--scale", type=float, default=1.0, help="Resize each gallery by this factor first.")
+    parser.add_argument("--blur", type=float, default=0.0, help="Gaussian blur of this sigma (px) first.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--misses", action="store_true", help="Print each name read wrongly.")
     args = parser.parse_args()
@@ -65,6 +68,7 @@ def main() -> None:
         people = [Person(n, p if rng.random() < 0.7 else None, muted=rng.random() < 0.6) for n, p in zip(names, photos)]
         style, width, height = LAYOUTS[g % len(LAYOUTS)]
         image, truth = render_gallery(people, width=width, height=height, style=style)
+        image, truth = degraded(image, truth, args.scale, args.blur)
         if args.jpeg:
             _, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, args.jpeg])
             image = cv2.imdecode(data, cv2.IMREAD_COLOR)
@@ -76,13 +80,26 @@ def main() -> None:
             score[1] += 1
             if args.misses and (read or "").strip() != tile.name:
                 print(f"{tile.name!r} read {read!r}")
-    quality = f", JPEG q{args.jpeg}" if args.jpeg else ""
+    quality = (f", x{args.scale}" if args.scale != 1 else "") + (f", blur {args.blur}" if args.blur else "")
+    quality += f", JPEG q{args.jpeg}" if args.jpeg else ""
     table = Table(title=f"Names read exactly from generated tags ({args.galleries} galleries of 25{quality})")
     for column in ("script", "exact", "of", "share"):
         table.add_column(column, justify="right")
     for script, (right, of) in scores.items():
         table.add_row(script.title(), str(right), str(of), f"{right / of:.0%}" if of else "-")
     Console(width=100).print(table)
+
+
+def degraded(image, truth: list, scale: float, blur: float) -> tuple:
+    """The gallery resized by `scale` (the tiles' boxes with it) and blurred by `blur` sigma."""
+    from dataclasses import replace
+
+    if scale != 1:
+        image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        truth = [replace(t, box=tuple(int(round(v * scale)) for v in t.box)) for t in truth]
+    if blur:
+        image = cv2.GaussianBlur(image, (0, 0), blur)
+    return image, truth
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ These are tests (the renderer is ours), not the measure: that is bench.real_gall
 from __future__ import annotations
 
 import difflib
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -61,6 +62,15 @@ def test_a_meet_grid_whose_short_last_row_is_centred(labels_csv, n, size):
     assert len(found) == n and matches(found, truth, atol=3) == n
 
 
+@pytest.mark.parametrize(("n", "size"), [(13, (1280, 720)), (22, (1600, 900))])
+def test_videos_above_and_a_camera_off_tile_alone_on_the_centred_last_row(labels_csv, n, size):
+    """Videos place the columns; the last row's camera-off tile has no edges, only a centred
+    avatar, half a cell off those columns."""
+    image, truth = render_gallery(people(labels_csv, n, camera_off={n - 1}), *size, style="meet")
+    found = find_tiles(image)
+    assert len(found) == n and matches(found, truth, atol=0.06 * truth[0].box[2]) == n
+
+
 @pytest.mark.parametrize(
     ("n", "off_share", "size"),
     [
@@ -80,6 +90,30 @@ def test_meet_grids_of_dozens_of_tiles(labels_csv, n, off_share, size):
     found = find_tiles(image)
     assert matches(found, truth, atol=0.06 * truth[0].box[2]) >= 0.9 * n
     assert len(found) <= n
+
+
+@pytest.mark.parametrize("n", [6, 20, 49])
+def test_meet_2021_rounded_tiles_with_names_on_the_video(labels_csv, n):
+    """Meet since 2021: rounded tiles 8 px apart, camera-off tiles a lighter grey with a round
+    avatar, no box under the name, the muted sign at the top right."""
+    crowd = people(labels_csv, n, camera_off={2, 7, 11, 12, 30})
+    image, truth = render_gallery(crowd, width=1600, height=900, style="meet-2021", speaker=3)
+    found = find_tiles(image)
+    assert matches(found, truth) == n and len(found) == n
+
+
+@pytest.mark.parametrize("crop", [0, 3, 4, 5, 9])
+def test_a_meet_grid_cropped_a_few_pixels_into_its_edge_tiles(labels_csv, crop):
+    """A gapless grid cut at the picture's edge: the lattice's phase can land a pixel outside
+    the picture (a negative origin crashed the crop of that tile), and the cut edge tiles are
+    narrower than the rest but still tiles."""
+    crowd = people(labels_csv, 20, camera_off={2, 7})
+    image, truth = render_gallery(crowd, width=1600, height=900, style="meet")
+    cropped = image[:, crop:]
+    truth = [replace(t, box=(max(0, t.box[0] - crop), *t.box[1:])) for t in truth]
+    found = find_tiles(cropped)
+    assert all(f.x >= 0 and f.y >= 0 and f.x + f.w <= cropped.shape[1] and f.y + f.h <= cropped.shape[0] for f in found)
+    assert matches(found, truth, atol=0.06 * truth[0].box[2]) == 20 and len(found) == 20
 
 
 @pytest.mark.parametrize(("n", "quality"), [(4, 100), (4, 75), (16, 35)])
