@@ -100,8 +100,8 @@ def write_capture(
         db.flush()
         capture_id = capture.id
         rows = observation_rows(session_id, capture_id, result, ids)
-        if rows:  # one multi-row INSERT: the ORM's unit of work cost more than the database
-            db.execute(insert(Observation), rows)
+        if rows:  # one multi-row INSERT; NULLs written, not left out, or rows split by which are NULL
+            db.execute(insert(Observation).execution_options(render_nulls=True), rows)
         # The row can only hold the time up to its own commit; that is what "write" means here.
         timings["write"] = capture.write_ms = (time.perf_counter() - start) * 1000
     participant_ids.update(new_ids)

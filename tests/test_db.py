@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import event, func, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -73,6 +73,28 @@ def test_capture_written_in_one_transaction(db_url):
         assert "eve" not in {p.key for p in db.scalars(select(Participant))}
     assert "eve" not in ids
     store.end_session(engine, sid)
+    engine.dispose()
+
+
+def test_a_steady_capture_is_a_few_statements_whatever_its_mix_of_states(db_url):
+    """A school's server takes 30 agents' writes every 5 s: the observations of a capture go
+    in one INSERT, also when face and camera-off rows (NULL emotions) alternate, which split
+    it into one statement per run of alike rows."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    sid = store.start_session(engine, "Physics", "monitor 1", 5.0, False, {})
+    ids: dict[str, int] = {}
+    keys = [f"student {i}" for i in range(25)]
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    store.write_capture(engine, sid, fake_capture(t0, keys), ids)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statements.append(sql))
+    store.write_capture(engine, sid, fake_capture(t0 + timedelta(seconds=5), keys), ids)
+    inserts = [sql for sql in statements if sql.lstrip().upper().startswith("INSERT INTO OBSERVATION")]
+    assert len(inserts) == 1, statements
+    assert len(statements) <= 4, statements  # the capture, last seen, the observations, its write time
+    with Session(engine) as db:
+        assert db.scalar(select(func.count()).select_from(Observation)) == 50
     engine.dispose()
 
 
