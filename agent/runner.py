@@ -56,6 +56,7 @@ class Agent:
         self.stop_event = threading.Event()
         self.participant_ids: dict[str, int] = {}
         self.participant_names: dict[str, str] = {}
+        self.participant_seen: dict[str, datetime] = {}
         self.pending = deque(maxlen=500)
 
     def handle(self, taken_at: datetime, frame, timings: dict[str, float]) -> None:
@@ -85,7 +86,10 @@ class Agent:
         while self.pending:
             result = self.pending[0]
             try:
-                store.write_capture(self.engine, self.session_id, result, self.participant_ids, self.participant_names)
+                store.write_capture(
+                    self.engine, self.session_id, result, self.participant_ids, self.participant_names,
+                    self.participant_seen,
+                )  # fmt: skip
             except OperationalError as exc:
                 self.stats.unwritten = len(self.pending)
                 self.stats.last_error = f"database busy, will retry ({exc.orig})"

@@ -95,7 +95,8 @@ def main() -> None:
             else:
                 totals["camera_off"][0] += match.state == "camera_off"
                 totals["camera_off"][1] += 1
-    table = Table(title=f"Agent pipeline on {args.galleries} generated galleries (2-75 tiles, 4 sizes, 4 app styles)")
+    styles = f"{len(STYLES)} app styles"
+    table = Table(title=f"Agent pipeline on {args.galleries} generated galleries (2-75 tiles, 4 sizes, {styles})")
     for column in ("what", "correct", "of", "accuracy"):
         table.add_column(column, justify="right")
     for what, (ok, of) in totals.items():

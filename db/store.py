@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.labels import EMOTIONS
 from db.models import Capture, ClassSession, Observation, Participant
+
+SEEN_STEP = timedelta(minutes=1)  # how stale a participant's last_seen may be; the charts are per minute
 
 
 def now() -> datetime:
@@ -57,7 +59,12 @@ def end_session(engine: Engine, session_id: int, status: str = "ended") -> None:
 
 
 def write_capture(
-    engine: Engine, session_id: int, result, participant_ids: dict[str, int], names: dict[str, str] | None = None
+    engine: Engine,
+    session_id: int,
+    result,
+    participant_ids: dict[str, int],
+    names: dict[str, str] | None = None,
+    seen: dict[str, datetime] | None = None,
 ) -> int:
     """Insert the capture row, new participants and one observation per tile, atomically.
 
@@ -66,7 +73,9 @@ def write_capture(
     `participant_ids` caches key -> id between calls; it is only updated once the
     transaction has committed, so a failed write leaves it consistent with the database.
     `names`, when given, caches key -> display name the same way: a participant whose tag is
-    now read better (untruncated, more often) gets that name.
+    now read better (untruncated, more often) gets that name. `seen`, when given, caches key
+    -> the last_seen written: it is written again only once it is SEEN_STEP old, so most
+    captures skip that UPDATE (the dashboard reads presence by the minute).
     """
     timings = result.timings_ms
     start = time.perf_counter()
@@ -91,11 +100,10 @@ def write_capture(
             pid = participant_ids.get(tile.key)
             if pid is not None and names is not None and tile.named and names.get(tile.key, tile.label) != tile.label:
                 db.execute(update(Participant).where(Participant.id == pid).values(display_name=tile.label))
-        if result.tiles:
+        stale = {t.key for t in result.tiles if seen is None or not recent(seen.get(t.key), result.taken_at)}
+        if stale:
             db.execute(
-                update(Participant)
-                .where(Participant.id.in_({ids[t.key] for t in result.tiles}))
-                .values(last_seen=result.taken_at)
+                update(Participant).where(Participant.id.in_({ids[k] for k in stale})).values(last_seen=result.taken_at)
             )
         db.flush()
         capture_id = capture.id
@@ -105,9 +113,15 @@ def write_capture(
         # The row can only hold the time up to its own commit; that is what "write" means here.
         timings["write"] = capture.write_ms = (time.perf_counter() - start) * 1000
     participant_ids.update(new_ids)
+    if seen is not None:
+        seen.update(dict.fromkeys(stale, result.taken_at))
     if names is not None:
         names.update({t.key: t.label for t in result.tiles})
     return capture_id
+
+
+def recent(written: datetime | None, now: datetime) -> bool:
+    return written is not None and timedelta(0) <= now - written < SEEN_STEP
 
 
 def new_participants(db: Session, session_id: int, result, known: dict[str, int]) -> dict[str, int]:

@@ -98,6 +98,32 @@ def test_a_steady_capture_is_a_few_statements_whatever_its_mix_of_states(db_url)
     engine.dispose()
 
 
+def test_last_seen_is_written_again_once_a_minute_old(db_url):
+    """The agent's captures every 5 s skip the last_seen UPDATE until the stored time is a
+    minute old (presence is charted by the minute); a newcomer's is written at once."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    sid = store.start_session(engine, "Physics", "monitor 1", 5.0, False, {})
+    ids: dict[str, int] = {}
+    seen: dict = {}
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    def last_seen() -> dict:
+        with Session(engine) as db:
+            return {p.key: p.last_seen.replace(tzinfo=UTC) for p in db.scalars(select(Participant))}
+
+    store.write_capture(engine, sid, fake_capture(t0, ["ana", "ben"]), ids, seen=seen)
+    store.write_capture(engine, sid, fake_capture(t0 + timedelta(seconds=30), ["ana", "ben", "chen"]), ids, seen=seen)
+    assert last_seen() == {"ana": t0, "ben": t0, "chen": t0 + timedelta(seconds=30)}
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda conn, cursor, sql, *rest: statements.append(sql))
+    store.write_capture(engine, sid, fake_capture(t0 + timedelta(seconds=35), ["ana", "ben", "chen"]), ids, seen=seen)
+    assert not [sql for sql in statements if sql.lstrip().upper().startswith("UPDATE PARTICIPANT")]
+    store.write_capture(engine, sid, fake_capture(t0 + timedelta(seconds=60), ["ana", "chen"]), ids, seen=seen)
+    assert last_seen() == {"ana": t0 + timedelta(seconds=60), "ben": t0, "chen": t0 + timedelta(seconds=30)}
+    engine.dispose()
+
+
 def test_dashboard_queries_agree_on_sqlite_and_postgresql(tmp_path, postgres_url):
     """The dashboard's GROUP BY queries (minute buckets differ per dialect) give the same answers."""
     from bench.sessions import Episode, generate
