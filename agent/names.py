@@ -34,7 +34,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from agent.tiles import runs
+from agent.grid import runs
 from core.student_names import TRUNCATION, normalize_name
 
 logger = logging.getLogger(__name__)

@@ -79,7 +79,7 @@ def test_a_chain_goes_through_the_wide_free_space_not_a_sliver_beside_it():
 
 
 def test_ramps_are_told_from_flat_gaps():
-    from agent.tiles import on_ramp
+    from agent.gap_grid import on_ramp
 
     soft = np.repeat(np.array([[26, 26, 26, 60, 99, 140, 200, 200, 200]], np.uint8), 3, axis=0)
     assert on_ramp(soft, 8)[1].tolist() == [0, 0, 0, 1, 1, 1, 0, 0, 0]
