@@ -58,7 +58,7 @@ def border_crossings(gray: np.ndarray, tiles: list[TileBox], level: int | None =
     empty array when a tile no longer fits the picture. Content is what differs from the gap
     colour `level` (by default the picture's most common flat colour)."""
     if level is None:
-        levels = candidate_gaps(gray)
+        levels = candidate_gaps(gray, thin=False)
         level = levels[0] if levels else int(np.median(gray))
     g = gray.astype(np.int16)
     height, width = g.shape
@@ -99,8 +99,9 @@ def frame_support(vertical: np.ndarray, horizontal: np.ndarray, box: TileBox) ->
     ]
 
 
-def candidate_gaps(gray: np.ndarray) -> list[int]:
-    """Grey levels of the picture's large flat areas, most common first: the gap is one of them."""
+def candidate_gaps(gray: np.ndarray, thin: bool = True) -> list[int]:
+    """Grey levels of the picture's large flat areas, most common first, then (`thin`) those of
+    lines drawn across it: the gap is one of them."""
     step = max(1, max(gray.shape) // 800)
     small = gray[::step, ::step].astype(np.int16)
     flat = (np.abs(np.diff(small, axis=1))[:-1, :] <= 1) & (np.abs(np.diff(small, axis=0))[:, :-1] <= 1)
@@ -114,7 +115,7 @@ def candidate_gaps(gray: np.ndarray) -> list[int]:
             break
         if all(abs(int(level) - p) > GAP_TOLERANCE for p in peaks):
             peaks.append(int(level))
-    for level in line_levels(gray):  # a 1-2 px gap of a grid cropped to its tiles is too few pixels
+    for level in line_levels(gray) if thin else []:  # a 1-2 px gap of a cropped grid is too few pixels
         if all(abs(level - p) > GAP_TOLERANCE for p in peaks):
             peaks.append(level)
     return peaks
@@ -122,13 +123,17 @@ def candidate_gaps(gray: np.ndarray) -> list[int]:
 
 def line_levels(gray: np.ndarray) -> list[int]:
     """Grey levels of whole rows or columns drawn in one colour (FULL_LINE of their length
-    within a grey level of their median): thin gaps between tiles."""
+    within a grey level of the median of 9 samples along them): thin gaps between tiles.
+    Every row and every column is looked at (a gap can be 1 px), each at every few pixels."""
     levels: list[int] = []
-    g = gray.astype(np.int16)
-    for lines in (g, g.T):
-        median = np.median(lines, axis=1, keepdims=True)
-        one_colour = (np.abs(lines - median) <= 1).mean(axis=1) >= FULL_LINE
-        levels.extend(int(m) for m in median[one_colour, 0])
+    step = max(1, max(gray.shape) // 800)
+    for lines in (gray, gray.T):
+        samples = lines[:, np.linspace(0, lines.shape[1] - 1, 9).astype(int)].astype(np.int16)
+        median = np.median(samples, axis=1, keepdims=True)
+        likely = np.flatnonzero((np.abs(samples - median) <= 1).sum(axis=1) >= 7)  # the few worth a full look
+        whole = lines[likely, ::step].astype(np.int16)
+        one_colour = (np.abs(whole - median[likely]) <= 1).mean(axis=1) >= FULL_LINE
+        levels.extend(int(m) for m in median[likely][one_colour, 0])
     counts = np.bincount(np.array(levels, np.int64), minlength=256) if levels else np.zeros(256, np.int64)
     return [int(level) for level in np.argsort(counts)[::-1][:2] if counts[level] > 0]
 
