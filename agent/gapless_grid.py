@@ -255,8 +255,9 @@ def centred_phase(lines: list[int], band: np.ndarray) -> list[int]:
         start -= step * np.floor((start + 1) / step)  # the first line at or left of the edge
         moved = [int(round(start + k * step)) for k in range(int((width - start) / step) + 1)]
         moved = [x for x in moved if -1 <= x <= width - 1]
-        if len(moved) >= 2 and centred_share(moved) > best_share:
-            best, best_share = moved, centred_share(moved)
+        moved_share = centred_share(moved) if len(moved) >= 2 else 0.0
+        if moved_share > best_share:
+            best, best_share = moved, moved_share
     return best
 
 
