@@ -145,9 +145,7 @@ def _draw_tile(tile: np.ndarray, person: Person, look: Style) -> None:
         tile[:] = look.camera_off
         if look.round_avatar:
             _draw_avatar(tile, person)
-            _draw_tag(tile, person.name, person.muted and not look.corner, box=False)
-            if person.muted and look.corner:
-                _draw_corner_mic(tile)
+            _draw_name(tile, person, look, box=False)
         elif person.profile_photo is not None:
             side = int(th * 0.62)
             photo = cv2.resize(_bgr(person.profile_photo), (side, side), interpolation=cv2.INTER_AREA)
@@ -162,7 +160,6 @@ def _draw_tile(tile: np.ndarray, person: Person, look: Style) -> None:
         return
     tile[:] = 8
     photo = _bgr(person.photo)
-    boxed = look.corner == 0  # Meet 2021 writes the name straight on the video
     scale = th / photo.shape[0]
     resized = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     if person.pillarbox:
@@ -177,8 +174,15 @@ def _draw_tile(tile: np.ndarray, person: Person, look: Style) -> None:
         if pw < tw:
             tile[:, :px] = tile[:, px : px + 1]
             tile[:, px + pw :] = tile[:, px + pw - 1 : px + pw]
-    _draw_tag(tile, person.name, person.muted and boxed, box=boxed)
-    if person.muted and not boxed:
+    _draw_name(tile, person, look, box=True)
+
+
+def _draw_name(tile: np.ndarray, person: Person, look: Style, box: bool) -> None:
+    """The name bottom-left and the muted sign: before the name (Zoom, Teams, Meet 2020), or
+    at the top right with the name straight on the video (Meet 2021, the rounded style)."""
+    rounded = look.corner > 0
+    _draw_tag(tile, person.name, person.muted and not rounded, box=box and not rounded)
+    if person.muted and rounded:
         _draw_corner_mic(tile)
 
 

@@ -13,7 +13,8 @@ student exactly one participant.
 --robustness also finds the tiles of each screenshot changed the ways real captures differ
 (recompressed as JPEG, scaled, shown as a window on a desktop of another colour beside a
 taskbar, cropped to the grid or a few pixels into its edge tiles, photographed off a monitor
-held askew, replayed in a video player), with the truth moved along: a guard against rules that fit only these pictures.
+held askew, replayed in a video player), with the truth moved along: a guard against rules
+that fit only these pictures.
 """
 
 from __future__ import annotations

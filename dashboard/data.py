@@ -91,16 +91,15 @@ def agent_state(info: queries.SessionInfo) -> tuple[bool, str, datetime | None]:
 def flags_for(session_id: int, since: datetime | None = None, per_student=None, timeline=None) -> list[Flag]:
     """All flags of a session (or of its minutes since `since`).
 
-    Pass per_student (student_minutes, or its queries.series_by) and timeline (class_timeline)
-    when already queried: the class-wide minutes are then folded from the per-capture rows
-    instead of asked again.
+    Pass per_student (queries.series_by of student_minutes) and timeline (class_timeline) when
+    already queried: the class-wide minutes are then folded from the per-capture rows instead
+    of asked again.
     """
     engine = CONTEXT.engine()
     found: list[Flag] = []
     if per_student is None:
-        per_student = queries.student_minutes(engine, session_id, since)
-    series_of = per_student if isinstance(per_student, dict) else queries.series_by(per_student)
-    for participant_id, series in series_of.items():
+        per_student = queries.series_by(queries.student_minutes(engine, session_id, since))
+    for participant_id, series in per_student.items():
         found.extend(student_flags(series, CONTEXT.rules, participant_id))
     whole = queries.class_minutes(engine, session_id, since) if timeline is None else queries.fold_minutes(timeline)
     if not whole.empty:
