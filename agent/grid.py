@@ -52,14 +52,18 @@ def runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_length]
 
 
+def gap_level(gray: np.ndarray) -> int:
+    """The picture's most common flat colour: its gap between tiles, where it has one."""
+    levels = candidate_gaps(gray, thin=False)
+    return levels[0] if levels else int(np.median(gray))
+
+
 def border_crossings(gray: np.ndarray, tiles: list[TileBox], level: int | None = None) -> np.ndarray:
     """For each tile's four borders, the share of its length that content crosses with no step
     between the two sides (the least of the border and the lines a pixel either side); an
     empty array when a tile no longer fits the picture. Content is what differs from the gap
     colour `level` (by default the picture's most common flat colour)."""
-    if level is None:
-        levels = candidate_gaps(gray, thin=False)
-        level = levels[0] if levels else int(np.median(gray))
+    level = gap_level(gray) if level is None else level
     g = gray.astype(np.int16)
     height, width = g.shape
     shares = []

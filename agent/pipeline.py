@@ -16,11 +16,11 @@ import numpy as np
 
 from agent.camera import STILL_RING, is_drawn, is_still, ring_flatness, still_signature
 from agent.identity import IdentityTracker
+from agent.tile_faces import TILE_MIN_FACE_PX, TileFaces
 from agent.tiles import TileBox, TileFinder, deskewed, find_tiles, skew_angle
 from core.analyze import find_faces
-from core.faces import Face, crop_face
+from core.faces import crop_face
 
-TILE_MIN_FACE_PX = 12  # YuNet finds faces from ~10 px; meeting tiles show 17-60 px faces
 LONE_FACE_REGION = 1.6  # a face without a gallery tracks by the region around it (x its size)
 MIN_FRAME_PX = 16
 SKEW_EVERY = 20
@@ -60,16 +60,6 @@ def timed(timings: dict[str, float], stage: str):
         timings[stage] = timings.get(stage, 0.0) + (time.perf_counter() - start) * 1000
 
 
-def participant_face(faces: list[Face], width: int, height: int) -> Face | None:
-    """The tile's own participant: of the larger faces, the one nearest the tile's centre
-    (a webcam's owner sits in front of it; others in the room sit around)."""
-    if not faces:
-        return None
-    largest = max(f.box[2] * f.box[3] for f in faces)
-    big = [f for f in faces if f.box[2] * f.box[3] >= 0.5 * largest]
-    return min(big, key=lambda f: np.hypot(f.box[0] + f.box[2] / 2 - width / 2, f.box[1] + f.box[3] / 2 - height / 2))
-
-
 def face_regions(frame: np.ndarray, detector) -> list[TileBox]:
     """No gallery (speaker view, a classroom camera, a collage in one video): a region per face."""
     height, width = frame.shape[:2]
@@ -90,6 +80,7 @@ class CapturePipeline:
         self.detector, self.classifier, self.names = detector, classifier, names
         self.tracker = tracker or IdentityTracker()
         self.tile_finder = TileFinder()
+        self.tile_faces = TileFaces(detector)
         self.stills: dict[str, np.ndarray] = {}  # participant -> middle of their tile last capture
         self.skew, self.last_count, self.captures = 0.0, -1, 0
 
@@ -109,24 +100,25 @@ class CapturePipeline:
                 tiles = face_regions(frame, self.detector)
         with timed(timings, "tiles"):
             images = [frame[t.y : t.y + t.h, t.x : t.x + t.w] for t in tiles]
-            flatness = [ring_flatness(img) for img in images] if gallery else [0.0] * len(images)
+            gray = frame if frame.ndim == 2 else cv2.cvtColor(frame[..., :3], cv2.COLOR_BGR2GRAY)
+            grays = [gray[t.y : t.y + t.h, t.x : t.x + t.w] for t in tiles]  # made grey once, not per use
+            flatness = [ring_flatness(g) for g in grays] if gallery else [0.0] * len(images)
             camera_on = [not is_drawn(f) for f in flatness]
         with timed(timings, "ocr"):
             reader = self.names if gallery else None
             names = reader.read_all(list(zip(images, camera_on))) if reader else [None] * len(images)
         identities = self.tracker.assign(
-            (frame.shape[1], frame.shape[0]), [(t.as_tuple(), img, n) for t, img, n in zip(tiles, images, names)]
+            (frame.shape[1], frame.shape[0]), [(t.as_tuple(), g, n) for t, g, n in zip(tiles, grays, names)]
         )
         if gallery:
-            camera_on = self.not_still(images, camera_on, flatness, [key for key, _, _ in identities])
+            camera_on = self.not_still(grays, camera_on, flatness, [key for key, _, _ in identities])
         faces: list = [None] * len(tiles)
         with timed(timings, "detect"):
-            for i, (tile, img) in enumerate(zip(tiles, images)):
-                if camera_on[i]:
-                    best = participant_face(find_faces(img, self.detector, TILE_MIN_FACE_PX), tile.w, tile.h)
-                    if best is not None:
-                        fx, fy, fw, fh = best.box
-                        faces[i] = (tile.x + fx, tile.y + fy, fw, fh)
+            live = [i for i in range(len(tiles)) if camera_on[i]]
+            found = self.tile_faces.find([(identities[i][0], images[i]) for i in live])
+            for i, box in zip(live, found):
+                if box is not None:
+                    faces[i] = (tiles[i].x + box[0], tiles[i].y + box[1], box[2], box[3])
         with timed(timings, "classify"):
             margin = getattr(self.detector, "crop_margin", 0.0)
             size = self.classifier.input_size

@@ -28,6 +28,7 @@ from agent.grid import (
     border_crossings,
     finest,
     frame_support,
+    gap_level,
     long_edges,
     runs,
     same_lattice,
@@ -89,6 +90,7 @@ class TileFinder:
         self.tiles: list[TileBox] = []
         self.shape: tuple[int, ...] | None = None
         self.crossings = np.zeros(0)
+        self.level = 0
         self.reused = 0
 
     def find(self, image: np.ndarray) -> list[TileBox]:
@@ -96,12 +98,13 @@ class TileFinder:
             return []
         gray = image if image.ndim == 2 else cv2.cvtColor(image[..., :3], cv2.COLOR_BGR2GRAY)
         if len(self.tiles) >= 2 and image.shape == self.shape and self.reused < self.refresh:
-            now = border_crossings(gray, self.tiles)
+            now = border_crossings(gray, self.tiles, self.level)
             if now.size and np.all(now <= self.crossings + STALE_CROSSING):
                 self.reused += 1
                 return self.tiles
         self.tiles, self.shape, self.reused = find_tiles(image), image.shape, 0
-        self.crossings = border_crossings(gray, self.tiles) if len(self.tiles) >= 2 else np.zeros(0)
+        self.level = gap_level(gray)  # kept with the grid
+        self.crossings = border_crossings(gray, self.tiles, self.level) if len(self.tiles) >= 2 else np.zeros(0)
         return self.tiles
 
 

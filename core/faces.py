@@ -100,6 +100,7 @@ class YuNetDetector:
 
     def __init__(self, model_path: Path | None = None, score_threshold: float = 0.6, nms_threshold: float = 0.3):
         path = model_path or yunet_model_path()
+        self._settings = (path, score_threshold, nms_threshold)
         opencv_log = cv2.utils.logging
         level = opencv_log.getLogLevel()
         if not verbose():  # -v shows OpenCV's "graph engine" warning too
@@ -110,6 +111,10 @@ class YuNetDetector:
             raise DetectorUnavailable(f"{path} is not a usable YuNet model ({exc.msg.strip()})") from None
         finally:
             opencv_log.setLogLevel(level)
+
+    def twin(self) -> YuNetDetector:
+        """Another net of the same model, for another thread (a net is not shared between threads)."""
+        return YuNetDetector(*self._settings)
 
     def detect(self, image: np.ndarray) -> list[Face]:
         bgr = as_bgr(image)
@@ -193,13 +198,14 @@ def crop_face(image: np.ndarray, box: tuple[int, int, int, int], size: int = 48,
     Parts of the square outside the image are filled by replicating the border, as the
     training augmentation does, rather than with black bars the model never saw.
     """
-    gray = image if image.ndim == 2 else cv2.cvtColor(as_bgr(image), cv2.COLOR_BGR2GRAY)
     x, y, s, _ = square_box(box, margin)
-    h, w = gray.shape
-    pad = max(0, -x, -y, x + s - w, y + s - h)
-    if pad:
-        gray = cv2.copyMakeBorder(gray, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
-        x, y = x + pad, y + pad
-    patch = gray[y : y + s, x : x + s]
+    h, w = image.shape[:2]
+    x0, y0 = min(max(0, x), w - 1), min(max(0, y), h - 1)
+    patch = image[y0 : max(y0 + 1, min(h, y + s)), x0 : max(x0 + 1, min(w, x + s))]  # only the face is made grey
+    patch = patch if patch.ndim == 2 else cv2.cvtColor(as_bgr(patch), cv2.COLOR_BGR2GRAY)
+    top, left = y0 - y, x0 - x
+    bottom, right = s - top - patch.shape[0], s - left - patch.shape[1]
+    if top or left or bottom > 0 or right > 0:
+        patch = cv2.copyMakeBorder(patch, top, max(0, bottom), left, max(0, right), cv2.BORDER_REPLICATE)
     interpolation = cv2.INTER_AREA if s > size else cv2.INTER_LINEAR
     return cv2.resize(patch, (size, size), interpolation=interpolation)

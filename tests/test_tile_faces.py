@@ -1,0 +1,106 @@
+"""A tile's face looked for near its last place (agent.tile_faces), on real photos in tiles."""
+
+import cv2
+import numpy as np
+import pytest
+
+from agent.tile_faces import TileFaces, face_in
+from core import faces
+from core.analyze import read_image
+
+TILE = (184, 328)  # a 5x5 gallery's tile on a 1080p screen
+
+
+class Recording:
+    """The real YuNet detector, noting the size of every picture it (or a twin) is given."""
+
+    def __init__(self, sizes: list | None = None):
+        self.detector = faces.YuNetDetector()
+        self.sizes: list[tuple[int, int]] = [] if sizes is None else sizes
+
+    def twin(self):
+        return Recording(self.sizes)
+
+    def detect(self, image):
+        self.sizes.append(image.shape[:2])
+        return self.detector.detect(image)
+
+
+def tile_with(photo: np.ndarray, x: int, face_height: int = 90) -> np.ndarray:
+    """A meeting tile with the photo (its face about half its height) placed at column x."""
+    scale = 2 * face_height / photo.shape[0]
+    small = cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)[: TILE[0]]
+    tile = np.full((*TILE, 3), 30, np.uint8)
+    width = min(small.shape[1], TILE[1] - x)
+    tile[: small.shape[0], x : x + width] = small[:, :width]
+    return tile
+
+
+@pytest.fixture()
+def photos(wild_faces, yunet_env):
+    detector = faces.YuNetDetector()
+    found = []
+    for path, _ in wild_faces[::50]:
+        image = read_image(path)
+        if face_in(tile_with(image, 80), detector) is not None:
+            found.append(image)
+        if len(found) == 6:
+            return found
+    pytest.fail("fewer than 6 of the sampled photos show a face YuNet finds")
+
+
+def test_a_steady_tile_is_searched_in_a_small_window_with_the_whole_search_box(photos):
+    detector = Recording()
+    finder = TileFaces(detector)
+    tiles = [(f"p{i}", tile_with(photo, 80)) for i, photo in enumerate(photos)]
+    first = finder.find(tiles)
+    detector.sizes.clear()
+    second = finder.find(tiles)
+
+    assert all(box is not None for box in first + second)
+    whole = [size for size in detector.sizes if size == TILE]
+    assert len(whole) == 1, "one tile a capture is searched whole, in turn"
+    windows = [size for size in detector.sizes if size != TILE]
+    assert len(windows) == len(tiles) - 1 and all(h * w <= 130 * 130 for h, w in windows), windows
+    for a, b in zip(first, second):
+        assert max(abs(u - v) for u, v in zip(a, b)) <= 0.2 * max(a[2], a[3]), (a, b)
+
+
+def test_a_face_that_moved_a_little_is_found_in_the_window_and_one_that_moved_far_by_a_whole_search(photos):
+    detector = Recording()
+    finder = TileFaces(detector)
+    photo, other = photos[0], tile_with(photos[1], 40)
+    small = {x: tile_with(photo, x, face_height=40) for x in (10, 25, 220)}  # the face is ~40 px
+    finder.find([("a", small[10]), ("b", other)])
+    start = finder.seen["a"].face
+
+    detector.sizes.clear()
+    finder.turn = 0  # "b" is the tile searched whole in turn
+    near = finder.find([("a", small[25]), ("b", other)])[0]
+    assert abs(near[0] - (start[0] + 15)) <= 0.2 * start[2], (start, near)
+    assert detector.sizes.count(TILE) == 1, "found in the window ('b' alone is searched whole)"
+
+    detector.sizes.clear()
+    finder.turn = 0
+    far = finder.find([("a", small[220]), ("b", other)])[0]
+    assert far is not None and abs(far[0] - (start[0] + 210)) <= 0.2 * start[2], (start, far)
+    assert detector.sizes.count(TILE) == 2, "nothing in the window: the whole tile is searched"
+
+
+def test_a_resized_tile_or_a_new_participant_is_searched_whole(photos):
+    detector = Recording()
+    finder = TileFaces(detector)
+    finder.find([("a", tile_with(photos[0], 80)), ("b", tile_with(photos[1], 80))])
+    detector.sizes.clear()
+    finder.turn = 1  # "a" is not in turn
+    bigger = cv2.resize(tile_with(photos[0], 80), (400, 225))
+    boxes = finder.find([("a", bigger), ("b", tile_with(photos[1], 80)), ("c", tile_with(photos[2], 80))])
+    assert all(box is not None for box in boxes)
+    assert (225, 400) in detector.sizes and detector.sizes.count(TILE) == 1  # "c" whole; "b" in its window
+
+
+def test_a_tile_whose_face_left_is_forgotten(photos):
+    finder = TileFaces(faces.YuNetDetector())
+    finder.find([("a", tile_with(photos[0], 80))])
+    assert finder.find([("a", np.full((*TILE, 3), 30, np.uint8))]) == [None]
+    assert "a" not in finder.seen
