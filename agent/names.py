@@ -58,6 +58,7 @@ MIN_WITNESS = 50  # confidence other models must add before their witness decide
 HALF_OUTSIDE = 0.5  # share of an ink blob outside the text box for it to be no glyph
 MARK_REACH = 0.15  # of the x-height: how far past its letters' extent an accent's ink reaches
 SPACE_GAP = 0.25  # of the text's height: a blank this wide between Hangul syllables is a space
+ELLIPSIS_REACH = 1.5  # of the text's height: how far right of the detected text "..." is looked for
 OTHER_SCRIPT_MARGIN = 8  # confidence points another script's reading must beat the Latin one by
 
 
@@ -331,18 +332,33 @@ class TagReader:
     def recognize(self, region: np.ndarray, lowest: bool) -> str | None:
         scale = max(2.0, STRIP_HEIGHT_PX / region.shape[0])
         region = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-        region = cv2.copyMakeBorder(region, 12, 12, 12, 12, cv2.BORDER_REPLICATE)  # text on the edge is missed
-        boxes, _ = self._ocr(region, use_rec=False, use_cls=False)
+        region, boxes = self._text_boxes(region)
         if not boxes:
             return None
         # A tag strip: the tag sits lowest, under any text filmed in the video; a camera-off
         # tile: the largest text in the middle.
         anchor = max(boxes, key=_bottom) if lowest else max(boxes, key=lambda b: _bottom(b) - _top(b))
-        line = tag_line(region, same_line(boxes, anchor))
+        on_line = same_line(boxes, anchor)
+        line = tag_line(region, on_line)
         if line is None:
             return None
         text = clean_name(self._read_line(line))
-        return text if len(normalize_name(text)) >= 2 else None
+        if len(normalize_name(text)) < 2:
+            return None
+        return text if truncation_mark(text) else text + trailing_ellipsis(region, on_line)
+
+    def _text_boxes(self, region: np.ndarray) -> tuple[np.ndarray, list]:
+        """The text detector's boxes in the strip, with a margin around it (text on the edge
+        is missed): the edge pixels repeated, and where that finds nothing, a margin of the
+        strip's median colour (a tag on the tile's bottom edge repeats into streaks)."""
+        channels = region.shape[2] if region.ndim == 3 else 1
+        median = [int(v) for v in np.median(region.reshape(-1, channels), axis=0)]
+        for border in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT):
+            padded = cv2.copyMakeBorder(region, 12, 12, 12, 12, border, value=median)
+            boxes, _ = self._ocr(padded, use_rec=False, use_cls=False)
+            if boxes:
+                return padded, boxes
+        return padded, []
 
     def _read_line(self, line: np.ndarray) -> str:
         """PP-OCRv6 (`rapid_text`, from the rapidocr wheel) and Tesseract on the cleaned line:
@@ -528,6 +544,46 @@ def same_line(boxes, anchor):
     top, bottom = _top(anchor), _bottom(anchor)
     on_line = [b for b in boxes if top <= (_top(b) + _bottom(b)) / 2 <= bottom]
     return sorted(on_line, key=lambda b: min(p[0] for p in b))
+
+
+def trailing_ellipsis(region: np.ndarray, boxes) -> str:
+    """Zoom's truncation mark where the text detector left it out of the line (it boxes
+    "Hermosilla ..." up to the "a"): three small dots of one size on one line just right of
+    the last letter. " ..." when a space comes before them, "..." right after a letter, ""
+    when there are none."""
+    xs = [p[0] for b in boxes for p in b]
+    ys = [p[1] for b in boxes for p in b]
+    top, bottom, right = int(min(ys)), int(max(ys)), int(max(xs))
+    height = bottom - top
+    x0, x1 = max(0, right - height), min(region.shape[1], right + int(ELLIPSIS_REACH * height))
+    band = as_dark_on_light(region[max(0, top) : bottom, x0:x1])
+    if band.size == 0 or band.min() == band.max():
+        return ""
+    _, ink = cv2.threshold(band, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
+    count, _, stats, centres = cv2.connectedComponentsWithStats(ink, connectivity=8)
+    parts = list(zip(stats[1:count], centres[1:count]))
+    spans = [s[1] == 0 and s[1] + s[3] >= band.shape[0] for s, _ in parts]  # the tag's end, video past it
+    letters = [s for (s, _), span in zip(parts, spans) if s[cv2.CC_STAT_HEIGHT] >= 0.35 * height and not span]
+    if not letters:
+        return ""
+    end = max(s[0] + s[2] for s in letters)
+    letter_height = float(np.median([s[3] for s in letters]))
+    dots = sorted(
+        ((s, c) for s, c in parts if s[0] >= end and max(s[2], s[3]) <= 0.25 * letter_height + 1 and s[4] >= 2),
+        key=lambda d: d[0][0],
+    )
+    if len(dots) != 3:
+        return ""
+    ys_, xs_ = [c[1] for _, c in dots], [c[0] for _, c in dots]
+    steps = np.diff(xs_)
+    if max(ys_) - min(ys_) > 0.15 * letter_height or min(ys_) < band.shape[0] / 2:
+        return ""  # not on one line low in the text: not a truncation mark
+    if steps.min() <= 0 or steps.max() > 1.6 * steps.min() or steps.max() > 0.6 * letter_height:
+        return ""
+    gap = dots[0][0][0] - end
+    if gap > 1.2 * letter_height:
+        return ""
+    return " ..." if gap >= SPACE_GAP * letter_height else "..."
 
 
 def tag_line(region: np.ndarray, boxes) -> np.ndarray | None:

@@ -28,6 +28,7 @@ BACKGROUND = 26
 CAMERA_OFF = 34
 SPEAKER_BGR = (64, 200, 64)
 MIC_RED_BGR = (56, 56, 224)
+TAG_SHARE = 0.8  # a name tag stops short of the tile's right side (about 80 % of it on real Zoom captures)
 
 
 @dataclass(frozen=True)
@@ -107,11 +108,11 @@ def render_gallery(
         x0 = (width - len(in_row) * tile_w - (len(in_row) - 1) * gap) // 2
         for c, person in enumerate(in_row):
             x, y = x0 + c * (tile_w + gap), y0 + r * (tile_h + gap)
-            _draw_tile(canvas[y : y + tile_h, x : x + tile_w], person, look)
+            shown = _draw_tile(canvas[y : y + tile_h, x : x + tile_w], person, look)
             _round_corners(canvas[y : y + tile_h, x : x + tile_w], look.corner, look.background)
             if speaker is not None and r * cols + c == speaker:
                 cv2.rectangle(canvas, (x, y), (x + tile_w - 1, y + tile_h - 1), SPEAKER_BGR, 3)
-            tiles.append(Tile((x, y, tile_w, tile_h), person.name, person.photo is not None))
+            tiles.append(Tile((x, y, tile_w, tile_h), shown, person.photo is not None))
     return canvas, tiles
 
 
@@ -139,25 +140,26 @@ def _round_corners(tile: np.ndarray, radius: int, stage: int) -> None:
             tile[rows, cols][mask] = stage
 
 
-def _draw_tile(tile: np.ndarray, person: Person, look: Style) -> None:
+def _draw_tile(tile: np.ndarray, person: Person, look: Style) -> str:
+    """Draws the participant's tile; returns their name as shown (cut short to fit the tag)."""
     th, tw = tile.shape[:2]
     if person.photo is None:
         tile[:] = look.camera_off
         if look.round_avatar:
             _draw_avatar(tile, person)
-            _draw_name(tile, person, look, box=False)
+            return _draw_name(tile, person, look, box=False)
         elif person.profile_photo is not None:
             side = int(th * 0.62)
             photo = cv2.resize(_bgr(person.profile_photo), (side, side), interpolation=cv2.INTER_AREA)
             py, px = (th - side) // 2 - th // 20, (tw - side) // 2
             tile[py : py + side, px : px + side] = photo
-            _draw_tag(tile, person.name, person.muted, box=False)
+            return _draw_tag(tile, person.name, person.muted, box=False)
         else:
             size = max(14, th // 9)
             draw_text(tile, person.name, None, size, (255, 255, 255), centre=True, bold=True)
             if person.muted:
                 _draw_mic(tile, 6, th - 6 - max(12, th // 11), max(12, th // 11))
-        return
+        return person.name
     tile[:] = 8
     photo = _bgr(person.photo)
     scale = th / photo.shape[0]
@@ -174,16 +176,17 @@ def _draw_tile(tile: np.ndarray, person: Person, look: Style) -> None:
         if pw < tw:
             tile[:, :px] = tile[:, px : px + 1]
             tile[:, px + pw :] = tile[:, px + pw - 1 : px + pw]
-    _draw_name(tile, person, look, box=True)
+    return _draw_name(tile, person, look, box=True)
 
 
-def _draw_name(tile: np.ndarray, person: Person, look: Style, box: bool) -> None:
+def _draw_name(tile: np.ndarray, person: Person, look: Style, box: bool) -> str:
     """The name bottom-left and the muted sign: before the name (Zoom, Teams, Meet 2020), or
     at the top right with the name straight on the video (Meet 2021, the rounded style)."""
     rounded = look.corner > 0
-    _draw_tag(tile, person.name, person.muted and not rounded, box=box and not rounded)
+    shown = _draw_tag(tile, person.name, person.muted and not rounded, box=box and not rounded)
     if person.muted and rounded:
         _draw_corner_mic(tile)
+    return shown
 
 
 def _draw_corner_mic(tile: np.ndarray) -> None:
@@ -213,12 +216,25 @@ def _draw_avatar(tile: np.ndarray, person: Person) -> None:
         draw_text(tile, initials(person.name), None, int(radius * 0.9), (255, 255, 255), centre=True)
 
 
-def _draw_tag(tile: np.ndarray, name: str, muted: bool, box: bool) -> None:
-    """Bottom-left: [red mic icon] name, on a translucent dark box over video."""
+def shown_name(name: str, size: int, room: int) -> str:
+    """The name as Zoom shows it in `room` px: whole where it fits, else cut after the last
+    letter that leaves room for "..." (after a space: "Elizabeth Hernández ...")."""
+    if text_width(name, size) <= room:
+        return name
+    for end in range(len(name) - 1, 0, -1):
+        if text_width(name[:end] + "...", size) <= room:
+            return name[:end] + "..."
+    return "..."
+
+
+def _draw_tag(tile: np.ndarray, name: str, muted: bool, box: bool) -> str:
+    """Bottom-left: [red mic icon] name, on a translucent dark box over video; the tag spans
+    at most TAG_SHARE of the tile, the name cut short to fit. Returns the name as shown."""
     th, tw = tile.shape[:2]
     size = max(11, th // 13)
     pad = max(3, size // 4)
     icon = int(size * 1.1) if muted else 0
+    name = shown_name(name, size, int(TAG_SHARE * tw) - 2 * pad - icon - (pad if muted else 0))
     text_w = text_width(name, size)
     x0, y1 = 4, th - 4
     x1, y0 = min(tw - 4, x0 + pad + icon + (pad if muted else 0) + text_w + pad), y1 - int(size * 1.5)
@@ -229,6 +245,7 @@ def _draw_tag(tile: np.ndarray, name: str, muted: bool, box: bool) -> None:
         _draw_mic(tile, x0 + pad, y0 + (y1 - y0 - icon) // 2, icon)
     origin = (x0 + pad + icon + (pad if muted else 0), y0 + (y1 - y0 - size) // 2 - size // 6)
     draw_text(tile, name, origin, size, (255, 255, 255))
+    return name
 
 
 def _draw_mic(tile: np.ndarray, x: int, y: int, size: int) -> None:

@@ -8,7 +8,8 @@ write them), Hebrew, Cyrillic, Devanagari, Arabic and Chinese, drawn with Noto f
 (Debian fonts-noto-core, fonts-noto-cjk). Each tile's tag is read by the agent's NameReader
 and compared with the drawn name exactly. --jpeg Q recompresses each gallery first. A test of
 the reader on tags we drew, not the measure; --scale and --blur make them as small and soft as
-real ones (a 25-tile page on a small screen, a photographed monitor).
+real ones (a 25-tile page on a small screen, a photographed monitor). Long names are cut short
+to fit the tag as Zoom does ("Elizabeth Hernández ...") and must be read so, "..." included.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ from bench.environment import shared_folder  # noqa: E402
 
 NAMES = {
     "LATIN": ["Zoë Müller", "José Hermosilla", "İlker Öztürk", "Anita Raquel", "Victor Henriquez", "Åsa Lindqvist",
-              "François Dubois", "Łukasz Kowalski", "Nguyễn Văn An", "Chloé Martin"],
+              "François Dubois", "Łukasz Kowalski", "Nguyễn Văn An", "Chloé Martin",
+              "Elizabeth Hernández Castro", "Francisco Boisier S. (Inacap)", "María José Valenzuela Rojas"],
     "HANGUL": ["20200759 양예지", "김선경(20200756)", "(초급)강 미숙", "박지훈", "이서연 20211234", "최민준",
                "정하은(2019)", "한도윤", "윤서아", "장우진"],
     "HEBREW": ["עדיטל בן משה", "שרה לוי", "יוסי כהן", "מיכל אברהם", "דניאל פרץ", "נועה ביטון", "אורי מזרחי", "תמר דהן"],
