@@ -556,8 +556,13 @@ def trailing_ellipsis(region: np.ndarray, boxes) -> str:
     top, bottom, right = int(min(ys)), int(max(ys)), int(max(xs))
     height = bottom - top
     x0, x1 = max(0, right - height), min(region.shape[1], right + int(ELLIPSIS_REACH * height))
-    band = as_dark_on_light(region[max(0, top) : bottom, x0:x1])
-    if band.size == 0 or band.min() == band.max():
+    band, text = region[max(0, top) : bottom, x0:x1], region[max(0, top) : bottom, max(0, int(min(xs))) : right]
+    if band.size == 0 or text.size == 0:
+        return ""
+    band = band if band.ndim == 2 else cv2.cvtColor(band, cv2.COLOR_BGR2GRAY)
+    if np.median(text) < 128:  # light letters on a dark tag, told from the text's own box (not the video past it)
+        band = 255 - band
+    if band.min() == band.max():
         return ""
     _, ink = cv2.threshold(band, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)
     count, _, stats, centres = cv2.connectedComponentsWithStats(ink, connectivity=8)

@@ -76,7 +76,7 @@ def test_a_space_between_hangul_syllables_is_put_back_only_where_the_ink_shows_o
     assert with_inked_spaces("20200759 양예지", hangul_line("20200759 양예지")) == "20200759 양예지"
 
 
-def tag_strip(text: str, size: int = 14) -> tuple[np.ndarray, list]:
+def tag_strip(text: str, size: int = 14, video=(90, 140, 60)) -> tuple[np.ndarray, list]:
     """White text on Zoom's dark tag box over video, scaled x2 as the reader scales a strip;
     with the box a text detector would give for the text before any "...": the dots left out."""
     import cv2
@@ -86,7 +86,7 @@ def tag_strip(text: str, size: int = 14) -> tuple[np.ndarray, list]:
 
     if not fonts_available(text):
         pytest.skip("needs Debian's fonts-noto-core to draw the tag")
-    strip = np.full((2 * size, 12 + text_width(text, size) + 40, 3), (90, 140, 60), np.uint8)  # video
+    strip = np.full((2 * size, 12 + text_width(text, size) + 60, 3), video, np.uint8)
     strip[2:-2, : 12 + text_width(text, size)] = 35  # the tag box
     draw_text(strip, text, (6, size // 3), size, (255, 255, 255))
     strip = cv2.resize(strip, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC)
@@ -99,6 +99,7 @@ def test_zooms_truncation_left_out_of_the_text_box_is_found_with_its_space():
     from agent.names import trailing_ellipsis
 
     assert trailing_ellipsis(*tag_strip("José Manuel Hermosilla ...")) == " ..."
+    assert trailing_ellipsis(*tag_strip("José Manuel Hermosilla ...", video=(235, 235, 235))) == " ..."
     assert trailing_ellipsis(*tag_strip("Francisco Boisier S. (Inac...")) == "..."
     assert trailing_ellipsis(*tag_strip("Elizabeth Hernández C...")) == "..."
     assert trailing_ellipsis(*tag_strip("José Manuel Hermosilla")) == ""
