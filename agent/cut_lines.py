@@ -27,7 +27,9 @@ EDGE_STEP = 3  # grey-level step that can be an edge between two abutting pictur
 STRONG_STEP = 8  # ... where it stands out from the steps beside it, or is this large
 POSITION_SLACK = 1.5  # px: a chain position may round this far off its interval
 WEAKLY_CROSSED = 0.6  # a line inside a known lattice may be crossed this much (alike videos)
-MIN_CONTENT = 0.02  # a pixel line with this share of content pixels holds something
+# A pixel line with this share of content pixels holds something; not the 2-4 px of the tiles
+# above that a band's row lines, placed a few pixels high, take in (a 72 px band: up to 5.5 %).
+MIN_CONTENT = 0.06
 MIN_FILLED = 0.2  # share of a cell's pixel lines that hold something, for a cell with content
 PLAIN = 0.1  # a cell profile varying less than this (std of 0/1 values) is all content or none
 MAX_WALKS = 4  # positions followed at once where a chain can land in several free intervals

@@ -92,6 +92,17 @@ def test_meet_grids_of_dozens_of_tiles(labels_csv, n, off_share, size):
     assert len(found) <= n
 
 
+def test_a_centred_last_row_gets_no_cell_from_the_row_above(labels_csv):
+    """Row lines a few pixels above the tiles' true edges take the bottom of the row above into
+    the last band; that sliver is no content, or an empty cell beside the centred last row
+    becomes a student (76 of 75)."""
+    n, rng = 75, np.random.default_rng(2)
+    off = {i for i in range(n) if rng.random() < 0.6}
+    image, truth = render_gallery(people(labels_csv, n, camera_off=off, offset=2), 1280, 720, style="meet")
+    found = find_tiles(image)
+    assert len(found) == n and matches(found, truth, atol=0.06 * truth[0].box[2]) == n
+
+
 @pytest.mark.parametrize("n", [6, 20, 49])
 def test_meet_2021_rounded_tiles_with_names_on_the_video(labels_csv, n):
     """Meet since 2021: rounded tiles 8 px apart, camera-off tiles a lighter grey with a round
