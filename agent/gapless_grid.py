@@ -224,10 +224,11 @@ def tile_like(content: np.ndarray, tiles: list[TileBox]) -> bool:
 def looks_like_tile(cell: np.ndarray) -> bool:
     """A cell's content mask fills it (video) or is centred across it above the tag (avatar);
     a stray line of a neighbour's edge along its side does not count."""
-    upper = cell[: int(0.75 * cell.shape[0])]
+    side = max(2, cell.shape[1] // 100)  # the neighbour's edge, where lines are a pixel or two off
+    upper = cell[: int(0.75 * cell.shape[0]), side:-side]
     xs = np.flatnonzero(upper.sum(axis=0) >= max(2, 0.02 * upper.shape[0]))
     filled = cell.size and cell.mean() >= FILLED
-    centred = xs.size == 0 or abs((xs[0] + xs[-1]) / 2 - cell.shape[1] / 2) <= OFF_CENTRE * cell.shape[1]
+    centred = xs.size == 0 or abs((xs[0] + xs[-1]) / 2 - upper.shape[1] / 2) <= OFF_CENTRE * cell.shape[1]
     return bool(filled or centred)
 
 

@@ -85,3 +85,18 @@ def test_ramps_are_told_from_flat_gaps():
     assert on_ramp(soft, 8)[1].tolist() == [0, 0, 0, 1, 1, 1, 0, 0, 0]
     sharp = np.repeat(np.array([[26, 26, 26, 200, 200, 26, 26]], np.uint8), 3, axis=0)
     assert not on_ramp(sharp, 8).any()  # a gap's edge pixels are flat on their own side
+
+
+def test_a_camera_off_cell_with_a_slice_of_its_neighbours_video_still_looks_like_a_tile():
+    """A column line a pixel or two off takes a sliver of the next video into a camera-off
+    cell; its avatar is still centred (a lattice of such cells was refused, and a column lost)."""
+    from agent.gapless_grid import looks_like_tile
+
+    cell = np.zeros((240, 428), np.uint8)
+    cell[60:140, 174:254] = 1  # the avatar, centred
+    cell[200:215, 10:120] = 1  # the name tag, bottom left
+    assert looks_like_tile(cell)
+    cell[:, 426:] = 1  # two columns of the neighbour's video
+    assert looks_like_tile(cell)
+    cell[60:140, 174:254], cell[60:140, 20:100] = 0, 1  # an avatar off centre is no tile
+    assert not looks_like_tile(cell)
