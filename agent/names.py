@@ -351,14 +351,15 @@ class TagReader:
         """The text detector's boxes in the strip, with a margin around it (text on the edge
         is missed): the edge pixels repeated, and where that finds nothing, a margin of the
         strip's median colour (a tag on the tile's bottom edge repeats into streaks)."""
+        padded = cv2.copyMakeBorder(region, 12, 12, 12, 12, cv2.BORDER_REPLICATE)
+        boxes, _ = self._ocr(padded, use_rec=False, use_cls=False)
+        if boxes:
+            return padded, boxes
         channels = region.shape[2] if region.ndim == 3 else 1
         median = [int(v) for v in np.median(region.reshape(-1, channels), axis=0)]
-        for border in (cv2.BORDER_REPLICATE, cv2.BORDER_CONSTANT):
-            padded = cv2.copyMakeBorder(region, 12, 12, 12, 12, border, value=median)
-            boxes, _ = self._ocr(padded, use_rec=False, use_cls=False)
-            if boxes:
-                return padded, boxes
-        return padded, []
+        padded = cv2.copyMakeBorder(region, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=median)
+        boxes, _ = self._ocr(padded, use_rec=False, use_cls=False)
+        return padded, boxes or []
 
     def _read_line(self, line: np.ndarray) -> str:
         """PP-OCRv6 (`rapid_text`, from the rapidocr wheel) and Tesseract on the cleaned line:

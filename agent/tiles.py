@@ -103,8 +103,10 @@ class TileFinder:
                 self.reused += 1
                 return self.tiles
         self.tiles, self.shape, self.reused = find_tiles(image), image.shape, 0
-        self.level = gap_level(gray)  # kept with the grid
-        self.crossings = border_crossings(gray, self.tiles, self.level) if len(self.tiles) >= 2 else np.zeros(0)
+        self.crossings = np.zeros(0)
+        if len(self.tiles) >= 2:  # a frame with no gallery (speaker view) is searched afresh each capture
+            self.level = gap_level(gray)  # kept with the grid
+            self.crossings = border_crossings(gray, self.tiles, self.level)
         return self.tiles
 
 
