@@ -244,6 +244,8 @@ def shared_chains(
     for i, (chain, band) in enumerate(zip(chains, bands)):
         if chain is not None and i != last:
             chain = band.spread(chain if aligned(chain, widest) else band.trimmed(widest) or chain, widest)
+        elif chain is not None and len(present) > 1:
+            chain = band.spread(in_step_with(chain, widest), widest)
         full_rows.append(None if chain is None else shifted(chain))
     return full_rows
 
@@ -258,6 +260,17 @@ def common_phase(chains: list[Chain]) -> Chain | None:
     if best is None:
         return None
     return max((c for c in chains if aligned(c, best)), key=lambda c: c.cells)
+
+
+def in_step_with(chain: Chain, reference: Chain) -> Chain:
+    """A last row moved onto the columns above or half a step off them: apps left-align it or
+    centre it, and a centred row of another parity than the rows above sits half a cell off.
+    Its own lines can be off by more (a pillarboxed video's edge taken for its tile's)."""
+    if chain.step != reference.step:
+        return chain
+    offset = (chain.start - reference.start) % chain.step
+    target = min((0.0, chain.step / 2, chain.step), key=lambda t: abs(offset - t))
+    return Chain(chain.start - offset + target, chain.step, chain.cells)
 
 
 def aligned(chain: Chain, reference: Chain) -> bool:

@@ -27,15 +27,20 @@ TILE_MIN_FACE_PX = 12  # YuNet finds faces from ~10 px; meeting tiles show 17-60
 WINDOW = 2.0  # the window around the last face, as a multiple of its larger side
 FACE_PX = 64  # the last face's size in the scaled window
 SAME_SIZE = 1.5  # a face larger or smaller than the last one by more than this is not taken
+SURE_MARGIN = 0.2  # detector score (0..1) by which a face may trail the surest in its tile
 
 Box = tuple[int, int, int, int]
 
 
 def participant_face(faces: list[Face], width: int, height: int) -> Face | None:
     """The tile's own participant: of the larger faces, the one nearest the tile's centre
-    (a webcam's owner sits in front of it; others in the room sit around)."""
+    (a webcam's owner sits in front of it; others in the room sit around). A face found much
+    less surely than the surest one is no rival for it: a fan or a poster behind a student can
+    make a larger box than the student's face."""
     if not faces:
         return None
+    surest = max(f.score for f in faces)
+    faces = [f for f in faces if f.score >= surest - SURE_MARGIN]
     largest = max(f.box[2] * f.box[3] for f in faces)
     big = [f for f in faces if f.box[2] * f.box[3] >= 0.5 * largest]
     return min(big, key=lambda f: np.hypot(f.box[0] + f.box[2] / 2 - width / 2, f.box[1] + f.box[3] / 2 - height / 2))

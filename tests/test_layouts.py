@@ -103,6 +103,18 @@ def test_a_centred_last_row_gets_no_cell_from_the_row_above(labels_csv):
     assert len(found) == n and matches(found, truth, atol=0.06 * truth[0].box[2]) == n
 
 
+@pytest.mark.parametrize("n", [30, 49])
+def test_a_full_last_row_starting_with_a_pillarboxed_video_keeps_the_columns_above(labels_csv, n):
+    """The last row's own lines are set by its contents; a 4:3 video's near-black bars read as
+    stage, so its picture's edge was taken for the tile's and the whole row moved by the bar
+    (a row of phantoms). Apps left-align or centre a last row: on the columns or half off."""
+    crowd = people(labels_csv, n, camera_off={i for i in range(n) if i % 3 == 1})
+    crowd = [replace(p, pillarbox=i >= n - (7 if n == 49 else 6)) for i, p in enumerate(crowd)]
+    image, truth = render_gallery(crowd, width=1280, height=720, style="meet")
+    found = find_tiles(image)
+    assert len(found) == n and matches(found, truth, atol=0.06 * truth[0].box[2]) == n
+
+
 @pytest.mark.parametrize("n", [6, 20, 49])
 def test_meet_2021_rounded_tiles_with_names_on_the_video(labels_csv, n):
     """Meet since 2021: rounded tiles 8 px apart, camera-off tiles a lighter grey with a round

@@ -91,6 +91,20 @@ def test_live_faces_are_found_inside_their_truth_box(truths, results):
         assert score.faces[0] == score.faces[1], (truth["file"], score)
 
 
+def test_live_faces_are_found_on_a_capture_shown_larger(truths, pipeline_factory):
+    """At 1.5x YuNet also boxes a desk fan beside a student, larger than the face and less
+    sure: the less sure box must not win the tile."""
+    from bench.real_galleries import variants
+    from core.analyze import read_image
+
+    folder, items = truths
+    for truth in items:
+        larger = {name: (image, tiles) for name, image, tiles in variants(read_image(folder / truth["file"]), truth)}
+        image, tiles = larger["scaled x1.5"]
+        score = score_capture(pipeline_factory().process(image, None), {**truth, "tiles": tiles})
+        assert score.faces[0] == score.faces[1], (truth["file"], score)
+
+
 def test_live_faces_are_found_again_on_the_next_capture_near_where_they_were(truths, pipeline_factory):
     """The steady capture looks for each face in a small window around its last place."""
     from core.analyze import read_image

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from agent.tile_faces import TileFaces, face_in
+from agent.tile_faces import TileFaces, face_in, participant_face
 from core import faces
 from core.analyze import read_image
 
@@ -104,3 +104,13 @@ def test_a_tile_whose_face_left_is_forgotten(photos):
     finder.find([("a", tile_with(photos[0], 80))])
     assert finder.find([("a", np.full((*TILE, 3), 30, np.uint8))]) == [None]
     assert "a" not in finder.seen
+
+
+def test_the_participant_is_the_sure_face_not_a_larger_unsure_box_beside_it():
+    # Measured on a real Zoom tile at 1.5x: YuNet boxed a desk fan (91x162 px, score 0.68)
+    # beside the student's face (70x90 px, 0.92); the larger box won and the face was lost.
+    student, fan = faces.Face((132, 24, 70, 90), 0.92), faces.Face((1, 25, 91, 162), 0.68)
+    assert participant_face([fan, student], 360, 202) == student
+    # Two people in the room, both found surely: the larger, then the one nearer the middle.
+    owner, beside = faces.Face((150, 40, 80, 96), 0.9), faces.Face((10, 50, 40, 50), 0.95)
+    assert participant_face([beside, owner], 360, 202) == owner
