@@ -215,8 +215,9 @@ def shared_chains(
     crossed: list[np.ndarray], content: list[np.ndarray], min_step: int, max_step: int, prefer_high: bool
 ) -> list[Chain | None]:
     """One chain per band (a band of rows of one gallery), all with one step: the step whose
-    chains bound the most cells with content over all bands. Each band keeps its own start
-    (a last row is centred on its own)."""
+    chains bound the most cells with content over all bands. The rows above the last take the
+    common columns; the last keeps its own start, on those columns or half a step off them
+    (a last row is left-aligned or centred)."""
     bands = [Band.of(c, f) for c, f in zip(crossed, content)]
     votes: dict[float, int] = {}
     for band in bands:
