@@ -8,6 +8,11 @@ sees). The whole tile is searched when nothing of the face's size is in the wind
 tile changed size (a resized window, a reshuffle), for a new participant, and for one tile a
 capture in turn, so that a face that came nearer the middle (participant_face) is not missed
 for long.
+
+The same picture must give the same reading, and the reading moves with a few pixels of crop,
+so a face box is kept while its tile looks as it did when the box was found (a frozen picture,
+a student sitting still: no search at all), and a search that finds the face within a few
+percent of the kept box keeps the box rather than the search's own jitter.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ WINDOW = 2.0  # the window around the last face, as a multiple of its larger sid
 FACE_PX = 64  # the last face's size in the scaled window
 SAME_SIZE = 1.5  # a face larger or smaller than the last one by more than this is not taken
 SURE_MARGIN = 0.2  # detector score (0..1) by which a face may trail the surest in its tile
+THUMB_PX = 32  # the window around a face is compared with its earlier look as a thumbnail ...
+STILL_FACE = 3.0  # ... and has not changed while their mean absolute difference (0-255) stays under this
+KEEP_BOX = 0.08  # a face found within this share of its size from the kept box is the same face
 
 Box = tuple[int, int, int, int]
 
@@ -79,10 +87,30 @@ def face_in(tile: np.ndarray, detector) -> Box | None:
     return best.box if best is not None else None
 
 
+def look_around(tile: np.ndarray, face: Box) -> np.ndarray:
+    """The window around a face as a small thumbnail: what must stay put for its box to hold
+    (a move of a tenth of the face's size changes it by several grey levels; sensor noise and
+    video coding average out)."""
+    x, y, w, h = window_around(face, tile.shape[1], tile.shape[0])
+    return cv2.resize(tile[y : y + h, x : x + w], (THUMB_PX, THUMB_PX), interpolation=cv2.INTER_AREA).astype(np.int16)
+
+
+def unchanged(look: np.ndarray, earlier: np.ndarray) -> bool:
+    return look.shape == earlier.shape and float(np.abs(look - earlier).mean()) < STILL_FACE
+
+
+def same_face(box: Box, kept: Box) -> bool:
+    """Is `box` the kept box found again, but for the detector's jitter of a few pixels?"""
+    size = max(kept[2], kept[3])
+    shift = np.hypot(box[0] + box[2] / 2 - kept[0] - kept[2] / 2, box[1] + box[3] / 2 - kept[1] - kept[3] / 2)
+    return shift <= KEEP_BOX * size and abs(max(box[2], box[3]) / size - 1) <= KEEP_BOX
+
+
 @dataclass(frozen=True)
 class Seen:
     tile_size: tuple[int, int]
     face: Box  # in the tile's pixels
+    look: np.ndarray  # look_around(tile, face) when the face was last found there
 
 
 class TileFaces:
@@ -106,21 +134,28 @@ class TileFaces:
         self.turn += 1
         in_turn = tiles[self.turn % len(tiles)][0] if tiles else None
 
-        def search(item: tuple[str, np.ndarray]) -> Box | None:
+        def search(item: tuple[str, np.ndarray]) -> Seen | None:
             key, tile = item
             last = self.seen.get(key)
-            nearby = last is not None and last.tile_size == tile.shape[1::-1] and key != in_turn
+            same_size = last is not None and last.tile_size == tile.shape[1::-1]
+            if same_size and unchanged(look_around(tile, last.face), last.look):
+                return last
             detector = self._free.get()
             try:
-                box = face_near(tile, last.face, detector) if nearby else None
-                return box if box is not None else face_in(tile, detector)
+                box = face_near(tile, last.face, detector) if same_size and key != in_turn else None
+                box = box if box is not None else face_in(tile, detector)
             finally:
                 self._free.put(detector)
-
-        boxes = list(self._pool.map(search, tiles)) if self._pool and len(tiles) > 1 else [search(t) for t in tiles]
-        for (key, tile), box in zip(tiles, boxes):
             if box is None:
+                return None
+            if same_size and same_face(box, last.face):
+                box = last.face
+            return Seen(tile.shape[1::-1], box, look_around(tile, box))
+
+        found = list(self._pool.map(search, tiles)) if self._pool and len(tiles) > 1 else [search(t) for t in tiles]
+        for (key, _), seen in zip(tiles, found):
+            if seen is None:
                 self.seen.pop(key, None)
             else:
-                self.seen[key] = Seen(tile.shape[1::-1], box)
-        return boxes
+                self.seen[key] = seen
+        return [None if seen is None else seen.face for seen in found]

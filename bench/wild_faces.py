@@ -1,9 +1,12 @@
 """Benchmark: the whole face path (detect, crop, classify) on real photos that are not FER2013.
 
-    python -m bench.wild_faces [--model FILE] [--limit N]
+    python -m bench.wild_faces [--model FILE] [--limit N] [--balance lecture|fer2013]
 
 wild_faces labels are noisy student labels and fear is nearly absent: read the figures as
-how the model transfers to other photos, not as a benchmark of record.
+how the model transfers to other photos, not as a benchmark of record. `--balance lecture`
+reads them as the agent reads a lecture (most faces calm: core.calibration.lecture_prior),
+`fer2013` (the default) as the network learned them; the last row is the share of neutral
+photos read angry, disgust, fear or sad (a false alarm for a teacher).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ def main() -> None:
     from core.analyze import face_crops, find_faces, read_image
     from core.emotions import EmotionClassifier
     from core.faces import YuNetDetector
-    from core.labels import EMOTIONS
+    from core.labels import EMOTIONS, NEGATIVE
     from training.evaluate import confusion_matrix, summarize
 
     shared = shared_folder()
@@ -36,11 +39,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--balance", choices=["lecture", "fer2013"], default="fer2013")
     args = parser.parse_args()
     labels = shared / "data/wild_faces/labels.csv"
     with open(labels) as f:
         rows = list(csv.DictReader(f))[: args.limit]
-    detector, classifier = YuNetDetector(), EmotionClassifier(args.model)
+    detector, classifier = YuNetDetector(), EmotionClassifier(args.model, balance=args.balance)
     truth, predicted, missed = [], [], 0
     for row in rows:
         image = read_image(labels.parent / row["path"])
@@ -52,13 +56,17 @@ def main() -> None:
         truth.append(EMOTIONS.index(row["emotion"]))
         predicted.append(int(classifier.probabilities(crop)[0].argmax()))
     result = summarize(confusion_matrix(np.array(truth), np.array(predicted)))
-    table = Table(title=f"wild_faces: {len(rows)} photos, face found in {len(truth)} ({missed} missed)")
+    title = f"wild_faces ({args.balance} balance): {len(rows)} photos, face found in {len(truth)} ({missed} missed)"
+    table = Table(title=title)
     for column in ("emotion", "photos", "recall"):
         table.add_column(column, justify="right")
     for name in EMOTIONS:
         recall = result["per_class"][name]
         table.add_row(name, str(result["support"][name]), "-" if recall is None else f"{recall:.1%}")
     table.add_row("all", str(result["n"]), f"{result['accuracy']:.1%}")
+    neutral = np.array(truth) == EMOTIONS.index("neutral")
+    negative = np.isin(predicted, [EMOTIONS.index(e) for e in NEGATIVE])
+    table.add_row("neutral read negative", str(int(neutral.sum())), f"{negative[neutral].mean():.1%}")
     Console(width=120).print(table)
 
 

@@ -161,6 +161,13 @@ def eda(data: Path, out: Path) -> None:
     help="Start from this model file's weights (a fine-tune) instead of at random.",
 )
 @click.option(
+    "--distill-from",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="A teacher model: its probabilities on each clean Training image join that image's target.",
+)
+@click.option("--distill-weight", default=0.5, show_default=True, help="Share of the target taken by the teacher.")
+@click.option(
     "--recipe",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     default=None,
@@ -185,6 +192,8 @@ def train(
     ferplus_weight,
     average_last,
     init_from,
+    distill_from,
+    distill_weight,
     recipe,
 ) -> None:
     """Train the emotion CNN on Training, steered by PublicTest (never PrivateTest)."""
@@ -213,6 +222,8 @@ def train(
         ferplus_weight=ferplus_weight,
         average_last=average_last,
         init_from=init_from,
+        distill_from=distill_from,
+        distill_weight=distill_weight,
     )
     progress = sys.stderr.isatty() or bool(os.environ.get("CLASSMOOD_PROGRESS"))
     if recipe is not None:
@@ -362,16 +373,14 @@ def dashboard(db_url, host, port, rules) -> None:
     """Serve the live dashboard and the session reports (to signed-in users, or to whoever
     has the printed address while no account exists)."""
     from dashboard.app import create_app, serve
-    from db.engine import default_url, missing_sqlite_file, upgrade
+    from db.engine import default_url, missing_sqlite_file, printable, upgrade
 
     url = db_url or default_url()
     if not missing_sqlite_file(url):
         upgrade(url)  # a database from an older ClassMood gains the new columns (a missing one stays missing)
     accounts, token = access_mode(url, host)
-    app = create_app(url, parse_rules(rules), token, accounts)
-    click.echo(
-        f"ClassMood dashboard on {address(host, port, token)}  (database: {db_url or default_url()}; Ctrl-C stops)"
-    )
+    app = create_app(url, parse_rules(rules), token, accounts, port)
+    click.echo(f"ClassMood dashboard on {address(host, port, token)}  (database: {printable(url)}; Ctrl-C stops)")
     serve(app, host, port)
 
 
@@ -454,7 +463,7 @@ def run(
     accounts, token = access_mode(url, host)
     if accounts and not teacher:
         raise click.UsageError("this database has accounts: say whose class this is with --teacher NAME")
-    app = create_app(url, parse_rules(rules), token, accounts)
+    app = create_app(url, parse_rules(rules), token, accounts, port)
     server = threading.Thread(target=serve, args=(app, host, port), daemon=True, name="dashboard")
     server.start()
     click.echo(f"dashboard: {address(host, port, token)}")
@@ -531,12 +540,10 @@ def db() -> None:
 @db_url_option
 def db_upgrade(db_url) -> None:
     """Create or migrate the database schema to the latest version."""
-    from sqlalchemy.engine import make_url
-
-    from db.engine import upgrade
+    from db.engine import printable, upgrade
 
     url = upgrade(db_url)
-    click.echo(f"database is up to date: {make_url(url).render_as_string(hide_password=True)}")
+    click.echo(f"database is up to date: {printable(url)}")
 
 
 @db.command("purge")

@@ -6,6 +6,13 @@ divides the log-probabilities by one number T fitted on held-out data (FER2013 P
 which keeps every prediction's winner and makes its probability mean what it says. The
 expected calibration error (ECE) measures what is left: the gap between confidence and
 accuracy, averaged over confidence bins weighted by how many readings fall in each.
+
+A lecture is not FER2013. The network learned FER2013 Training's class balance (a sixth of the
+faces sad, a seventh afraid, a sixth neutral), while most faces in a lecture are calm. Bayes'
+rule moves calibrated probabilities to another class balance without retraining (Saerens et
+al., Neural Computation 2002): p'(c|x) is proportional to p(c|x) * prior(c) / trained_on(c). The
+product reads faces under a stated lecture balance (`lecture_prior`); FER2013's figures are
+measured without it.
 """
 
 from __future__ import annotations
@@ -18,6 +25,9 @@ T_RANGE = (0.05, 20.0)  # a fitted temperature outside this says the probabiliti
 UNCERTAIN_GRID = np.round(np.arange(0.20, 0.81, 0.01), 2)  # top probabilities tried as the guess line
 BAND = 0.05  # width of the slice of readings just under a line that judges it
 MIN_BELOW = 50  # readings that slice needs to be judged
+# What we assume of a lecture: about half of the faces calm. Not fitted to any meeting picture;
+# the model card gives what it costs and buys on FER2013 and on real photos (bench.meeting_faces).
+LECTURE_NEUTRAL = 0.45
 
 
 def with_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
@@ -26,6 +36,42 @@ def with_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarra
     logits -= logits.max(axis=-1, keepdims=True)
     scaled = np.exp(logits)
     return (scaled / scaled.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def class_shares(labels: np.ndarray, classes: int = 7) -> np.ndarray:
+    return np.bincount(np.asarray(labels, np.int64), minlength=classes) / max(len(labels), 1)
+
+
+def lecture_prior(trained_on: np.ndarray, neutral: float = LECTURE_NEUTRAL) -> np.ndarray:
+    """A lecture's class balance: `neutral` of the faces neutral, happy as often as in training
+    (smiles are not rarer in class), the other five sharing the rest in their training proportions."""
+    from core.labels import EMOTIONS
+
+    prior = np.asarray(trained_on, np.float64).copy()
+    n, h = EMOTIONS.index("neutral"), EMOTIONS.index("happy")
+    others = [i for i in range(len(prior)) if i not in (n, h)]
+    rest = 1.0 - neutral - prior[h]
+    if not 0.0 < neutral < 1.0 or rest <= 0.0:
+        raise ValueError(f"a neutral share of {neutral} leaves nothing for the other expressions")
+    prior[others] *= rest / prior[others].sum()
+    prior[n] = neutral
+    return prior
+
+
+def with_prior(probabilities: np.ndarray, prior, trained_on) -> np.ndarray:
+    """Probabilities for faces drawn with class balance `prior` instead of `trained_on`
+    (Bayes' rule: each class's probability times prior / trained_on, renormalised)."""
+    ratio = np.asarray(prior, np.float64) / np.clip(np.asarray(trained_on, np.float64), TINY, None)
+    moved = np.asarray(probabilities, np.float64) * ratio
+    return (moved / np.clip(moved.sum(axis=-1, keepdims=True), TINY, None)).astype(np.float32)
+
+
+def balance_weights(labels: np.ndarray, prior) -> np.ndarray:
+    """Per-sample weights that make a labelled set count as if drawn with class balance `prior`
+    (how PublicTest stands in for a lecture's faces when a guess line is chosen)."""
+    labels = np.asarray(labels, np.int64)
+    shares = class_shares(labels, len(prior))
+    return (np.asarray(prior) / np.clip(shares, TINY, None))[labels]
 
 
 def negative_log_likelihood(probabilities: np.ndarray, labels: np.ndarray) -> float:
@@ -57,9 +103,12 @@ def fit_temperature(probabilities: np.ndarray, labels: np.ndarray) -> float:
     return float(np.exp((low + high) / 2))
 
 
-def reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> list[dict]:
-    """Per equal-width confidence bin: readings, mean confidence, accuracy (empty bins left out)."""
+def reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS, weights=None) -> list[dict]:
+    """Per equal-width confidence bin: readings, mean confidence, accuracy (empty bins left out);
+    `weights` count each reading that many times (balance_weights)."""
     probabilities = np.asarray(probabilities)
+    weighted = weights is not None
+    weights = np.asarray(weights, np.float64) if weighted else np.ones(len(probabilities))
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == np.asarray(labels)
     edges = np.linspace(0.0, 1.0, bins + 1)
@@ -68,35 +117,40 @@ def reliability(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_B
     for b in range(bins):
         inside = which == b
         if inside.any():
+            w = weights[inside]
             rows.append(
                 {
                     "low": float(edges[b]),
                     "high": float(edges[b + 1]),
-                    "n": int(inside.sum()),
-                    "confidence": float(confidence[inside].mean()),
-                    "accuracy": float(correct[inside].mean()),
+                    "n": float(w.sum()) if weighted else int(inside.sum()),
+                    "confidence": float(np.average(confidence[inside], weights=w)),
+                    "accuracy": float(np.average(correct[inside], weights=w)),
                 }
             )
     return rows
 
 
-def expected_calibration_error(probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> float:
+def expected_calibration_error(
+    probabilities: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS, weights=None
+) -> float:
     """sum over bins of (share of readings) x |accuracy - mean confidence|."""
-    rows = reliability(probabilities, labels, bins)
+    rows = reliability(probabilities, labels, bins, weights)
     total = sum(r["n"] for r in rows)
     return float(sum(r["n"] / total * abs(r["accuracy"] - r["confidence"]) for r in rows)) if total else 0.0
 
 
-def uncertain_threshold(probabilities: np.ndarray, labels: np.ndarray) -> float:
+def uncertain_threshold(probabilities: np.ndarray, labels: np.ndarray, weights=None) -> float:
     """The top probability under which a reading is a guess: the highest line on UNCERTAIN_GRID
     where the readings just under it (a BAND-wide slice) are right less than half the time,
-    more often wrong than right. Chosen on PublicTest; 0.0 where no slice is (no guesses)."""
+    more often wrong than right. Chosen on PublicTest (weighted to a lecture's class balance
+    for the lecture reading); 0.0 where no slice is (no guesses)."""
     probabilities = np.asarray(probabilities)
+    weights = np.ones(len(probabilities)) if weights is None else np.asarray(weights, np.float64)
     confidence = probabilities.max(axis=1)
     correct = probabilities.argmax(axis=1) == np.asarray(labels)
     chosen = 0.0
     for line in UNCERTAIN_GRID:
         just_under = (confidence >= line - BAND) & (confidence < line)
-        if just_under.sum() >= MIN_BELOW and correct[just_under].mean() < 0.5:
+        if just_under.sum() >= MIN_BELOW and np.average(correct[just_under], weights=weights[just_under]) < 0.5:
             chosen = float(line)
     return chosen

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.calibration import with_temperature
+from core.calibration import with_prior, with_temperature
 from core.labels import EMOTIONS
 from core.model import SHIPPED_MODEL, ModelFileError, load_model, read_contract
 from core.onnx_model import OnnxForward
 
 logger = logging.getLogger(__name__)
+
+FLAT_CROP = 2.0  # a crop whose grey levels vary less than this (std) shows no face to read
 
 
 @dataclass(frozen=True)
@@ -43,12 +45,19 @@ class EmotionClassifier:
 
     A model file without a fitted temperature is used as it is, said once in the log, and
     none of its readings is marked a guess (`uncertain` answers False): nothing is known of
-    how far its probabilities can be trusted."""
+    how far its probabilities can be trusted.
 
-    def __init__(self, model_path: str | os.PathLike | None = None, backend: str = "auto"):
+    Faces are read for a lecture (`balance="lecture"`, the default) where the file carries a
+    lecture prior: most faces in class are calm, and Bayes' rule moves the calibrated
+    probabilities to that class balance (core.calibration). `balance="fer2013"` reads them as
+    the net learned them, the balance its FER2013 figures are measured with."""
+
+    def __init__(self, model_path: str | os.PathLike | None = None, backend: str = "auto", balance: str = "lecture"):
         """backend: "onnxruntime" (no TensorFlow import: seconds faster to start, a fraction
         of the memory; `bench.serving`), "tensorflow", or "auto": onnxruntime where it can
         serve the file, else TensorFlow."""
+        if balance not in ("lecture", "fer2013"):
+            raise ValueError(f"unknown class balance {balance!r} (lecture or fer2013)")
         path = Path(model_path or os.environ.get("CLASSMOOD_MODEL") or SHIPPED_MODEL)
         self.backend = "tensorflow"
         if backend in ("auto", "onnxruntime"):
@@ -63,6 +72,7 @@ class EmotionClassifier:
         if self.backend == "tensorflow":
             self.model, self.contract = load_model(path)
             self._predict = _compiled_forward(self.model)
+        self.lecture = balance == "lecture" and self.contract.lecture_prior is not None
         if not self.contract.calibrated:
             logger.warning(
                 "model %s is not calibrated: its probabilities are the network's raw ones, and no "
@@ -72,7 +82,7 @@ class EmotionClassifier:
 
     def uncertain(self, probabilities) -> bool:
         """Is this reading a guess (top probability under the line chosen on PublicTest)?"""
-        line = self.contract.uncertain_below
+        line = self.contract.lecture_uncertain_below if self.lecture else self.contract.uncertain_below
         return bool(line and max(probabilities) < line)
 
     @property
@@ -90,7 +100,21 @@ class EmotionClassifier:
         if crops.shape[1:] != (size, size):
             raise ValueError(f"crops must be {size}x{size} grayscale, got {crops.shape[1:]}")
         out = np.asarray(self._predict(crops[..., None].astype(np.float32)))
-        return out if raw or not self.contract.calibrated else with_temperature(out, self.contract.temperature)
+        if raw or not self.contract.calibrated:
+            return out
+        out = with_temperature(out, self.contract.temperature)
+        if self.lecture:
+            out = with_prior(out, self.contract.lecture_prior, self.contract.training_prior)
+        flat = crops.reshape(len(crops), -1).std(axis=1) < FLAT_CROP
+        if flat.any():  # all black (a frozen or dark video): nothing to read, so the base rate, a guess
+            out[flat] = self.base_rate
+        return out
+
+    @property
+    def base_rate(self) -> np.ndarray:
+        """The class balance faces are read under: what is known of a face before looking."""
+        prior = self.contract.lecture_prior if self.lecture else self.contract.training_prior
+        return np.asarray(prior if prior is not None else [1 / len(EMOTIONS)] * len(EMOTIONS), np.float32)
 
     def classify(self, crops: np.ndarray) -> list[Emotion]:
         return [Emotion(tuple(float(p) for p in row)) for row in self.probabilities(crops)]

@@ -4,6 +4,13 @@ Inputs are minute buckets (the dashboard aggregates observations per minute in t
 database), so the rules cost the same for a 10-minute and a 3-hour session. A minute with
 no capture at all is a gap: it neither continues nor breaks a run, it ends it, because we
 do not know what happened then.
+
+Flags come only from what was seen. A minute counts for an expression rule only when most of
+its face readings were confident (a guess never raises or extends a flag on its own). Camera
+off and no face are ways of being in the meeting, not absence: a student is absent when their
+tile is gone from the captured gallery while the class is still being captured. And a
+student's own resting face is their baseline: a face that reads somewhat sad all lecture is
+that student's neutral, and only a clear rise above it is flagged.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ import numpy as np
 @dataclass(frozen=True)
 class FlagRules:
     negative_share: float = 0.5  # mean of angry+disgust+fear+sad above this ...
+    negative_rise: float = 0.25  # ... and this far above the student's own usual share ...
     negative_minutes: int = 3  # ... for this many minutes in a row
-    absent_minutes: int = 5  # camera off or no face for this many minutes in a row
+    confident_share: float = 0.5  # a minute counts when this share of its face readings were confident
+    absent_minutes: int = 5  # tile gone from the captured gallery for this many minutes in a row
     drop_valence: float = 0.35  # valence this far below the student's own baseline ...
     drop_minutes: int = 2  # ... over the last minutes ...
     baseline_minutes: int = 5  # ... once this many minutes of baseline exist
@@ -48,8 +57,9 @@ class MinuteSeries:
     """One student's (or the class's) minutes: start times and per-minute measures.
 
     present: share of observations with a face; negative, neutral, surprise_fear_sad:
-    mean probability among face observations (NaN when no face that minute); valence:
-    mean valence (NaN likewise).
+    mean probability among confident face readings (NaN when none that minute); valence:
+    mean valence (NaN likewise); faces, read: how many face readings, how many of them
+    confident (None: not counted, every reading taken as confident).
     """
 
     minutes: list[datetime]
@@ -58,6 +68,16 @@ class MinuteSeries:
     valence: np.ndarray
     neutral: np.ndarray | None = None
     surprise_fear_sad: np.ndarray | None = None
+    faces: np.ndarray | None = None
+    read: np.ndarray | None = None
+
+    def trusted(self, rules: FlagRules) -> np.ndarray:
+        """Minutes whose expression means rest on confident readings, most of that minute's."""
+        known = ~np.isnan(np.asarray(self.negative, float))
+        if self.faces is None or self.read is None:
+            return known
+        faces, read = np.nan_to_num(self.faces), np.nan_to_num(self.read)
+        return known & (read >= 1) & (read >= rules.confident_share * faces)
 
 
 def runs_where(condition: np.ndarray, minutes: list[datetime], at_least: int) -> list[tuple[int, int]]:
@@ -82,30 +102,87 @@ def _span(series: MinuteSeries, first: int, last: int) -> tuple[datetime, dateti
     return series.minutes[first], series.minutes[last] + timedelta(minutes=1)
 
 
-def student_flags(series: MinuteSeries, rules: FlagRules, participant_id: int | None = None) -> list[Flag]:
+def student_flags(
+    series: MinuteSeries,
+    rules: FlagRules,
+    participant_id: int | None = None,
+    session_minutes: list[datetime] | None = None,
+) -> list[Flag]:
+    """A student's flags. `session_minutes` are the minutes the class was captured at all:
+    those after the student's first minute in which their tile was not seen count as absent."""
     flags = []
     if not series.minutes:
         return flags
-    negative = np.nan_to_num(series.negative, nan=0.0) >= rules.negative_share
-    for first, last in runs_where(negative, series.minutes, rules.negative_minutes):
+    flags.extend(_negative_flags(series, rules, participant_id))
+    if session_minutes is not None:
+        flags.extend(_absent_flags(series, rules, participant_id, session_minutes))
+    flags.extend(_drop_flags(series, rules, participant_id))
+    return flags
+
+
+def _negative_flags(series: MinuteSeries, rules: FlagRules, participant_id: int | None) -> list[Flag]:
+    """Negative expressions well above the student's own usual share, in trusted minutes,
+    once the student's usual share is known (baseline_minutes of trusted minutes before)."""
+    trusted = series.trusted(rules)
+    negative = np.where(trusted, series.negative, np.nan)
+    usual = own_usual(negative, rules.baseline_minutes)
+    above = trusted & ~np.isnan(usual)
+    above &= np.nan_to_num(negative) >= np.maximum(rules.negative_share, np.nan_to_num(usual) + rules.negative_rise)
+    flags = []
+    for first, last in runs_where(above, series.minutes, rules.negative_minutes):
         since, until = _span(series, first, last)
-        share = np.nanmean(series.negative[first : last + 1])
+        share = np.nanmean(negative[first : last + 1])
         flags.append(
             Flag(
-                "negative", since, until, f"negative expressions {share:.0%} for {last - first + 1} min", participant_id
+                "negative",
+                since,
+                until,
+                f"negative expressions {share:.0%} for {last - first + 1} min (own usual {usual[first]:.0%};"
+                f" {_confident(series, first, last)})",
+                participant_id,
             )
         )
-    absent = series.present <= 0.0
-    for first, last in runs_where(absent, series.minutes, rules.absent_minutes):
-        since, until = _span(series, first, last)
-        flags.append(Flag("absent", since, until, f"camera off or no face for {last - first + 1} min", participant_id))
-    flags.extend(_drop_flags(series, rules, participant_id))
+    return flags
+
+
+def own_usual(values: np.ndarray, baseline_minutes: int) -> np.ndarray:
+    """Per minute, the median of the known (not NaN) minutes before it; NaN until
+    `baseline_minutes` of them exist. What is usual for this student (or class) so far."""
+    usual = np.full(len(values), np.nan)
+    known = np.flatnonzero(~np.isnan(values))
+    if len(known) > baseline_minutes:
+        medians = expanding_medians(values[known])  # [j]: the median of the first j + 1 known minutes
+        usual[known[baseline_minutes:]] = medians[baseline_minutes - 1 : -1]
+    return usual
+
+
+def _confident(series: MinuteSeries, first: int, last: int) -> str:
+    """'31 of 40 readings confident' over the minutes first..last, for a flag's reason."""
+    if series.faces is None or series.read is None:
+        return "readings not counted"
+    read = int(np.nansum(series.read[first : last + 1]))
+    faces = int(np.nansum(series.faces[first : last + 1]))
+    return f"{read} of {faces} readings confident"
+
+
+def _absent_flags(
+    series: MinuteSeries, rules: FlagRules, participant_id: int | None, session_minutes: list[datetime]
+) -> list[Flag]:
+    """Minutes the class was captured without this student's tile, after they first appeared."""
+    seen = set(series.minutes)
+    after = [m for m in session_minutes if m >= series.minutes[0]]
+    gone = np.array([m not in seen for m in after], bool)
+    flags = []
+    for first, last in runs_where(gone, after, rules.absent_minutes):
+        since, until = after[first], after[last] + timedelta(minutes=1)
+        reason = f"tile not in the captured gallery for {last - first + 1} min (left, or on another page)"
+        flags.append(Flag("absent", since, until, reason, participant_id))
     return flags
 
 
 def _drop_flags(series: MinuteSeries, rules: FlagRules, participant_id: int | None) -> list[Flag]:
     """A sharp fall of valence against the student's own earlier minutes in this session."""
-    valence = series.valence
+    valence = np.where(series.trusted(rules), series.valence, np.nan)
     known = np.flatnonzero(~np.isnan(valence))
     if len(known) < rules.baseline_minutes + rules.drop_minutes:
         return []
@@ -147,21 +224,29 @@ def _drop_flag(series, in_drop, last, participant_id) -> Flag:
 
 
 def class_flags(series: MinuteSeries, rules: FlagRules) -> list[Flag]:
-    """Class-wide spikes, over a rolling window of minutes (face observations of everyone)."""
+    """Class-wide spikes over a rolling window of trusted minutes (confident face readings of
+    everyone), above the limit and above what is usual for this class so far: in a lecture
+    most faces are calm, so a calm class is no news."""
     flags = []
     window = rules.class_window_minutes
+    trusted = series.trusted(rules)
     for kind, values, limit, label in (
         ("class_negative", series.surprise_fear_sad, rules.class_negative_share, "fear+surprise+sad"),
         ("class_neutral", series.neutral, rules.class_neutral_share, "neutral"),
     ):
         if values is None or len(values) < window:
             continue
-        filled = np.nan_to_num(values, nan=0.0)
+        filled = np.where(trusted, np.nan_to_num(values, nan=0.0), 0.0)
         rolling = np.convolve(filled, np.ones(window) / window, mode="valid")
-        above = np.concatenate([np.zeros(window - 1, bool), rolling > limit])
+        rolling = np.concatenate([np.full(window - 1, np.nan), rolling])
+        usual = own_usual(np.where(trusted, values, np.nan), rules.baseline_minutes)
+        above = ~np.isnan(usual) & (
+            np.nan_to_num(rolling) > np.maximum(limit, np.nan_to_num(usual) + rules.negative_rise)
+        )
         for first, last in runs_where(above, series.minutes, 1):
             start = max(0, first - window + 1)
             since, until = _span(series, start, last)
-            peak = rolling[first - window + 1 : last - window + 2].max()
-            flags.append(Flag(kind, since, until, f"class {label} at {peak:.0%} over {window} min"))
+            peak = np.nanmax(rolling[first : last + 1])
+            reason = f"class {label} at {peak:.0%} over {window} min ({_confident(series, start, last)})"
+            flags.append(Flag(kind, since, until, reason))
     return flags

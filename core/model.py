@@ -42,6 +42,11 @@ class Contract:
     # Fitted on PublicTest by `classmood calibrate` (core.calibration); None: uncalibrated.
     temperature: float | None = None
     uncertain_below: float | None = None  # a calibrated top probability under this is a guess
+    # The lecture reading (core.calibration.with_prior): the class balance the net learned, the
+    # one assumed of a lecture, and the guess line under it. None: read as FER2013 only.
+    training_prior: tuple[float, ...] | None = None
+    lecture_prior: tuple[float, ...] | None = None
+    lecture_uncertain_below: float | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -52,6 +57,9 @@ class Contract:
     def from_json(cls, text: str) -> Contract:
         raw = json.loads(text)
         raw["labels"] = tuple(raw["labels"])
+        for key in ("training_prior", "lecture_prior"):
+            if raw.get(key) is not None:
+                raw[key] = tuple(raw[key])
         known = {k: raw[k] for k in cls.__dataclass_fields__ if k in raw}
         return cls(**known)
 

@@ -143,13 +143,25 @@ def class_mood(timeline: pd.DataFrame, flags=()) -> dict:
     layout["yaxis"].update(title={"text": "share of faces"}, range=[0, 1])
     layout["yaxis2"].update(title={"text": "valence"}, range=[-1, 1])
     layout.update(
+        title={"text": rests_on(timeline), "font": {"size": 12}, "x": 0.01, "y": 0.98},
         shapes=flag_shapes(flags, opacity=0.12),
-        height=340,
-        margin={"t": 10, "b": 30, "l": 50, "r": 50},
+        height=360,
+        margin={"t": 30, "b": 30, "l": 50, "r": 50},
         legend={"orientation": "h"},
         hovermode="x unified",
     )
     return {"data": mood_traces(timeline), "layout": layout}
+
+
+def rests_on(timeline: pd.DataFrame) -> str:
+    """What the class chart's shares are made of: confident readings out of all tiles seen
+    (camera-off tiles, unfound faces and guesses are in no share)."""
+    read, tiles = int(timeline["read"].fillna(0).sum()), int(timeline["tiles"].fillna(0).sum())
+    last = timeline.iloc[-1]
+    return (
+        f"Based on {read} confident readings of {tiles} tiles ({read / max(tiles, 1):.0%});"
+        f" latest capture: {int(last['read'])} of {int(last['tiles'])} students"
+    )
 
 
 def snapshot(shares: dict[str, float]) -> dict:

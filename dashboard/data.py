@@ -99,9 +99,10 @@ def flags_for(session_id: int, since: datetime | None = None, per_student=None, 
     found: list[Flag] = []
     if per_student is None:
         per_student = queries.series_by(queries.student_minutes(engine, session_id, since))
-    for participant_id, series in per_student.items():
-        found.extend(student_flags(series, CONTEXT.rules, participant_id))
     whole = queries.class_minutes(engine, session_id, since) if timeline is None else queries.fold_minutes(timeline)
+    captured = [] if whole.empty else list(whole["minute"].dt.to_pydatetime())
+    for participant_id, series in per_student.items():
+        found.extend(student_flags(series, CONTEXT.rules, participant_id, captured))
     if not whole.empty:
         found.extend(class_flags(queries.as_series(whole), CONTEXT.rules))
     return sorted(found, key=lambda f: f.since)

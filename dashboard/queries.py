@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.flags import MinuteSeries
 from core.labels import EMOTIONS, NEGATIVE, VALENCE
-from db.models import Capture, ClassSession, Observation, Participant
+from db.models import AuditEvent, Capture, ClassSession, Observation, Participant
 
 P = {name: getattr(Observation, f"p_{name}") for name in EMOTIONS}
 VALENCE_EXPR = sum(P[name] * VALENCE[name] for name in EMOTIONS)
@@ -39,6 +39,8 @@ MINUTE_MEASURES = (
     func.avg(confident(VALENCE_EXPR)).label("valence"),
     func.avg(confident(P["neutral"])).label("neutral"),
     func.avg(confident(P["fear"] + P["surprise"] + P["sad"])).label("surprise_fear_sad"),
+    func.sum(IS_FACE).label("faces"),
+    func.sum(IS_READ).label("read"),
 )
 
 
@@ -135,6 +137,13 @@ def class_timeline(
     return numeric(frame, ("time",))
 
 
+def audit_mark(engine: Engine) -> int:
+    """The newest audit event's id (0 when none): every purge, erasure and deletion writes one,
+    so caches of what was shown key on it and drop data that is gone."""
+    with engine.connect() as db:
+        return int(db.execute(select(func.max(AuditEvent.id))).scalar() or 0)
+
+
 def capture_errors(engine: Engine, session_id: int) -> tuple[int, int, datetime | None]:
     """(captures, failed captures, time of the last capture)."""
     query = select(func.count(), func.sum(case((Capture.error.is_not(None), 1), else_=0)), func.max(Capture.taken_at))
@@ -192,6 +201,7 @@ def fold_minutes(timeline: pd.DataFrame) -> pd.DataFrame:
     folded = sums[means].div(sums["read"].where(sums["read"] > 0), axis=0)
     folded.insert(0, "present", sums["faces"] / sums["tiles"])
     folded.insert(0, "minute", sums["minute"])
+    folded[["faces", "read"]] = sums[["faces", "read"]]
     return folded
 
 
@@ -211,7 +221,7 @@ def series_by(frame: pd.DataFrame, key: str | None = "participant_id") -> dict[i
     def column(name):
         return frame[name].to_numpy(dtype=float) if name in frame else None
 
-    columns = ("present", "negative", "valence", "neutral", "surprise_fear_sad")
+    columns = ("present", "negative", "valence", "neutral", "surprise_fear_sad", "faces", "read")
     arrays = [column(name) for name in columns]
     minutes = list(frame["minute"].dt.to_pydatetime())
     if key is None:

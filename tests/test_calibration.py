@@ -6,12 +6,16 @@ import numpy as np
 import pytest
 
 from core.calibration import (
+    balance_weights,
     expected_calibration_error,
     fit_temperature,
+    lecture_prior,
     reliability,
     uncertain_threshold,
+    with_prior,
     with_temperature,
 )
+from core.labels import EMOTIONS
 
 
 def test_temperature_matches_hand_computation():
@@ -85,3 +89,89 @@ def test_contract_carries_the_calibration(tiny_model_file, tmp_path):
     np.testing.assert_allclose(raw, EmotionClassifier(tiny_model_file).probabilities(crops), rtol=1e-6)  # same weights
     assert classifier.uncertain([0.3, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1])
     assert not classifier.uncertain([0.5, 0.2, 0.1, 0.1, 0.05, 0.05, 0.0])
+
+
+def test_class_balance_shift_matches_hand_computation():
+    # p / trained_on = [0.6 / 0.75, 0.4 / 0.25] = [0.8, 1.6], times an even prior, renormalised
+    np.testing.assert_allclose(with_prior([[0.6, 0.4]], [0.5, 0.5], [0.75, 0.25]), [[1 / 3, 2 / 3]], rtol=1e-6)
+    # the same balance changes nothing; a balance the net was trained on maps back
+    np.testing.assert_allclose(with_prior([[0.6, 0.4]], [0.3, 0.7], [0.3, 0.7]), [[0.6, 0.4]], rtol=1e-6)
+    np.testing.assert_allclose(with_prior([[0.5, 0.5]], [0.8, 0.2], [0.5, 0.5]), [[0.8, 0.2]], rtol=1e-6)
+
+
+def test_lecture_prior_is_calm_keeps_smiles_and_the_rest_in_proportion():
+    trained_on = np.array([0.14, 0.015, 0.145, 0.25, 0.17, 0.11, 0.17])
+    prior = lecture_prior(trained_on, neutral=0.45)
+    happy, neutral = EMOTIONS.index("happy"), EMOTIONS.index("neutral")
+    assert prior.sum() == pytest.approx(1.0) and prior[neutral] == pytest.approx(0.45)
+    assert prior[happy] == pytest.approx(0.25)
+    others = [i for i in range(7) if i not in (happy, neutral)]
+    np.testing.assert_allclose(prior[others] / prior[others].sum(), trained_on[others] / trained_on[others].sum())
+    with pytest.raises(ValueError, match="leaves nothing"):
+        lecture_prior(trained_on, neutral=0.8)
+
+
+def test_balance_weights_and_weighted_ece_match_hand_computation():
+    labels = np.array([0, 0, 1])
+    np.testing.assert_allclose(balance_weights(labels, [0.5, 0.5]), [0.75, 0.75, 1.5])
+    probs = np.array([[0.9, 0.1], [0.9, 0.1], [0.4, 0.6], [0.4, 0.6]])
+    truth = np.array([0, 1, 1, 1])
+    # the right 0.9 reading counts three times: bin 0.9 right 3 of 4 (gap 0.15, 4 of 6 weight),
+    # bin 0.6 right 2 of 2 (gap 0.4, 2 of 6): 4/6 * 0.15 + 2/6 * 0.4
+    weights = np.array([3.0, 1.0, 1.0, 1.0])
+    assert expected_calibration_error(probs, truth, weights=weights) == pytest.approx(4 / 6 * 0.15 + 2 / 6 * 0.4)
+
+
+def test_contract_carries_the_lecture_reading(tiny_model_file, tmp_path):
+    from dataclasses import replace
+
+    from core.emotions import EmotionClassifier
+    from core.model import read_contract, write_contract
+
+    trained_on = (0.14, 0.015, 0.145, 0.25, 0.17, 0.11, 0.17)
+    lecture = tuple(float(p) for p in lecture_prior(np.array(trained_on)))
+    path = shutil.copy(tiny_model_file, tmp_path / "lecture.keras")
+    contract = replace(
+        read_contract(path),
+        temperature=0.5,
+        uncertain_below=0.4,
+        training_prior=trained_on,
+        lecture_prior=lecture,
+        lecture_uncertain_below=0.6,
+    )
+    write_contract(path, contract)
+    assert read_contract(path).lecture_prior == lecture
+    crops = np.random.default_rng(4).integers(0, 256, (5, 48, 48), dtype=np.uint8)
+    as_fer = EmotionClassifier(path, balance="fer2013")
+    in_class = EmotionClassifier(path)
+    np.testing.assert_allclose(
+        in_class.probabilities(crops), with_prior(as_fer.probabilities(crops), lecture, trained_on), rtol=1e-5
+    )
+    reading = [0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5]
+    assert in_class.uncertain(reading) and not as_fer.uncertain(reading)  # each balance has its own guess line
+    with pytest.raises(ValueError, match="unknown class balance"):
+        EmotionClassifier(path, balance="meeting")
+
+
+def test_an_all_black_or_flat_crop_reads_as_the_base_rate_and_a_guess(tiny_model_file, tmp_path):
+    from dataclasses import replace
+
+    from core.emotions import EmotionClassifier
+    from core.model import read_contract, write_contract
+
+    path = shutil.copy(tiny_model_file, tmp_path / "calibrated.keras")
+    write_contract(path, replace(read_contract(path), temperature=1.0, uncertain_below=0.3))
+    classifier = EmotionClassifier(path)
+    crops = np.zeros((3, 48, 48), np.uint8)
+    crops[1] = 128
+    crops[2] = np.random.default_rng(5).integers(0, 256, (48, 48))
+    probs = classifier.probabilities(crops)
+    np.testing.assert_allclose(probs[:2], np.full((2, 7), 1 / 7), rtol=1e-6)
+    assert classifier.uncertain(probs[0]) and not np.allclose(probs[2], 1 / 7)
+
+
+def test_a_crop_of_the_wrong_size_is_a_clear_error(tiny_model_file):
+    from core.emotions import EmotionClassifier
+
+    with pytest.raises(ValueError, match="crops must be 48x48 grayscale"):
+        EmotionClassifier(tiny_model_file).probabilities(np.zeros((2, 64, 64), np.uint8))

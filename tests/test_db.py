@@ -214,8 +214,8 @@ def test_guesses_are_shown_but_drive_no_flag(db_url):
     for guessed in (True, False):
         sid = store.start_session(engine, f"guesses {guessed}", "monitor 1", 20.0, False, {})
         ids: dict[str, int] = {}
-        for k in range(3 * 10):  # 10 minutes, 3 captures a minute
-            probs = sad if 9 <= k < 24 else calm
+        for k in range(3 * 14):  # 14 minutes, 3 captures a minute: 6 calm, 5 sad, 3 calm
+            probs = sad if 18 <= k < 33 else calm
             tile = TileResult(
                 (0, 0, 90, 50), "ana", "Ana", True, "face", (10, 5, 30, 30), probs, probs == sad and guessed
             )
@@ -229,11 +229,35 @@ def test_guesses_are_shown_but_drive_no_flag(db_url):
             with Session(engine) as db:
                 rows = db.scalars(select(Observation).where(Observation.participant_id == ids["ana"])).all()
                 assert sum(bool(o.uncertain) for o in rows) == 15 and all(o.p_sad is not None for o in rows)
-            assert ana["negative"].isna().sum() == 5  # minutes 3-7 hold guesses only
+            assert ana["negative"].isna().sum() == 5  # minutes 6-10 hold guesses only
         folded = queries.fold_minutes(queries.class_timeline(engine, sid))
         asked = queries.class_minutes(engine, sid)
-        for column in ("present", "negative", "valence"):
+        for column in ("present", "negative", "valence", "faces", "read"):
             np.testing.assert_allclose(folded[column], asked[column], rtol=1e-9, atol=1e-12, err_msg=column)
     assert "negative" in flagged[False]
     assert "negative" not in flagged[True]
+    engine.dispose()
+
+
+def test_any_name_ocr_makes_is_stored_and_the_lecture_goes_on(db_url):
+    """A name of 300 characters, or one holding a NUL byte (PostgreSQL refuses those), is
+    stored cleaned and cut; two long names that start alike stay two students; later
+    captures are written as usual."""
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    sid = store.start_session(engine, "names\x00" + "x" * 400, "monitor 1", 5.0, False, {})
+    t0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    long_a, long_b = "A" * 250 + " one", "A" * 250 + " two"
+    names = [long_a, long_b, "Nul\x00Byte", "Ana"]
+    ids: dict[str, int] = {}
+    for k in range(3):
+        tiles = [TileResult((i * 100, 0, 90, 50), f"name:{n}", n, True, "camera_off") for i, n in enumerate(names)]
+        store.write_capture(engine, sid, CaptureResult(t0 + timedelta(seconds=5 * k), tiles), ids)
+    with Session(engine) as db:
+        stored = db.scalars(select(Participant.display_name).where(Participant.session_id == sid)).all()
+        keys = db.scalars(select(Participant.key).where(Participant.session_id == sid)).all()
+        assert db.scalar(select(func.count()).select_from(Capture).where(Capture.session_id == sid)) == 3
+    assert len(stored) == 4 and len(set(keys)) == 4
+    assert "NulByte" in stored and "Ana" in stored
+    assert all(len(name) <= 200 and "\x00" not in name for name in stored)
     engine.dispose()

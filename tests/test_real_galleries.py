@@ -118,6 +118,21 @@ def test_live_faces_are_found_again_on_the_next_capture_near_where_they_were(tru
         assert score.faces[0] == score.faces[1], (truth["file"], score)
 
 
+def test_a_frozen_screenshot_captured_again_and_again_reads_the_same(truths, pipeline_factory):
+    """The same picture gives the same reading: every face keeps its box and its probabilities
+    over identical captures (bench.stability measures the same on every screenshot)."""
+    from core.analyze import read_image
+
+    folder, _ = truths
+    image = read_image(folder / "josehermosillaa_zoom1.jpg")
+    pipeline = pipeline_factory()
+    captures = [pipeline.process(image, None) for _ in range(6)]
+    first = {t.key: (t.face_box, t.probabilities) for t in captures[0].tiles if t.state == "face"}
+    assert len(first) >= 9
+    for result in captures[1:]:
+        assert {t.key: (t.face_box, t.probabilities) for t in result.tiles if t.state == "face"} == first
+
+
 def test_names_on_full_size_captures_are_read(truths, results):
     """Tags of at least 12 px text (the josehermosillaa and Meet captures) are read exactly,
     accents included, for most tiles; the tiny blurred tags of the two promo shots are not."""

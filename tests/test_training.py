@@ -209,3 +209,34 @@ def test_fine_tune_starts_from_the_given_weights(fer_csv, tiny_model_file, tmp_p
         EmotionClassifier(tiny_model_file).probabilities(crops, raw=True),
         atol=1e-4,
     )
+
+
+def test_distilled_targets_match_hand_computation():
+    from training.train import distilled
+
+    labels = np.array([[1.0, 0.0, 0.0], [0.7, 0.3, 0.0]], np.float32)
+    teacher = np.array([[0.6, 0.2, 0.2], [0.1, 0.8, 0.1]], np.float32)
+    np.testing.assert_allclose(distilled(labels, teacher, 0.5), [[0.8, 0.1, 0.1], [0.4, 0.55, 0.05]], rtol=1e-6)
+    with pytest.raises(ValueError, match="teacher gave"):
+        distilled(labels, teacher[:1], 0.5)
+
+
+def test_a_distilled_fine_tune_reads_its_teacher_and_names_its_targets(fer_csv, tiny_model_file, tmp_path, monkeypatch):
+    """The recipe form of v2.1: a fine-tune from a model file, its targets half the teacher's
+    reading of the clean image; a "./" path is read from the working directory."""
+    from training.recipe import phase_configs, read_recipe
+
+    recipe = tmp_path / "distil.toml"
+    recipe.write_text(
+        '[[phase]]\nepochs = 1\naugment = "meeting"\n'
+        f'init_from = "./{tiny_model_file.name}"\ndistill_from = "./{tiny_model_file.name}"\ndistill_weight = 0.5\n'
+    )
+    monkeypatch.chdir(tiny_model_file.parent)
+    base = TrainConfig(data=fer_csv, out=tmp_path / "run", limit_per_split=64)
+    (config,) = phase_configs(read_recipe(recipe), base)
+    assert config.distill_from == Path(tiny_model_file.name) and config.init_from == Path(tiny_model_file.name)
+    train(config, progress=False)
+    state = TrainState.load(tmp_path / "run" / "checkpoint" / "state.json")
+    assert state.history[-1]["targets"] == "fer2013+teacher@0.5"
+    shipped = read_recipe(Path(__file__).parents[1] / "training/recipes/v2.1.toml")
+    assert shipped["phases"][0]["distill_from"] == "./runs/v1.2/emotion_cnn.keras"

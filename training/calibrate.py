@@ -1,5 +1,6 @@
-"""`classmood calibrate`: fit a model's temperature and its guess line on PublicTest, write them
-into the model's contract, and report what is left on PrivateTest (never used to choose)."""
+"""`classmood calibrate`: fit a model's temperature and its guess lines on PublicTest, write them
+into the model's contract with the lecture balance, and report what is left on PrivateTest
+(never used to choose)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,17 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from core.calibration import (
+    balance_weights,
+    class_shares,
     expected_calibration_error,
     fit_temperature,
+    lecture_prior,
     reliability,
     uncertain_threshold,
+    with_prior,
     with_temperature,
 )
 
@@ -24,7 +31,7 @@ def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write:
     from training.train import default_cache_dir
 
     data = fer2013.load(data_path, default_cache_dir())
-    classifier = EmotionClassifier(model_path)
+    classifier = EmotionClassifier(model_path, balance="fer2013")
     public_x, public_y = data.split("PublicTest")
     private_x, private_y = data.split("PrivateTest")
     public_raw = predict_split(classifier, public_x, raw=True)
@@ -35,6 +42,13 @@ def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write:
     private_calibrated = with_temperature(private_raw, temperature)
     guesses = private_calibrated.max(axis=1) < line
     correct = private_calibrated.argmax(axis=1) == private_y
+    trained_on = class_shares(data.split("Training")[1])
+    lecture = lecture_prior(trained_on)
+    public_lecture = with_prior(public_calibrated, lecture, trained_on)
+    lecture_line = uncertain_threshold(public_lecture, public_y, balance_weights(public_y, lecture))
+    private_lecture = with_prior(private_calibrated, lecture, trained_on)
+    private_weights = balance_weights(private_y, lecture)
+    lecture_guesses = private_lecture.max(axis=1) < lecture_line
     result = {
         "model": str(model_path),
         "temperature": round(temperature, 4),
@@ -52,11 +66,25 @@ def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write:
             "accuracy_of_guesses": float(correct[guesses].mean()) if guesses.any() else None,
             "accuracy_of_the_rest": float(correct[~guesses].mean()) if (~guesses).any() else None,
         },
+        "training_prior": [round(float(p), 4) for p in trained_on],
+        "lecture_prior": [round(float(p), 4) for p in lecture],
+        "lecture_uncertain_below": lecture_line,
+        "private_test_lecture": {  # PrivateTest weighted to the lecture's class balance
+            "ece": expected_calibration_error(private_lecture, private_y, weights=private_weights),
+            "accuracy": float(np.average(private_lecture.argmax(axis=1) == private_y, weights=private_weights)),
+            "guesses": float(np.average(lecture_guesses, weights=private_weights)),
+        },
     }
     if write:
-        write_contract(
-            model_path, replace(classifier.contract, temperature=result["temperature"], uncertain_below=line)
+        contract = replace(
+            classifier.contract,
+            temperature=result["temperature"],
+            uncertain_below=line,
+            training_prior=tuple(result["training_prior"]),
+            lecture_prior=tuple(result["lecture_prior"]),
+            lecture_uncertain_below=lecture_line,
         )
+        write_contract(model_path, contract)
     if out is not None:
         from training.plots import plot_reliability
 

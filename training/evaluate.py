@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.labels import EMOTIONS
+from core.calibration import balance_weights, expected_calibration_error, with_prior
+from core.labels import EMOTIONS, NEGATIVE
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = len(EMOTIONS)) -> np.ndarray:
@@ -58,11 +59,16 @@ def evaluate(
 
     data = fer2013.load(data_path, default_cache_dir())
     images, labels = data.split(split)
-    classifier = EmotionClassifier(model_path)
-    predicted = predict_split(classifier, images, flip_average).argmax(axis=1)
+    classifier = EmotionClassifier(model_path, balance="fer2013")
+    probabilities = predict_split(classifier, images, flip_average)
+    predicted = probabilities.argmax(axis=1)
     matrix = confusion_matrix(labels, predicted)
     result = {"split": split, "model": str(model_path or "shipped"), "flip_average": flip_average}
     result.update(summarize(matrix))
+    result["ece"] = expected_calibration_error(probabilities, labels)
+    contract = classifier.contract
+    if contract.lecture_prior is not None:
+        result["lecture"] = lecture_figures(probabilities, labels, contract)
     result["confusion_matrix"] = matrix.tolist()
     unseen = ~np.isin(_hashes(images), _hashes(data.split("Training")[0]))
     if split != "Training" and unseen.sum() < len(images):
@@ -77,6 +83,24 @@ def evaluate(
         plot_confusion(matrix, EMOTIONS, out / f"confusion_{split}.png", f"{split}: accuracy {result['accuracy']:.2%}")
         (out / f"evaluation_{split}.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def lecture_figures(probabilities: np.ndarray, labels: np.ndarray, contract) -> dict:
+    """The split as a lecture would show it (weighted to the contract's lecture balance), read
+    as the product reads a lecture: accuracy, calibration error, guesses, per-class recall and
+    the share of neutral faces read angry, disgust, fear or sad (a false alarm for a teacher)."""
+    lecture = with_prior(probabilities, contract.lecture_prior, contract.training_prior)
+    weights = balance_weights(labels, contract.lecture_prior)
+    predicted = lecture.argmax(axis=1)
+    neutral = labels == EMOTIONS.index("neutral")
+    negative = np.isin(predicted, [EMOTIONS.index(e) for e in NEGATIVE])
+    return {
+        "accuracy": float(np.average(predicted == labels, weights=weights)),
+        "ece": expected_calibration_error(lecture, labels, weights=weights),
+        "guesses": float(np.average(lecture.max(axis=1) < (contract.lecture_uncertain_below or 0), weights=weights)),
+        "per_class": summarize(confusion_matrix(labels, predicted))["per_class"],
+        "neutral_read_negative": float(negative[neutral].mean()) if neutral.any() else None,
+    }
 
 
 def _hashes(images: np.ndarray) -> np.ndarray:

@@ -3,7 +3,8 @@
 A recipe (TOML, `training/recipes/`) lists phases; each is a set of `TrainConfig` fields and
 runs as a `--resume` of one run folder, so an interrupted recipe resumes with the same command
 and finished phases are skipped (their epochs are already in the checkpoint). `include` puts
-another recipe's phases first. File names in a phase are read beside the --data CSV.
+another recipe's phases first. File names in a phase are read beside the --data CSV, or from
+the working directory when they start with "./" (another run's model, e.g. a fine-tune's start).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from training.train import TrainConfig, train
 logger = logging.getLogger(__name__)
 
 PHASE_KEYS = {f.name for f in fields(TrainConfig)} - {"data", "out", "cache_dir", "limit_per_split", "model_version"}
-PATH_KEYS = {"ferplus", "init_from"}
+PATH_KEYS = {"ferplus", "init_from", "distill_from"}
 
 
 class RecipeError(ValueError):
@@ -53,9 +54,13 @@ def read_recipe(path: Path) -> dict:
 def phase_configs(recipe: dict, base: TrainConfig) -> list[TrainConfig]:
     """One TrainConfig per phase: the base (data, out, ...) with the phase's settings."""
     beside = Path(base.data).parent
+
+    def path(value: str) -> Path:
+        return Path(value) if value.startswith("./") else beside / value
+
     configs = []
     for phase in recipe["phases"]:
-        settings = {k: (beside / v if k in PATH_KEYS else v) for k, v in phase.items()}
+        settings = {k: (path(v) if k in PATH_KEYS else v) for k, v in phase.items()}
         if "widths" in settings:
             settings["widths"] = tuple(settings["widths"])
         configs.append(replace(base, model_version=recipe["model_version"], **settings))

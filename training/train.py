@@ -52,6 +52,8 @@ class TrainConfig:
     ferplus_weight: float = 0.3
     average_last: int = 0  # >1: also try the mean weights of the phase's last N epochs (SWA)
     init_from: Path | None = None  # start from this model's weights (e.g. the shipped one), not at random
+    distill_from: Path | None = None  # a teacher model: its probabilities on the clean image join the target
+    distill_weight: float = 0.5
 
 
 def default_cache_dir() -> Path:
@@ -99,7 +101,10 @@ def starts_new_phase(last_row: dict, config: TrainConfig) -> bool:
 
 
 def targets_name(config: TrainConfig) -> str:
-    return "fer2013" if config.ferplus is None else f"fer2013+ferplus@{config.ferplus_weight:g}"
+    name = "fer2013" if config.ferplus is None else f"fer2013+ferplus@{config.ferplus_weight:g}"
+    if config.distill_from is not None:
+        name += f"+teacher@{config.distill_weight:g}"
+    return name
 
 
 def cosine_learning_rate(config: TrainConfig, state: TrainState, epoch: int) -> float:
@@ -146,8 +151,31 @@ def load_splits(config: TrainConfig):
     else:
         votes = ferplus.load_votes(config.ferplus, "Training", limit=config.limit_per_split)
         t_train = ferplus.blend(y_train, votes, config.ferplus_weight)
+    if config.distill_from is not None:
+        t_train = distilled(t_train, teacher_probabilities(config.distill_from, x_train), config.distill_weight)
     x_train, t_train = drop_blank(x_train, t_train)
     return x_train, t_train, x_val, y_val
+
+
+def distilled(targets: np.ndarray, teacher: np.ndarray, weight: float) -> np.ndarray:
+    """(1 - weight) * the label targets + weight * the teacher's probabilities.
+
+    The teacher reads the clean image once; the student is then trained on that image made
+    small, coded or dim (the "meeting" augmentation) towards the same target, so it learns to
+    read a degraded face as the teacher reads the clean one instead of drifting from it.
+    """
+    if targets.shape != teacher.shape:
+        raise ValueError(f"teacher gave {teacher.shape} probabilities for {targets.shape} targets")
+    return ((1 - weight) * targets + weight * teacher).astype(np.float32)
+
+
+def teacher_probabilities(model_path: Path, images: np.ndarray) -> np.ndarray:
+    """The teacher model's (uncalibrated) probabilities for clean (n, 48, 48) images."""
+    from core.model import load_model
+
+    model, _ = load_model(model_path)
+    logger.info("teacher %s reads %d clean Training images", model_path, len(images))
+    return model.predict(images[..., None].astype(np.float32), batch_size=512, verbose=0).astype(np.float32)
 
 
 def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
