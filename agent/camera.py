@@ -5,7 +5,9 @@ the name, an initials avatar, or a still profile photo (square in Zoom, round in
 video fills its tile to the edges (a pillarboxed 4:3 camera still reaches the top and bottom
 in the middle). So we look at the tile's outer ring, leaving out the name tag's corner and
 the few pixels a speaker border covers: flat all round means camera off. A black frame (the
-camera on but covered) is flat too, and counts as off.
+camera on but covered) is flat too, and counts as off. No app draws its tiles black, though,
+so a black ring counts as drawn only when it is black nearly all round: a dark room filmed
+(a silhouette reaching the ring) stays a live video.
 
 A profile photo with a face in it must not have its expression read. Across captures a still
 photo stays pixel-identical where live video never does: still_signature and is_still give
@@ -22,6 +24,8 @@ BORDER_PX = 5  # a speaker border (Zoom green/yellow) and anti-aliasing
 FLAT_LEVELS = 6  # grey levels around the ring's main level that count as the same colour
 STILL_RING = 0.6  # a still tile is a photo only when its ring is partly flat too (video rings measured <= 0.52)
 FLAT_SHARE = 0.75  # share of the ring at one level for "drawn, not filmed"; 0 of 1,915 real photos reach it
+BLACK = 8  # a ring level this dark is no app's tile colour: a covered camera, or a dark room ...
+BLACK_UNIFORM = 0.9  # ... told apart by how much of the ring is black (a covered camera: all of it)
 
 
 def ring_pixels(gray: np.ndarray) -> np.ndarray:
@@ -47,7 +51,8 @@ def ring_flatness(tile: np.ndarray) -> float:
     if pixels.size == 0:
         return 1.0
     level = int(np.bincount(pixels, minlength=256).argmax())
-    return float((np.abs(pixels - level) <= FLAT_LEVELS).mean())
+    share = float((np.abs(pixels - level) <= FLAT_LEVELS).mean())
+    return share * FLAT_SHARE / BLACK_UNIFORM if level <= BLACK else share  # black: drawn only at BLACK_UNIFORM
 
 
 def is_camera_off(tile: np.ndarray) -> bool:
