@@ -89,7 +89,7 @@ def run_agent(
     from core.analyze import InputError
     from db import store
     from db.accounts import account_id
-    from db.engine import make_engine, upgrade, when_unlocked
+    from db.engine import make_engine, printable, upgrade, when_unlocked
     from db.retention import purge_expired
 
     chosen = [o for o in (window, monitor, region, video, images) if o is not None]
@@ -116,9 +116,16 @@ def run_agent(
     source_text = live.description if live else f"video {video}" if video else f"images {images}"
     pipeline = build_pipeline(model, pseudonymize, ocr, scripts)
     name = session_name or f"Lecture {datetime.now():%Y-%m-%d %H:%M}"
+    kept_at = str(keep_frames.resolve()) if keep_frames else None  # so that erase and purge find them
     session_id = when_unlocked(
         lambda: store.start_session(
-            engine, name, source_text, interval, pseudonymize, {"keep_frames": bool(keep_frames)}, owner_id
+            engine,
+            name,
+            source_text,
+            interval,
+            pseudonymize,
+            {"keep_frames": kept_at},
+            owner_id,
         )
     )
     agent = Agent(pipeline, engine, session_id, keep_frames)
@@ -126,7 +133,7 @@ def run_agent(
         agent.stop_event = stop_event
     status = StatusLine()
     _install_stop_handlers(agent)
-    click.echo(f"session {session_id} '{name}' from {source_text} -> {engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"session {session_id} '{name}' from {source_text} -> {printable(engine.url)}")
     ended = "ended"
     try:
         if live is not None:

@@ -9,6 +9,7 @@ agent goes on. Results that could not be written are kept (bounded) and retried 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections import deque
@@ -17,14 +18,28 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import cv2
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from agent.pipeline import CapturePipeline, timed
 from agent.screen import CaptureError
 from core.analyze import InputError
 from db import store
+from db.retention import session_frames
 
 logger = logging.getLogger(__name__)
+
+
+def keep_frame(folder: Path, taken_at: datetime, frame) -> None:
+    """Save a frame readable by its owner only (it shows faces and names), in a folder only
+    its owner may list."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    ok, data = cv2.imencode(".png", frame)
+    if not ok:
+        raise CaptureError("the frame could not be encoded to be kept")
+    path = folder / f"{taken_at:%Y%m%dT%H%M%S%f}.png"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data.tobytes())
 
 
 @dataclass
@@ -69,8 +84,7 @@ class Agent:
             with timed(timings, "total"):
                 result = self.pipeline.process(frame, taken_at, timings)
             if self.keep_frames is not None:
-                self.keep_frames.mkdir(parents=True, exist_ok=True)
-                cv2.imwrite(str(self.keep_frames / f"{taken_at:%Y%m%dT%H%M%S%f}.png"), frame)
+                keep_frame(session_frames(self.keep_frames, self.session_id), taken_at, frame)
         except Exception as exc:  # one bad frame must not stop a lecture's worth of captures
             self._record_failure(taken_at, exc, timings)
             return
@@ -95,6 +109,10 @@ class Agent:
                 self.stats.last_error = f"database busy, will retry ({exc.orig})"
                 logger.warning("could not write capture of %s: %s", result.taken_at, exc.orig)
                 return
+            except (DataError, IntegrityError) as exc:  # this capture's data, not the database: never retried
+                self.pending.popleft()
+                self._record_failure(result.taken_at, ValueError(f"database refused the capture: {exc.orig}"), {})
+                continue
             self.pending.popleft()
         self.stats.unwritten = 0
 

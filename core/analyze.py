@@ -40,7 +40,11 @@ def read_image(path: str | os.PathLike) -> np.ndarray:
     if not path.is_file():
         raise InputError(f"{path}: no such file")
     data = np.fromfile(path, dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error as exc:  # e.g. more pixels than OpenCV's CV_IO_MAX_IMAGE_PIXELS allows
+        reason = str(exc).strip().splitlines()[-1][:160]
+        raise InputError(f"{path}: cannot be decoded ({reason})") from None
     if image is None:
         raise InputError(f"{path}: not a readable image (corrupt or unsupported format)")
     return image

@@ -4,14 +4,21 @@ database's access and erasure requests (which must find every spelling the agent
 from __future__ import annotations
 
 import re
+import unicodedata
 
 TRUNCATION = re.compile(r"\s*(\.{2,}|…)\s*$")  # Zoom cuts a long name short with "..."
 MIN_TRUNCATED = 6  # letters a truncated tag must keep to be matched to a longer one
 
 
 def normalize_name(text: str) -> str:
-    """The identity key of a name: case, spaces, punctuation and Zoom's "..." do not matter."""
-    return re.sub(r"[\W_]+", "", TRUNCATION.sub("", text), flags=re.UNICODE).casefold()
+    """The identity key of a name: case, spaces, punctuation, invisible controls and Zoom's
+    "..." do not matter; letters, digits and combining signs do (a Devanagari vowel sign makes
+    another name: कमल is not कमला). One Unicode form (NFC), so a decomposed "José" is "José".
+    Symbols count only in a name made of nothing else (an emoji for a name)."""
+    text = unicodedata.normalize("NFC", TRUNCATION.sub("", text))
+    kept = [c for c in text if unicodedata.category(c)[0] in "LMNS" and c != "_"]
+    words = [c for c in kept if unicodedata.category(c)[0] != "S"]
+    return "".join(words or kept).casefold()
 
 
 def same_student(stored: str, requested: str) -> bool:

@@ -6,7 +6,7 @@ import dash
 from dash import Dash, dcc, html
 
 from core.flags import FlagRules
-from dashboard.access import require_token
+from dashboard.access import add_security_headers, require_token
 from dashboard.data import CONTEXT
 from dashboard.signin import require_accounts
 
@@ -18,7 +18,11 @@ NOTICE = (
 
 
 def create_app(
-    db_url: str | None = None, rules: FlagRules | None = None, token: str | None = None, accounts: bool = False
+    db_url: str | None = None,
+    rules: FlagRules | None = None,
+    token: str | None = None,
+    accounts: bool = False,
+    port: int | None = None,
 ) -> Dash:
     """The app; with accounts, only signed-in users are served, each their own sessions
     (dashboard.signin); else, with a token, only requests that carry it (or its cookie)."""
@@ -35,10 +39,11 @@ def create_app(
     from dashboard.pages import live, report, sessions, share, student  # noqa: F401  (registers pages)
 
     exports.register(app.server)
+    add_security_headers(app.server)
     if accounts:
         require_accounts(app.server, CONTEXT.engine())
     elif token:
-        require_token(app.server, token)
+        require_token(app.server, token, port)
     signed = [dcc.Link("Sign out", href="/logout", refresh=True, className="nav-link d-inline")] if accounts else []
     app.layout = html.Div(
         [

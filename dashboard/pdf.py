@@ -15,9 +15,11 @@ from dashboard.charts import COLORS  # noqa: E402
 
 
 def to_pdf(report) -> bytes:
+    """The report as PDF bytes. Names are drawn as plain text: with matplotlib's math text on,
+    a name holding "$...$" would be typeset as a formula or break the drawing."""
     buffer = io.BytesIO()
     summary = report.class_summary
-    with PdfPages(buffer) as pdf:
+    with matplotlib.rc_context({"text.parse_math": False}), PdfPages(buffer) as pdf:
         fig = plt.figure(figsize=(11.7, 8.3))
         fig.suptitle(f"ClassMood report: {report.info.name}", fontsize=16, x=0.05, ha="left")
         fig.text(

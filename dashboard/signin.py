@@ -30,12 +30,14 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from sqlalchemy import Engine
 
-from db.accounts import User, find_user, verify
+from db.accounts import User, end_sign_ins, find_user, same_name, verify
 
 logger = logging.getLogger(__name__)
 
 SECRET_ENV = "CLASSMOOD_SECRET_KEY"  # keep sign-ins across restarts (and across several servers)
+SECURE_ENV = "CLASSMOOD_SECURE_COOKIES"  # "1" behind a TLS proxy: cookies are sent over HTTPS only
 SIGN_IN_LIMIT = "10 per minute"  # wrong passwords per account name
+ADDRESS_LIMIT = "30 per minute"  # wrong passwords per client address, whatever names it tries
 PUBLIC_PREFIXES = ("/login", "/shared/", "/_dash-component-suites/", "/assets/", "/_favicon.ico", "/favicon.ico")
 SESSION_PATH = re.compile(r"^/(?:report|share|student|export|session)/(\d+)(?:/|$)")
 SHARE_DAYS = 7  # how long a share link works
@@ -53,7 +55,9 @@ class FlaskUser:
         self.user = user
 
     def get_id(self) -> str:
-        return str(self.user.id)
+        """The account's login key, never its row id: ids are reused, keys are not, and a new
+        key at sign-out ends every copy of the cookie."""
+        return self.user.login_key
 
 
 def viewer() -> User | None:
@@ -79,8 +83,11 @@ def may_see(engine: Engine, session_id: int) -> bool:
 
 def require_accounts(server: Flask, engine: Engine) -> None:
     """Sign-in, CSRF, rate limit and the guards; called by create_app when accounts exist."""
+    secure = os.environ.get(SECURE_ENV) == "1"
     server.config.update(
         SECRET_KEY=os.environ.get(SECRET_ENV) or secrets.token_hex(32),
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SECURE=secure,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Strict",
         REMEMBER_COOKIE_HTTPONLY=True,
@@ -91,8 +98,8 @@ def require_accounts(server: Flask, engine: Engine) -> None:
     manager = LoginManager(server)
 
     @manager.user_loader
-    def load(user_id: str):
-        user = find_user(engine, int(user_id))
+    def load(login_key: str):
+        user = find_user(engine, login_key)
         return user and FlaskUser(user)
 
     @server.before_request
@@ -119,7 +126,7 @@ def require_accounts(server: Flask, engine: Engine) -> None:
     @server.after_request
     def csrf_cookie(response: Response) -> Response:
         if current_user and current_user.is_authenticated:
-            response.set_cookie(CSRF_COOKIE, generate_csrf(), httponly=False, samesite="Strict")
+            response.set_cookie(CSRF_COOKIE, generate_csrf(), httponly=False, samesite="Strict", secure=secure)
         return response
 
     @server.errorhandler(CSRFError)
@@ -133,16 +140,17 @@ def require_accounts(server: Flask, engine: Engine) -> None:
     @server.route("/login", methods=["GET", "POST"])
     @limiter.limit(
         SIGN_IN_LIMIT,
-        key_func=lambda: request.form.get("username", "").strip().casefold() or "-",
+        key_func=lambda: same_name(request.form.get("username", "")[:200]) or "-",
         deduct_when=failed_sign_in,
     )
+    @limiter.limit(ADDRESS_LIMIT, key_func=get_remote_address, deduct_when=failed_sign_in)
     def login():
         target = safe_next(request.values.get("next", "/"))
         if request.method == "GET":
             return sign_in_page(target)
         user = verify(engine, request.form.get("username", "").strip(), request.form.get("password", ""))
         if user is None:
-            logger.warning("failed sign-in for %r from %s", request.form.get("username"), request.remote_addr)
+            logger.warning("failed sign-in for %r from %s", request.form.get("username", "")[:80], request.remote_addr)
             return Response(sign_in_page(target, "Wrong name or password."), status=401, mimetype="text/html")
         login_user(FlaskUser(user))
         return redirect(target)
@@ -168,11 +176,13 @@ def require_accounts(server: Flask, engine: Engine) -> None:
         from dashboard.data import NoData
 
         try:
-            session_id = share_signer(server.secret_key).loads(token, max_age=SHARE_DAYS * 86400)
+            session_id, started = share_signer(server.secret_key).loads(token, max_age=SHARE_DAYS * 86400)
+            if shared_session_start(engine, int(session_id)) != started:
+                raise NoData("the link's session was deleted")  # its id may now be another session's
             page = report.to_html(report.build(int(session_id), anonymous=True), anonymous=True)
         except SignatureExpired:
             return Response("ClassMood: this share link has expired.\n", status=410, mimetype="text/plain")
-        except (BadSignature, NoData, ValueError):
+        except (BadSignature, NoData, ValueError, TypeError):
             logger.warning("refused share link from %s: not a valid link", request.remote_addr)
             abort(404)
         return Response(page, mimetype="text/html")
@@ -181,14 +191,20 @@ def require_accounts(server: Flask, engine: Engine) -> None:
     def logout():
         if request.method == "GET":  # a page with the button: signing out changes state, so it is a POST
             return sign_out_page()
+        if current_user.is_authenticated:
+            end_sign_ins(engine, current_user.user.login_key)
         logout_user()
         return redirect("/login")
 
 
+SAFE_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%=&?+-]*")
+
+
 def safe_next(target: str) -> str:
-    """Only a path on this server (no //host, no scheme): an open redirect would let a link
-    that looks like ours send a teacher elsewhere after sign-in."""
-    return target if target.startswith("/") and not target.startswith("//") else "/"
+    """Only a path on this server: an open redirect would let a link that looks like ours send
+    a teacher elsewhere after sign-in. Browsers drop tabs and newlines from a URL and read "\\"
+    as "/", so "/\t/evil.example" is "//evil.example" to them: only plain path characters pass."""
+    return target if SAFE_PATH.fullmatch(target) else "/"
 
 
 def plain_page(title: str, body: str, width_rem: int = 24) -> str:
@@ -232,21 +248,34 @@ def share_signer(secret: str):
     return URLSafeTimedSerializer(secret, salt="share")
 
 
-def share_link(session_id: int) -> str:
+def shared_session_start(engine: Engine, session_id: int) -> str | None:
+    """When the session began, as a share link names it: a session id is given again after a
+    deletion (SQLite), the id with its start time is not."""
+    from sqlalchemy.orm import Session
+
+    from db.models import ClassSession
+
+    with Session(engine) as db:
+        found = db.get(ClassSession, session_id)
+        return found.started_at.isoformat() if found is not None else None
+
+
+def share_link(engine: Engine, session_id: int) -> str:
     """An unguessable link to a session's aggregate view, valid SHARE_DAYS days (signed with the
     server's secret: set CLASSMOOD_SECRET_KEY to keep links working across restarts)."""
     from flask import current_app
 
-    return "/shared/" + share_signer(current_app.secret_key).dumps(session_id)
+    payload = [session_id, shared_session_start(engine, session_id)]
+    return "/shared/" + share_signer(current_app.secret_key).dumps(payload)
 
 
 def delete_form(session_id: int):
     """The report page's delete button: a form POST carrying the CSRF token."""
-    from dash import html
+    from dash import dcc, html
 
     return html.Form(
         [
-            html.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
             html.Button("Delete this session", type="submit", className="btn btn-outline-danger btn-sm", id="delete"),
         ],
         method="post",

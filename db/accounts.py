@@ -8,6 +8,8 @@ names are accounts.
 
 from __future__ import annotations
 
+import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -36,6 +38,7 @@ class User:
     id: int
     username: str
     role: str
+    login_key: str = ""  # what the sign-in cookie names (db.models.Account.login_key)
 
     @property
     def is_admin(self) -> bool:
@@ -47,20 +50,42 @@ def check_password(password: str) -> None:
         raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
 
 
+def same_name(username: str) -> str:
+    """How account names compare: "Admin", " admin " and "admin" are one account."""
+    return unicodedata.normalize("NFKC", username).strip().casefold()
+
+
+def account_named(db: Session, username: str) -> Account | None:
+    wanted = same_name(username)
+    if not wanted or len(wanted) > Account.__table__.c.username.type.length:
+        return None
+    return next((a for a in db.scalars(select(Account)) if same_name(a.username) == wanted), None)
+
+
 def add_account(engine: Engine, username: str, password: str, role: str = "teacher", actor: str | None = None) -> User:
-    username = username.strip()
+    username = unicodedata.normalize("NFC", username).strip()
     if not username:
         raise AccountError("a username cannot be empty")
+    if len(username) > Account.__table__.c.username.type.length:
+        raise AccountError(f"a username has at most {Account.__table__.c.username.type.length} characters")
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     check_password(password)
     try:
         with Session(engine) as db, db.begin():
-            account = Account(username=username, password_hash=HASHER.hash(password), role=role, created_at=now())
+            if account_named(db, username) is not None:
+                raise IntegrityError("same name", None, ValueError())
+            account = Account(
+                username=username,
+                password_hash=HASHER.hash(password),
+                role=role,
+                created_at=now(),
+                login_key=new_login_key(),
+            )
             db.add(account)
             db.flush()
             record(db, actor, "account_add", username, {"role": role})
-            return User(account.id, username, role)
+            return user_of(account)
     except IntegrityError:
         raise AccountError(f"an account named {username!r} exists already") from None
 
@@ -81,7 +106,7 @@ def list_accounts(engine: Engine) -> list[dict]:
 def remove_account(engine: Engine, username: str, actor: str | None = None) -> None:
     """Remove an account; its sessions stay (owned by no one: admins see them) until purged."""
     with Session(engine) as db, db.begin():
-        account = db.scalars(select(Account).where(Account.username == username)).first()
+        account = account_named(db, username)
         if account is None:
             raise AccountError(f"no account named {username!r}")
         db.delete(account)
@@ -91,17 +116,27 @@ def remove_account(engine: Engine, username: str, actor: str | None = None) -> N
 def set_password(engine: Engine, username: str, password: str, actor: str | None = None) -> None:
     check_password(password)
     with Session(engine) as db, db.begin():
-        account = db.scalars(select(Account).where(Account.username == username)).first()
+        account = account_named(db, username)
         if account is None:
             raise AccountError(f"no account named {username!r}")
         account.password_hash = HASHER.hash(password)
+        account.login_key = new_login_key()  # every sign-in with the old password ends
         record(db, actor, "account_password", username, {})
+
+
+def end_sign_ins(engine: Engine, login_key: str) -> None:
+    """Sign-out: the account gets a new key, so every cookie naming the old one (this browser's,
+    a copy of it, another device's) no longer signs in."""
+    with Session(engine) as db, db.begin():
+        account = db.scalars(select(Account).where(Account.login_key == login_key)).first()
+        if account is not None:
+            account.login_key = new_login_key()
 
 
 def verify(engine: Engine, username: str, password: str) -> User | None:
     """The account if the password is right, else None; the attempt goes to the audit table."""
     with Session(engine) as db, db.begin():
-        account = db.scalars(select(Account).where(Account.username == username)).first()
+        account = account_named(db, username)
         try:
             HASHER.verify(account.password_hash if account else _UNKNOWN_USER_HASH, password)
             ok = account is not None
@@ -110,22 +145,33 @@ def verify(engine: Engine, username: str, password: str) -> User | None:
         if ok and HASHER.check_needs_rehash(account.password_hash):
             account.password_hash = HASHER.hash(password)
         record(db, username or "?", "sign_in" if ok else "sign_in_failed", username or "?", {})
-        return User(account.id, account.username, account.role) if ok else None
+        return user_of(account) if ok else None
 
 
-def find_user(engine: Engine, user_id: int) -> User | None:
+def find_user(engine: Engine, login_key: str) -> User | None:
+    """The account a sign-in cookie names, if that sign-in has not been ended."""
+    if not login_key:
+        return None
     with Session(engine) as db:
-        account = db.get(Account, user_id)
-        return account and User(account.id, account.username, account.role)
+        account = db.scalars(select(Account).where(Account.login_key == login_key)).first()
+        return account and user_of(account)
+
+
+def user_of(account: Account) -> User:
+    return User(account.id, account.username, account.role, account.login_key or "")
+
+
+def new_login_key() -> str:
+    return secrets.token_hex(32)
 
 
 def account_id(engine: Engine, username: str) -> int:
     """The id of a teacher's account (for the agent's --teacher)."""
     with Session(engine) as db:
-        found = db.scalars(select(Account.id).where(Account.username == username)).first()
+        found = account_named(db, username)
     if found is None:
         raise AccountError(f"no account named {username!r} (classmood users add {username})")
-    return found
+    return found.id
 
 
 def accounts_exist(engine: Engine) -> bool:

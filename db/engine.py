@@ -49,7 +49,7 @@ def make_engine(url: str | None = None, create_dir: bool = True, ping: bool = Tr
             return engine
         return create_engine(url, pool_pre_ping=ping)
     except (NoSuchModuleError, ImportError) as exc:
-        where = parsed.render_as_string(hide_password=True)
+        where = printable(parsed)
         raise DatabaseError(f"no database driver for {where}: {exc}") from None
     except OSError as exc:
         raise DatabaseError(f"cannot create the database's folder: {exc}") from None
@@ -64,6 +64,11 @@ def parse_url(url: str) -> URL:
             f"not a database URL: {url!r} (e.g. sqlite:////home/me/classmood.db or "
             "postgresql+psycopg://user:password@host/classmood)"
         ) from None
+
+
+def printable(url: str | URL) -> str:
+    """The URL as it may be shown (terminal, logs): the password masked."""
+    return (url if isinstance(url, URL) else parse_url(url)).render_as_string(hide_password=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -128,7 +133,7 @@ def _migrate(url: str, direction: str, revision: str) -> None:
     try:
         when_unlocked(migrate)
     except Exception as exc:
-        where = parse_url(url).render_as_string(hide_password=True)
+        where = printable(url)
         raise DatabaseError(f"cannot {direction} {where}: {exc}") from None
     finally:
         engine.dispose()

@@ -35,6 +35,8 @@ class Account(Base):
     password_hash: Mapped[str] = mapped_column(String(200))  # argon2id, never the password
     role: Mapped[str] = mapped_column(String(10))  # one of ROLES
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # What a sign-in cookie names: random, never reused, replaced at sign-out and password change.
+    login_key: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
 
 class ClassSession(Base):

@@ -13,8 +13,10 @@ from __future__ import annotations
 import getpass
 import hashlib
 import re
+import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
@@ -77,11 +79,28 @@ def purge_expired(engine: Engine, retention_days: int, actor: str = "retention")
     return purge_older_than(engine, datetime.now(UTC) - timedelta(days=retention_days), actor)
 
 
+def session_frames(root: str | Path, session_id: int) -> Path:
+    """Where `--keep-frames ROOT` keeps one session's frames: a folder per session, so that a
+    purge or an erasure can remove exactly the pictures of the sessions it touches."""
+    return Path(root) / f"session-{session_id}"
+
+
+def remove_frames(db: Session, session_ids: list[int]) -> None:
+    """Delete the kept frames of these sessions (a frame shows every student of its class, so
+    an erasure removes the frames of each session the student was in)."""
+    rows = db.execute(select(ClassSession.id, ClassSession.settings).where(ClassSession.id.in_(session_ids)))
+    for session_id, settings in rows:
+        root = (settings or {}).get("keep_frames")
+        if isinstance(root, str) and root:
+            shutil.rmtree(session_frames(root, session_id), ignore_errors=True)
+
+
 def delete_sessions(db: Session, ids: list[int]) -> Removed:
     """Delete the sessions and what hangs off them, children first (no database's cascade is
-    relied on: SQLite enforces foreign keys only when asked to)."""
+    relied on: SQLite enforces foreign keys only when asked to), their kept frames too."""
     if not ids:
         return Removed()
+    remove_frames(db, ids)
     return Removed(
         observations=db.execute(delete(Observation).where(Observation.session_id.in_(ids))).rowcount,
         captures=db.execute(delete(Capture).where(Capture.session_id.in_(ids))).rowcount,
@@ -163,9 +182,11 @@ def observation_record(o: Observation) -> dict:
 def erase_student(engine: Engine, name: str, actor: str | None = None, owner: int | None = None) -> Removed:
     """Delete every observation and participant row of one student, for an erasure request."""
     with Session(engine) as db, db.begin():
-        ids = [p.id for p in student_participants(db, name, owner)]
+        found = student_participants(db, name, owner)
+        ids = [p.id for p in found]
         removed = Removed()
         if ids:
+            remove_frames(db, sorted({p.session_id for p in found}))
             removed.observations = db.execute(delete(Observation).where(Observation.participant_id.in_(ids))).rowcount
             removed.participants = db.execute(delete(Participant).where(Participant.id.in_(ids))).rowcount
         record(db, actor, "erase", student_target(name), removed)
@@ -180,6 +201,9 @@ def student_target(name: str) -> str:
 
 
 def record(db: Session, actor: str | None, action: str, target: str, detail) -> None:
+    from db.store import storable
+
     counts = asdict(detail) if isinstance(detail, Removed) else dict(detail)
-    actor = actor or current_actor()
+    actor = storable(actor or current_actor(), AuditEvent.__table__.c.actor.type.length)
+    target = storable(target, AuditEvent.__table__.c.target.type.length)  # a 400 KB "username" is cut
     db.add(AuditEvent(at=datetime.now(UTC), actor=actor, action=action, target=target, detail=counts))

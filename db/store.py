@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
+import unicodedata
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, func, insert, select, update
@@ -12,6 +15,33 @@ from core.labels import EMOTIONS
 from db.models import Capture, ClassSession, Observation, Participant
 
 SEEN_STEP = timedelta(minutes=1)  # how stale a participant's last_seen may be; the charts are per minute
+KEY_LENGTH = Participant.__table__.c.key.type.length
+NAME_LENGTH = Participant.__table__.c.display_name.type.length
+
+
+def storable(text: str, length: int) -> str:
+    """Text a column can hold on every database: control characters (NUL, which PostgreSQL
+    refuses) dropped and cut to the column's length with "…" (a name read off a tag can be
+    anything OCR makes of it). None stays None: the database decides."""
+    if text is None:
+        return text
+    text = "".join(c for c in text if unicodedata.category(c) != "Cc")
+    return text if len(text) <= length else text[: length - 1] + "…"
+
+
+def storable_key(key: str) -> str:
+    """A participant key the column can hold: a key cut short ends in a digest of the whole,
+    so two long keys that start alike stay two students."""
+    key = storable(key, 10**6)
+    if key is None or len(key) <= KEY_LENGTH:
+        return key
+    return key[: KEY_LENGTH - 17] + "#" + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+
+
+def storable_result(result):
+    """The capture with every tile's key and name fit for the database."""
+    tiles = [replace(t, key=storable_key(t.key), label=storable(t.label, NAME_LENGTH)) for t in result.tiles]
+    return replace(result, tiles=tiles)
 
 
 def now() -> datetime:
@@ -40,8 +70,8 @@ def start_session(
     with Session(engine) as db, db.begin():
         session = ClassSession(
             owner_id=owner_id,
-            name=name,
-            source=source,
+            name=storable(name, ClassSession.__table__.c.name.type.length),
+            source=storable(source, ClassSession.__table__.c.source.type.length),
             started_at=now(),
             status="running",
             interval_s=interval_s,
@@ -77,6 +107,7 @@ def write_capture(
     -> the last_seen written: it is written again only once it is SEEN_STEP old, so most
     captures skip that UPDATE (the dashboard reads presence by the minute).
     """
+    result = storable_result(result)
     timings = result.timings_ms
     start = time.perf_counter()
     with Session(engine) as db, db.begin():

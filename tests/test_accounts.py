@@ -7,7 +7,6 @@ Cookie flags, CSRF, the sign-in rate limit, the audit trail, and the sign-in flo
 import html
 import os
 import re
-import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -21,6 +20,7 @@ from bench.sessions import generate
 from db.accounts import AccountError, add_account, list_accounts, remove_account, set_password, verify
 from db.engine import make_engine, upgrade
 from db.models import AuditEvent, ClassSession, Participant
+from tests.browser import chromium
 from tests.conftest import ROOT
 from tests.waiting import start_dashboard, wait_for
 
@@ -195,6 +195,9 @@ def test_accounts_in_the_database(tmp_path):
     add_account(engine, "carol", "a long enough password")
     with pytest.raises(AccountError, match="exists already"):
         add_account(engine, "carol", "another long password")
+    with pytest.raises(AccountError, match="exists already"):
+        add_account(engine, " Carol ", "another long password")  # one name, however it is typed
+    assert verify(engine, "CAROL ", "a long enough password").username == "carol"
     assert verify(engine, "carol", "a long enough password").role == "teacher"
     assert verify(engine, "carol", "wrong password here") is None
     assert verify(engine, "nobody", "a long enough password") is None
@@ -229,18 +232,9 @@ def test_beyond_loopback_needs_accounts_and_the_agent_a_teacher(school, tmp_path
 
 
 def test_sign_in_flow_in_chromium(school, server):
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip("needs Debian's chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--window-size=1200,900"):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(driver), options=options)
+    browser = chromium(1200, 900)
     try:
         browser.get(server + "/sessions")
         wait_for(lambda: "/login" in browser.current_url, 20, "the sign-in page")
@@ -275,22 +269,25 @@ def test_share_links_open_the_aggregate_only_until_they_expire(school, server):
 
     sid, _, title = school[1]["alice"]
     signer = URLSafeTimedSerializer(SECRET, salt="share")
-    anonymous = requests.Session()
-    page = anonymous.get(server + "/shared/" + signer.dumps(sid))
-    assert page.status_code == 200 and html.escape(title) in page.text
     engine = make_engine(school[0])
+    with Session(engine) as db:
+        named = [sid, db.get(ClassSession, sid).started_at.isoformat()]
+    anonymous = requests.Session()
+    page = anonymous.get(server + "/shared/" + signer.dumps(named))
+    assert page.status_code == 200 and html.escape(title) in page.text
     with Session(engine) as db:
         names = db.scalars(select(Participant.display_name).where(Participant.session_id == sid)).all()
     engine.dispose()
     assert names and not any(name in page.text for name in names)  # the aggregate: no student named
-    assert anonymous.get(server + "/shared/" + signer.dumps(sid)[:-2] + "xx").status_code == 404  # tampered
+    assert anonymous.get(server + "/shared/" + signer.dumps(named)[:-2] + "xx").status_code == 404  # tampered
+    assert anonymous.get(server + "/shared/" + signer.dumps(sid)).status_code == 404  # an id alone names nothing
 
     class EightDaysAgo(URLSafeTimedSerializer):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self.signer = type("OldSigner", (self.signer,), {"get_timestamp": lambda _: int(time.time()) - 8 * 86400})
 
-    old = EightDaysAgo(SECRET, salt="share").dumps(sid)
+    old = EightDaysAgo(SECRET, salt="share").dumps(named)
     assert anonymous.get(server + "/shared/" + old).status_code == 410
 
 
@@ -324,3 +321,103 @@ def test_a_session_is_deleted_by_its_owner_only(school, server):
         exported = db.scalars(select(AuditEvent).where(AuditEvent.target == f"session {sid} students.csv")).one()
     assert exported.actor == "alice"  # exports are recorded under who took them
     engine.dispose()
+
+
+def test_a_removed_accounts_cookie_never_signs_in_as_the_next_account(school, server):
+    """SQLite gives a removed account's row id to the next account: the cookie must not follow."""
+    url, _ = school
+    engine = make_engine(url)
+    removed_id = add_account(engine, "gone", "gone-long-password").id
+    gone = sign_in(server, "gone", "gone-long-password")
+    assert gone.get(server + "/_dash-layout").status_code == 200
+    remove_account(engine, "gone")
+    heir = add_account(engine, "heir", "heir-long-password", "admin")
+    assert heir.id == removed_id  # SQLite gave the removed account's row id to the next one
+    assert gone.get(server + "/_dash-layout").status_code == 401
+    assert gone.get(server + "/export/1/students.csv").status_code == 401
+    remove_account(engine, "heir")
+    engine.dispose()
+
+
+def test_sign_out_and_a_password_change_end_every_copy_of_the_cookie(school, server):
+    url, _ = school
+    engine = make_engine(url)
+    add_account(engine, "copied", "copied-long-password")
+    first = sign_in(server, "copied", "copied-long-password")
+    copy = requests.Session()
+    copy.cookies.update(first.cookies)
+    assert copy.get(server + "/_dash-layout").status_code == 200
+    page = first.get(server + "/logout").text
+    first.post(server + "/logout", data={"csrf_token": csrf_of(page)})
+    assert copy.get(server + "/_dash-layout").status_code == 401, "a copied cookie outlived sign-out"
+
+    again = sign_in(server, "copied", "copied-long-password")
+    assert again.get(server + "/_dash-layout").status_code == 200
+    set_password(engine, "copied", "a-new-long-password")
+    assert again.get(server + "/_dash-layout").status_code == 401, "a sign-in outlived the password change"
+    sign_in(server, "copied", "a-new-long-password")
+    remove_account(engine, "copied")
+    engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "/\t/evil.example/phish", "/\\evil.example", "/\n/x", "https://e.x", "/\x00/x"]
+)
+def test_sign_in_only_sends_to_paths_on_this_server(server, target):
+    """Browsers drop tabs and newlines from a URL and read "\\" as "/": "/<tab>/evil.example"
+    is "//evil.example" to them. The sign-in page asked with such a `next` keeps "/" instead,
+    and a posted one is refused the same way."""
+    from urllib.parse import quote
+
+    browser = requests.Session()
+    page = browser.get(server + "/login?next=" + quote(target, safe=""))
+    assert page.status_code == 200, target
+    assert re.search(r'name="next" value="([^"]*)"', page.text).group(1) == "/"
+    form = {"username": "alice", "password": PASSWORDS["alice"], "csrf_token": csrf_of(page.text), "next": target}
+    answer = browser.post(server + "/login", data=form, allow_redirects=False)
+    assert answer.status_code == 302 and answer.headers["Location"] == "/", (target, answer.headers["Location"])
+
+
+def test_sign_in_still_returns_to_a_page_of_this_server(server):
+    browser = requests.Session()
+    page = browser.get(server + "/login?next=/report/1%3Fx%3D1")
+    form = {"username": "alice", "password": PASSWORDS["alice"], "csrf_token": csrf_of(page.text), "next": "/report/1"}
+    answer = browser.post(server + "/login", data=form, allow_redirects=False)
+    assert answer.headers["Location"] == "/report/1"
+
+
+def test_a_share_link_does_not_follow_a_reused_session_id(school, server):
+    """A deleted session's link must not show the next session SQLite gives its id."""
+    from dashboard.signin import share_signer
+
+    url, _ = school
+    engine = make_engine(url)
+    sid = generate(engine, students=2, minutes=2, name="Shared then deleted", start=START, seed=5)
+    with Session(engine) as db:
+        started = db.get(ClassSession, sid).started_at
+    link = share_signer(SECRET).dumps([sid, started.isoformat()])
+    assert requests.get(server + "/shared/" + link).status_code == 200
+    from db.retention import delete_session_by
+
+    delete_session_by(engine, sid, "test")
+    later = START + timedelta(minutes=7)
+    reused = generate(engine, students=2, minutes=2, name="Someone else's lecture", start=later, seed=6)
+    assert reused == sid  # SQLite reuses the id
+    answer = requests.get(server + "/shared/" + link)
+    assert answer.status_code == 404 and "Someone else" not in answer.text
+    delete_session_by(engine, reused, "test")
+    engine.dispose()
+
+
+def test_a_huge_username_is_not_stored_whole(school, server):
+    url, _ = school
+    browser = requests.Session()
+    token = csrf_of(browser.get(server + "/login").text)
+    flood = "x" * 400_000
+    answer = browser.post(server + "/login", data={"username": flood, "password": "p" * 12, "csrf_token": token})
+    assert answer.status_code == 401
+    engine = make_engine(url)
+    with Session(engine) as db:
+        rows = db.scalars(select(AuditEvent).where(AuditEvent.action == "sign_in_failed")).all()
+    engine.dispose()
+    assert rows and max(len(r.actor) + len(r.target) for r in rows) <= 500

@@ -219,7 +219,37 @@ def test_keep_frames_is_the_only_way_images_are_stored(labels_csv, tmp_path, tin
     kept = tmp_path / "kept"
     result = run_on_images(folder, tmp_path / "k.db", tiny_model_file, yunet_file, "--keep-frames", kept)
     assert result.returncode == 0, result.stderr
-    assert len(list(kept.glob("*.png"))) == 2
+    frames = list(kept.glob("session-*/*.png"))
+    assert len(frames) == 2
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in frames) and frames[0].parent.stat().st_mode & 0o777 == 0o700
+
+
+def test_kept_frames_go_with_an_erasure_and_a_purge(labels_csv, tmp_path, tiny_model_file, yunet_file):
+    """A frame shows every student of the class: erasing one student removes the frames of
+    each session they were in; a purge removes its sessions' frames."""
+    from datetime import UTC, datetime, timedelta
+
+    from db.engine import make_engine
+    from db.retention import erase_student, purge_older_than
+
+    folder, kept, db = tmp_path / "frames", tmp_path / "kept", tmp_path / "k.db"
+    write_frames(folder, people(labels_csv, 2), [{}, {}])
+    for _ in range(2):
+        result = run_on_images(folder, db, tiny_model_file, yunet_file, "--keep-frames", kept)
+        assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in kept.iterdir()) == ["session-1", "session-2"]
+    engine = make_engine(f"sqlite:///{db}")
+    con = sqlite3.connect(db)
+    name = con.execute("select display_name from participant where session_id = 1 limit 1").fetchone()[0]
+    con.execute(
+        "update participant set display_name = 'Only In One' where session_id = 1 and display_name = ?", (name,)
+    )
+    con.commit()
+    erase_student(engine, "Only In One", "test")
+    assert sorted(p.name for p in kept.iterdir()) == ["session-2"]
+    purge_older_than(engine, datetime.now(UTC) + timedelta(minutes=1), "test")
+    assert list(kept.iterdir()) == []
+    engine.dispose()
 
 
 def test_a_video_is_processed_as_successive_captures(labels_csv, tmp_path, tiny_model_file, yunet_file):

@@ -187,3 +187,25 @@ def test_tensorflow_start_up_lines_only_with_verbose(tmp_path, fer_csv):
     assert not any(noise in trained.stderr for noise in TENSORFLOW_NOISE), trained.stderr
     verbose = classmood("-v", "train", *tiny, "--out", tmp_path / "verbose")
     assert any(noise in verbose.stderr for noise in TENSORFLOW_NOISE), verbose.stderr
+
+
+def oversized_png(path, side: int = 40000) -> None:
+    """A PNG whose header claims more pixels than OpenCV will decode (its data is a stub)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 64)))
+
+
+def test_an_image_too_large_to_decode_is_one_line_and_the_others_are_read(tmp_path, tiny_model_file, yunet_file):
+    huge, small = tmp_path / "a_huge.png", tmp_path / "b_small.png"
+    oversized_png(huge)
+    cv2.imwrite(str(small), np.full((240, 320, 3), 200, np.uint8))
+    env = {"CLASSMOOD_YUNET": str(yunet_file)}
+    result = classmood("predict", huge, small, "--json", "--model", tiny_model_file, env=env)
+    assert "Traceback" not in result.stderr and "cannot be decoded" in result.stderr, result.stderr
+    assert "b_small.png" in result.stdout

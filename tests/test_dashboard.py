@@ -3,7 +3,7 @@
 import csv
 import http.cookiejar
 import io
-import shutil
+import re
 import time
 import urllib.error
 import urllib.request
@@ -13,6 +13,7 @@ import pytest
 
 from bench.sessions import Episode, generate
 from db.engine import make_engine, upgrade
+from tests.browser import chromium
 from tests.waiting import live_refresh_body, start_dashboard, wait_for
 
 pytestmark = pytest.mark.slow
@@ -62,27 +63,7 @@ def server(database):
 
 @pytest.fixture(scope="module")
 def browser(server):
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not chromium or not driver:
-        pytest.skip("needs Debian's chromium and chromium-driver")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--window-size=1400,1400",
-    ):
-        options.add_argument(flag)
-    browser = webdriver.Chrome(service=Service(driver), options=options)
+    browser = chromium()
     browser.get(f"{server[0]}/?token={TOKEN}")  # the address the dashboard printed: leaves the cookie
     yield browser
     browser.quit()
@@ -111,7 +92,7 @@ def test_live_view_shows_the_running_session(server, browser):
     assert wait_text(browser, "live-present") == "12"
     flags = wait_text(browser, "live-flags")
     assert "Student 04" in flags and "negative" in flags
-    assert "Student 06" in flags and "absent" in flags
+    assert "Student 06" not in flags and "absent" not in flags  # camera off is presence, not absence
     assert "Student 01" not in flags
     from selenium.webdriver.common.by import By
 
@@ -166,7 +147,7 @@ def test_exports_contain_the_right_rows(server, database):
     with urllib.request.urlopen(f"{base}/export/{live}/students.csv") as response:
         students = list(csv.DictReader(io.StringIO(response.read().decode())))
     assert len(students) == 12
-    assert {s["student"] for s in students if int(s["flags"]) > 0} == {"Student 04", "Student 06"}
+    assert {s["student"] for s in students if int(s["flags"]) > 0} == {"Student 04"}
     with urllib.request.urlopen(f"{base}/export/{live}/report.html") as response:
         page = response.read().decode()
     assert "Linear algebra" in page and "Plotly.newPlot" in page
@@ -243,7 +224,7 @@ def test_binds_loopback_only_by_default(server):
 def test_missing_database_is_explained(tmp_path, browser):
     process, base, _ = start_server(f"sqlite:///{tmp_path / 'nothing.db'}")
     try:
-        browser.get(base + "/")
+        browser.get(f"{base}/?token={TOKEN}")  # another port: its own cookie
         assert "No database yet" in wait_text(browser, "empty-state")
         assert not (tmp_path / "nothing.db").exists()
     finally:
@@ -297,11 +278,26 @@ def test_dash_callbacks_refuse_a_request_without_the_token(server):
     assert refused.value.code == 403
 
 
-def test_the_token_leaves_a_cookie_scripts_cannot_read(server):
+def test_the_token_leaves_a_cookie_scripts_cannot_read_and_leaves_the_address(server):
+    import http.client
+
+    base, port = server
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", f"/report/1?token={TOKEN}")
+    response = connection.getresponse()
+    cookie = response.getheader("Set-Cookie")
+    assert response.status == 302 and response.getheader("Location") == "/report/1"  # the token leaves the URL
+    assert cookie.startswith(f"classmood_token_{port}=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert TOKEN not in cookie  # a digest, not the token itself
+    assert response.getheader("Referrer-Policy") == "no-referrer" and response.getheader("X-Frame-Options") == "DENY"
+    connection.close()
+
+
+def test_a_token_that_is_not_ascii_is_refused_not_a_server_error(server):
     base, _ = server
-    with urllib.request.build_opener().open(f"{base}/?token={TOKEN}") as response:
-        cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith("classmood_token=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.build_opener().open(f"{base}/?token=%C3%A9t%C3%A9")
+    assert refused.value.code == 403
 
 
 def test_the_dashboard_refuses_to_listen_beyond_this_computer(database):
@@ -330,6 +326,9 @@ def test_a_refresh_sends_the_charts_only_when_a_capture_is_new(server, database)
 
     first = refresh(None)
     assert {"live-mood", "live-grid", "live-agent"} <= set(first)
+    # the page holds an opaque key: nothing about the server (database URL, path, password)
+    assert re.fullmatch(r"[0-9a-f]{32}", first["live-shown"]["data"])
+    assert database[0].split("///")[-1] not in json.dumps(first)
     again = refresh(first["live-shown"]["data"])
     assert "live-agent" in again and not {"live-mood", "live-grid", "live-stats"} & set(again)
     engine = make_engine(database[0])
@@ -338,3 +337,36 @@ def test_a_refresh_sends_the_charts_only_when_a_capture_is_new(server, database)
     engine.dispose()
     newer = refresh(first["live-shown"]["data"])
     assert "Late Comer" in json.dumps(newer["live-grid"]) and newer["live-shown"]["data"] != first["live-shown"]["data"]
+
+
+def test_an_erased_student_leaves_the_running_live_view(tmp_path):
+    """The live view keeps what it built in memory: an erasure must reach that too."""
+    import json
+
+    from db.retention import erase_student
+
+    url = upgrade(f"sqlite:///{tmp_path / 'erase.db'}")
+    engine = make_engine(url)
+    generate(engine, students=3, minutes=3, name="Ended class", start=START, seed=8)
+    process, base, _ = start_server(url)
+    try:
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        opener.open(f"{base}/?token={TOKEN}").read()
+        dependencies = json.load(opener.open(base + "/_dash-dependencies"))
+
+        def grid(shown=None):
+            body = json.dumps(live_refresh_body(dependencies, shown)).encode()
+            request = urllib.request.Request(
+                base + "/_dash-update-component", body, {"Content-Type": "application/json"}
+            )
+            return json.load(opener.open(request))["response"]
+
+        first = grid()
+        assert "Student 02" in json.dumps(first["live-grid"])
+        erase_student(engine, "Student 02", "test")
+        after = grid(first["live-shown"]["data"])
+        assert "live-grid" in after and "Student 02" not in json.dumps(after["live-grid"])
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+        engine.dispose()

@@ -154,10 +154,11 @@ def test_the_main_job_runs_agent_and_dashboard_until_ctrl_c(display, tmp_path, t
     try:
         wait_for(lambda: count(db, "select count(*) from capture where faces_found >= 5") >= 2, 90, "captures")
 
-        def page_ok():
+        def page_ok():  # as a browser: the token leaves a cookie, then the page comes without it
             try:
                 url = f"http://127.0.0.1:{port}/?token={env['CLASSMOOD_DASHBOARD_TOKEN']}"
-                return urllib.request.urlopen(url, timeout=2).status == 200
+                browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+                return browser.open(url, timeout=2).status == 200
             except OSError:
                 return False
 

@@ -167,3 +167,24 @@ def test_an_erasure_for_one_teacher_keeps_the_same_name_in_another_class(db_url)
         left = db.execute(select(Participant.session_id, Participant.display_name).order_by(Participant.id)).all()
     assert sorted(left) == sorted([(sessions[0], "Ben Ito"), (sessions[1], "Ana Silva"), (sessions[1], "Ben Ito")])
     engine.dispose()
+
+
+def test_an_erasure_tells_apart_names_that_differ_in_a_vowel_sign_and_finds_emoji_and_decomposed_names(tmp_path):
+    import unicodedata
+
+    engine = make_engine(upgrade(f"sqlite:///{tmp_path / 'scripts.db'}"))
+    students = ["कमल", "कमला", "रम", "राम", "🦊", "José Núñez"]
+    lecture(engine, "Hindi and more", NOW - timedelta(days=1), students)
+    for name, gone in (
+        ("कमल", "कमल"),
+        ("रम", "रम"),
+        ("🦊", "🦊"),
+        (unicodedata.normalize("NFD", "José Núñez"), "José Núñez"),
+    ):
+        removed = erase_student(engine, name, actor="test")
+        assert removed.participants == 1, name
+        with Session(engine) as db:
+            left = set(db.scalars(select(Participant.display_name)))
+        assert gone not in left
+    assert left == {"कमला", "राम"}
+    engine.dispose()

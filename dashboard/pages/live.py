@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import secrets
 import threading
 from datetime import timedelta
 
@@ -21,6 +23,7 @@ BUILT_KEPT = 64  # sessions x zooms whose latest parts stay built
 _BUILT: dict[str, tuple] = {}  # capture key (live_parts) -> its built parts
 _BUILT_LOCK = threading.Lock()
 _WINDOWS = LiveWindows()  # each live session's last hour, updated capture by capture
+_KEY_SALT = secrets.token_bytes(16)  # the page holds an opaque digest of a key, never the key
 WINDOW = timedelta(minutes=60)  # the live view shows the last hour; reports show whole sessions
 
 
@@ -90,7 +93,8 @@ def live_parts(info, zoom: dict | None = None, shown: str | None = None) -> tupl
     ask, and sent only to a page that does not show it yet; the agent's state line is made
     afresh each time."""
     running, state_text, last = agent_state(info)
-    key = json.dumps([CONTEXT.url, info.id, info.name, str(last), zoom], sort_keys=True, default=str)
+    erased = queries.audit_mark(CONTEXT.engine())  # an erasure or purge since: build again, without it
+    key = opaque(json.dumps([CONTEXT.url, info.id, info.name, str(last), zoom, erased], sort_keys=True, default=str))
     agent_line = (state_text, "alert " + ("alert-success" if running else "alert-warning"))
     if key == shown:
         return (dash.no_update, *agent_line, *[dash.no_update] * 5, key)
@@ -104,6 +108,12 @@ def live_parts(info, zoom: dict | None = None, shown: str | None = None) -> tupl
                 _BUILT.pop(next(iter(_BUILT)))
     title, stats, *rest = built
     return (title, *agent_line, stats, *rest, key)
+
+
+def opaque(key: str) -> str:
+    """A digest that names a built capture without saying anything about the server (the
+    key holds the database URL, password included, which must never reach a browser)."""
+    return hashlib.blake2b(key.encode(), key=_KEY_SALT, digest_size=16).hexdigest()
 
 
 def capture_parts(info, last, zoom: dict | None) -> tuple:

@@ -8,7 +8,7 @@ from dash.dash_table import FormatTemplate
 from dash.dash_table.Format import Format, Scheme, Sign
 
 from dashboard import charts, report
-from dashboard.data import NoData
+from dashboard.data import CONTEXT, NoData
 from dashboard.pages.common import card, empty_state, flag_list
 from dashboard.signin import SHARE_DAYS, delete_form, share_link, viewer
 
@@ -91,7 +91,7 @@ def share_and_delete(sid: int) -> list:
     return [
         html.A(
             f"Share link (no names; works {SHARE_DAYS} days)",
-            href=share_link(sid),
+            href=share_link(CONTEXT.engine(), sid),
             className="btn btn-outline-secondary btn-sm",
             id="share-link",
         ),

@@ -1,0 +1,123 @@
+"""Every page, rendered in headless Chromium, in both access modes and for every kind of viewer.
+
+Fetching a page's shell says nothing of what Dash renders in it (a layout that raises leaves
+the page blank while the shell answers 200). Here each page is loaded in a real browser and its
+rendered content is checked: with the per-run token (no accounts), and with accounts signed in
+as the session's owner, another teacher, and an admin.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bench.sessions import Episode, generate
+from db.accounts import add_account
+from db.engine import make_engine, upgrade
+from db.models import ClassSession, Participant
+from tests.browser import chromium
+from tests.waiting import start_dashboard, wait_for
+
+pytestmark = pytest.mark.slow
+START = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+TOKEN = "token-of-the-page-test"
+PASSWORDS = {"alice": "alice-long-password", "bob": "bob-long-password!", "root": "root-long-password"}
+
+
+def make_database(folder, accounts: bool) -> tuple[str, int, int]:
+    """A session with a flagged student; with accounts, owned by alice. (url, session, student)"""
+    url = upgrade(f"sqlite:///{folder / 'pages.db'}")
+    engine = make_engine(url)
+    sid = generate(engine, students=5, minutes=12, name="Rendered lecture", start=START, seed=4,
+                   episodes=(Episode(1, "camera_off", 2, 6),))  # fmt: skip
+    with Session(engine) as db, db.begin():
+        pid = db.scalars(select(Participant.id).where(Participant.session_id == sid)).first()
+        if accounts:
+            users = {name: add_account(engine, name, pw, "admin" if name == "root" else "teacher")
+                     for name, pw in PASSWORDS.items()}  # fmt: skip
+            db.execute(update(ClassSession).where(ClassSession.id == sid).values(owner_id=users["alice"].id))
+    engine.dispose()
+    return url, sid, pid
+
+
+def rendered(browser, url: str, element_id: str, timeout: float = 30) -> str:
+    """The text of #element_id once Dash has rendered it (fails with the page's text if never)."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(url)
+
+    def text():
+        return browser.find_element(By.ID, element_id).text
+
+    try:
+        return wait_for(text, timeout, f"#{element_id} on {url}", interval=0.3, ignore=(Exception,))
+    except AssertionError:
+        body = browser.find_element(By.TAG_NAME, "body").text
+        raise AssertionError(f"#{element_id} never rendered on {url}; the page shows: {body[:500]!r}") from None
+
+
+def ids_on_page(browser) -> set[str]:
+    return set(browser.execute_script("return [...document.querySelectorAll('[id]')].map(e => e.id)"))
+
+
+def check_pages(browser, base: str, sid: int, pid: int, can_delete: bool) -> None:
+    assert "Rendered lecture" in rendered(browser, f"{base}/", "live-title")
+    assert "Rendered lecture" in rendered(browser, f"{base}/sessions", "_pages_content")
+    assert rendered(browser, f"{base}/report/{sid}", "report-title") == "Rendered lecture"
+    assert "captures" in rendered(browser, f"{base}/report/{sid}", "report-summary")
+    page_ids = ids_on_page(browser)
+    assert "report-students" in page_ids
+    assert ("delete" in page_ids) == can_delete and ("share-link" in page_ids) == can_delete
+    assert rendered(browser, f"{base}/student/{sid}/{pid}", "student-name")
+    assert "class aggregate" in rendered(browser, f"{base}/share/{sid}", "share-title")
+
+
+def test_every_page_renders_with_the_per_run_token(tmp_path):
+    url, sid, pid = make_database(tmp_path, accounts=False)
+    process, base, _ = start_dashboard(url, f"/_dash-layout?token={TOKEN}", {"CLASSMOOD_DASHBOARD_TOKEN": TOKEN})
+    browser = chromium()
+    try:
+        browser.get(f"{base}/?token={TOKEN}")
+        check_pages(browser, base, sid, pid, can_delete=False)
+    finally:
+        browser.quit()
+        process.terminate()
+        _, err = process.communicate(timeout=20)
+    assert "Traceback" not in err, err
+
+
+def sign_in(browser, base: str, name: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.delete_all_cookies()
+    browser.get(f"{base}/login")
+    browser.find_element(By.ID, "username").send_keys(name)
+    browser.find_element(By.ID, "password").send_keys(PASSWORDS[name])
+    browser.find_element(By.ID, "sign-in").click()
+    wait_for(lambda: "/login" not in browser.current_url, 20, f"{name}'s sign-in")
+
+
+def test_every_page_renders_for_the_owner_and_an_admin_and_no_page_for_another_teacher(tmp_path):
+    from selenium.webdriver.common.by import By
+
+    url, sid, pid = make_database(tmp_path, accounts=True)
+    process, base, _ = start_dashboard(url, "/login")
+    browser = chromium()
+    try:
+        for name in ("alice", "root"):
+            sign_in(browser, base, name)
+            check_pages(browser, base, sid, pid, can_delete=True)
+        sign_in(browser, base, "bob")
+        assert "No class session yet" in rendered(browser, f"{base}/", "live-empty")
+        for path in (f"/report/{sid}", f"/student/{sid}/{pid}", f"/share/{sid}"):
+            browser.get(base + path)
+            body = browser.find_element(By.TAG_NAME, "body").text
+            assert "Rendered lecture" not in body and "Not Found" in body, path
+    finally:
+        browser.quit()
+        process.terminate()
+        _, err = process.communicate(timeout=20)
+    assert "Traceback" not in err, err
