@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import sys
 from pathlib import Path
@@ -384,6 +385,12 @@ def dashboard(db_url, host, port, rules) -> None:
     serve(app, host, port)
 
 
+def check_interval(seconds: float) -> None:
+    """Seconds between captures: a positive, finite number (nan, inf, 0 and -1 are refused)."""
+    if not (math.isfinite(seconds) and 0 < seconds <= 86400):
+        raise click.BadParameter("must be a number of seconds between 0 and 86400", param_hint="--interval")
+
+
 def access_mode(url: str, host: str) -> tuple[bool, str | None]:
     """(accounts on, per-run token): sign-in once the database has an account; before that,
     a per-run token, and loopback only."""
@@ -459,6 +466,7 @@ def run(
     from dashboard.app import create_app, serve
     from db.engine import upgrade
 
+    check_interval(interval)
     url = upgrade(db_url)
     accounts, token = access_mode(url, host)
     if accounts and not teacher:
@@ -518,8 +526,7 @@ def agent(ctx, no_ocr: bool, **options) -> None:
         return
     from agent.cli import run_agent
 
-    if options["interval"] <= 0:
-        raise click.BadParameter("must be positive", param_hint="--interval")
+    check_interval(options["interval"])
     run_agent(**options, ocr=not no_ocr)
 
 
@@ -571,7 +578,7 @@ def users() -> None:
 
 def new_password(from_stdin: bool) -> str:
     if from_stdin:
-        return sys.stdin.readline().rstrip("\n")
+        return sys.stdin.readline().rstrip("\r\n")
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 

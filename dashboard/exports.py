@@ -10,6 +10,14 @@ from flask import Response, abort
 from dashboard import queries, report
 from dashboard.data import CONTEXT, NoData
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell):
+    """A text cell a spreadsheet would run as a formula (a name like "=HYPERLINK(...)") gets a
+    leading quote (OWASP's CSV injection advice); numbers stay numbers."""
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
+
 
 def register(server) -> None:
     register_pdf(server)
@@ -26,7 +34,7 @@ def register(server) -> None:
             writer = csv.writer(buffer)
             writer.writerow(header)
             for row in rows:
-                writer.writerow(row)
+                writer.writerow([spreadsheet_safe(cell) for cell in row])
                 if buffer.tell() > 65536:
                     yield buffer.getvalue()
                     buffer.seek(0)
@@ -43,6 +51,7 @@ def register(server) -> None:
         except NoData:
             abort(404)
         audited(session_id, "students.csv")
+        table = table.map(spreadsheet_safe)
         return Response(
             table.to_csv(index=False), mimetype="text/csv", headers=_attachment(f"session-{session_id}-students.csv")
         )

@@ -45,9 +45,18 @@ class User:
         return self.role == "admin"
 
 
+COMMON_PASSWORDS = frozenset(
+    {"1234567890", "12345678901", "123456789012", "qwertyuiop", "password123", "passwordpassword"}
+)
+
+
 def check_password(password: str) -> None:
+    """NIST SP 800-63B: long enough, and not a known-bad one (blank, one repeated character, a
+    run of digits, a keyboard row)."""
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    if not password.strip() or len(set(password)) < 3 or password.isdigit() or password.lower() in COMMON_PASSWORDS:
+        raise AccountError("this password is too easy to guess: use a few words or a password manager")
 
 
 def same_name(username: str) -> str:

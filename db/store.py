@@ -15,17 +15,19 @@ from core.labels import EMOTIONS
 from db.models import Capture, ClassSession, Observation, Participant
 
 SEEN_STEP = timedelta(minutes=1)  # how stale a participant's last_seen may be; the charts are per minute
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # would reverse a flag line
 KEY_LENGTH = Participant.__table__.c.key.type.length
 NAME_LENGTH = Participant.__table__.c.display_name.type.length
 
 
 def storable(text: str, length: int) -> str:
     """Text a column can hold on every database: control characters (NUL, which PostgreSQL
-    refuses) dropped and cut to the column's length with "…" (a name read off a tag can be
+    refuses) and bidirectional overrides (which turn the rest of a line around) dropped and
+    cut to the column's length with "…" (a name read off a tag can be
     anything OCR makes of it). None stays None: the database decides."""
     if text is None:
         return text
-    text = "".join(c for c in text if unicodedata.category(c) != "Cc")
+    text = "".join(c for c in text if unicodedata.category(c) != "Cc" and c not in BIDI_CONTROLS)
     return text if len(text) <= length else text[: length - 1] + "…"
 
 

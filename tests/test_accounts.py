@@ -192,6 +192,9 @@ def test_accounts_in_the_database(tmp_path):
     engine = make_engine(upgrade(f"sqlite:///{tmp_path / 'a.db'}"))
     with pytest.raises(AccountError, match="at least"):
         add_account(engine, "carol", "short")
+    for weak in (" " * 10, "1234567890", "aaaaaaaaaaaa", "Qwertyuiop"):
+        with pytest.raises(AccountError, match="too easy"):
+            add_account(engine, "carol", weak)
     add_account(engine, "carol", "a long enough password")
     with pytest.raises(AccountError, match="exists already"):
         add_account(engine, "carol", "another long password")

@@ -1,0 +1,27 @@
+"""Hostile or extreme input at the edges: exports, stored names, command-line numbers."""
+
+import pytest
+
+from dashboard.exports import spreadsheet_safe
+from db.store import storable, storable_key
+from tests.test_cli import classmood
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_quoted():
+    assert spreadsheet_safe('=HYPERLINK("http://x","y")') == '\'=HYPERLINK("http://x","y")'
+    assert [spreadsheet_safe(c) for c in ("+1", "-2 pts", "@sum", "\tx")] == ["'+1", "'-2 pts", "'@sum", "'\tx"]
+    assert spreadsheet_safe("Ana") == "Ana" and spreadsheet_safe(-0.25) == -0.25
+
+
+def test_stored_names_lose_controls_and_direction_overrides():
+    assert storable("Ana\u202e lol", 200) == "Ana lol"
+    assert storable("a\x00b\x07c", 200) == "abc"
+    assert storable("x" * 300, 200) == "x" * 199 + "…"
+    long_a, long_b = storable_key("k" * 300 + "a"), storable_key("k" * 300 + "b")
+    assert len(long_a) == len(long_b) == 200 and long_a != long_b
+
+
+@pytest.mark.parametrize("interval", ["nan", "inf", "0", "-1", "1e9"])
+def test_run_refuses_an_interval_that_is_no_number_of_seconds(interval, tmp_path):
+    result = classmood("run", "--interval", interval, "--db", f"sqlite:///{tmp_path / 'x.db'}", "--no-browser")
+    assert result.returncode == 2 and "--interval" in result.stderr and "Traceback" not in result.stderr
