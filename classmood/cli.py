@@ -373,9 +373,10 @@ rule_option = click.option(
 def dashboard(db_url, host, port, rules) -> None:
     """Serve the live dashboard and the session reports (to signed-in users, or to whoever
     has the printed address while no account exists)."""
-    from dashboard.app import create_app, serve
+    from dashboard.app import check_port_free, create_app, serve
     from db.engine import default_url, missing_sqlite_file, printable, upgrade
 
+    check_port_free(host, port)
     url = db_url or default_url()
     if not missing_sqlite_file(url):
         upgrade(url)  # a database from an older ClassMood gains the new columns (a missing one stays missing)
@@ -463,10 +464,11 @@ def run(
     import threading
 
     from agent.cli import run_agent
-    from dashboard.app import create_app, serve
+    from dashboard.app import check_port_free, create_app, serve
     from db.engine import upgrade
 
     check_interval(interval)
+    check_port_free(host, port)
     url = upgrade(db_url)
     accounts, token = access_mode(url, host)
     if accounts and not teacher:

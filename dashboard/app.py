@@ -66,6 +66,20 @@ def create_app(
     return app
 
 
+def check_port_free(host: str, port: int) -> None:
+    """Refuse to start where another program already answers on the port: the address printed
+    would show someone else's page while the agent captured for nobody."""
+    import socket
+
+    from dashboard.access import AccessError
+
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise AccessError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port") from None
+
+
 def serve(app: Dash, host: str, port: int) -> None:
     """Serve an app made by create_app (which must run in the main thread: Dash pages need it)."""
     from waitress import serve as waitress_serve

@@ -179,6 +179,7 @@ def require_accounts(server: Flask, engine: Engine) -> None:
             session_id, started = share_signer(server.secret_key).loads(token, max_age=SHARE_DAYS * 86400)
             if shared_session_start(engine, int(session_id)) != started:
                 raise NoData("the link's session was deleted")  # its id may now be another session's
+            g.accounts_on = False  # the link is the permission, whoever is signed in (or not)
             page = report.to_html(report.build(int(session_id), anonymous=True), anonymous=True)
         except SignatureExpired:
             return Response("ClassMood: this share link has expired.\n", status=410, mimetype="text/plain")

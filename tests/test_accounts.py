@@ -282,6 +282,7 @@ def test_share_links_open_the_aggregate_only_until_they_expire(school, server):
         names = db.scalars(select(Participant.display_name).where(Participant.session_id == sid)).all()
     engine.dispose()
     assert names and not any(name in page.text for name in names)  # the aggregate: no student named
+    assert sign_in(server, "bob").get(server + "/shared/" + signer.dumps(named)).status_code == 200  # not the owner
     assert anonymous.get(server + "/shared/" + signer.dumps(named)[:-2] + "xx").status_code == 404  # tampered
     assert anonymous.get(server + "/shared/" + signer.dumps(sid)).status_code == 404  # an id alone names nothing
 

@@ -4,7 +4,7 @@ import pytest
 
 from dashboard.exports import spreadsheet_safe
 from db.store import storable, storable_key
-from tests.test_cli import classmood
+from tests.test_cli import assert_clean_error, classmood
 
 
 def test_csv_cells_a_spreadsheet_would_run_are_quoted():
@@ -25,3 +25,17 @@ def test_stored_names_lose_controls_and_direction_overrides():
 def test_run_refuses_an_interval_that_is_no_number_of_seconds(interval, tmp_path):
     result = classmood("run", "--interval", interval, "--db", f"sqlite:///{tmp_path / 'x.db'}", "--no-browser")
     assert result.returncode == 2 and "--interval" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "dashboard"])
+def test_a_port_another_program_holds_is_one_line_before_any_capture(command, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        extra = ("--no-browser",) if command == "run" else ()
+        result = classmood(command, "--port", port, "--db", f"sqlite:///{tmp_path / 'x.db'}", *extra)
+    assert_clean_error(result, f"cannot listen on 127.0.0.1:{port}")
+    assert not (tmp_path / "x.db").exists()
