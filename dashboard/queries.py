@@ -263,6 +263,7 @@ def student_observations(engine: Engine, session_id: int, participant_id: int) -
             Observation.state,
             VALENCE_EXPR.label("valence"),
             Observation.top_emotion,
+            Observation.uncertain,
             *[P[name].label(name) for name in EMOTIONS],
         )
         .where(Observation.session_id == session_id, Observation.participant_id == participant_id)
@@ -272,7 +273,7 @@ def student_observations(engine: Engine, session_id: int, participant_id: int) -
         frame = pd.DataFrame(db.execute(query).mappings().all())
     if not frame.empty:
         frame["time"] = pd.to_datetime(frame["time"].map(str), format="ISO8601")
-        numeric(frame, ("time", "state", "top_emotion"))
+        numeric(frame, ("time", "state", "top_emotion", "uncertain"))
     return frame
 
 

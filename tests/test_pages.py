@@ -72,6 +72,7 @@ def check_pages(browser, base: str, sid: int, pid: int, can_delete: bool) -> Non
     assert "report-students" in page_ids
     assert ("delete" in page_ids) == can_delete and ("share-link" in page_ids) == can_delete
     assert rendered(browser, f"{base}/student/{sid}/{pid}", "student-name")
+    assert "confident readings" in rendered(browser, f"{base}/student/{sid}/{pid}", "student-usual")
     assert "class aggregate" in rendered(browser, f"{base}/share/{sid}", "share-title")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
+from core.labels import NEGATIVE
 from dashboard import charts, queries
 from dashboard.data import CONTEXT, NoData, flags_for, pick_session
 from dashboard.pages.common import card, empty_state, flag_list
@@ -29,11 +30,28 @@ def layout(session_id=None, participant_id=None, **_):
             html.P(
                 f"{info.name}: {len(observations)} observations, face found in {faces:.0%}.", className="text-muted"
             ),
+            html.P(usual_reading(observations), id="student-usual"),
             card("Timeline", dcc.Graph(figure=charts.student_timeline(observations, flags), id="student-timeline")),
             card("Flags", flag_list(flags, names, info.id, "student-flags")),
             dcc.Link("Back to the live view", href="/"),
         ]
     )
+
+
+def usual_reading(observations) -> str:
+    """What this student's face usually reads (confident readings only), said plainly: a face
+    that reads sad most of the lecture is this student's resting face, and flags compare with it."""
+    if observations.empty:
+        return "No readings yet."
+    confident = observations[(observations["state"] == "face") & (observations["uncertain"] != True)]  # noqa: E712
+    if confident.empty:
+        return "No confident reading yet: no expression flag can be raised for this student."
+    shares = confident["top_emotion"].value_counts(normalize=True)
+    top, share = shares.index[0], shares.iloc[0]
+    text = f"Usually reads {top} ({share:.0%} of {len(confident)} confident readings)."
+    if top in NEGATIVE:
+        text += f" Taken as this student's resting face: only a clear change from it is flagged, not '{top}' itself."
+    return text
 
 
 dash.register_page(__name__, path_template="/student/<session_id>/<participant_id>", name="Student", layout=layout)
