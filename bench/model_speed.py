@@ -62,7 +62,7 @@ class OurModel:
         from core.model import SHIPPED_MODEL
 
         self.path = Path(model_path or SHIPPED_MODEL)
-        self.classifier = EmotionClassifier(self.path)
+        self.classifier = EmotionClassifier(self.path, balance="fer2013")  # FER2013's figures: its own balance
 
     def probabilities(self, crops48: np.ndarray) -> np.ndarray:
         return self.classifier.probabilities(crops48)

@@ -320,13 +320,20 @@ def evaluate(data, model, split, out, flip_average, as_json) -> None:
     default=None,
     help="Live labelled window from camera N (default 0).",
 )
-def predict(paths, out, as_json, every, model, detector, webcam) -> None:
+@click.option(
+    "--balance",
+    type=click.Choice(["lecture", "fer2013"]),
+    default="lecture",
+    show_default=True,
+    help="Read faces as a lecture shows them (most calm) or with FER2013's class balance.",
+)
+def predict(paths, out, as_json, every, model, detector, webcam, balance) -> None:
     """Find every face in images, folders or videos and name its expression."""
     from classmood.predict import predict_paths, run_webcam
-    from core.emotions import default_classifier
+    from core.emotions import EmotionClassifier
     from core.faces import default_detector
 
-    classifier = default_classifier(model)
+    classifier = EmotionClassifier(model, balance=balance)
     face_detector = default_detector(detector)
     if webcam is not None:
         run_webcam(webcam, face_detector, classifier)
