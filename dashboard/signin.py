@@ -129,6 +129,12 @@ def require_accounts(server: Flask, engine: Engine) -> None:
             response.set_cookie(CSRF_COOKIE, generate_csrf(), httponly=False, samesite="Strict", secure=secure)
         return response
 
+    @server.errorhandler(429)
+    def too_many(error):
+        wait = getattr(error, "retry_after", None) or 60
+        notice = f"Too many wrong passwords. Wait {wait} seconds, then sign in again."
+        return Response(sign_in_page("/", notice), status=429, mimetype="text/html", headers={"Retry-After": str(wait)})
+
     @server.errorhandler(CSRFError)
     def csrf_refused(error):
         logger.warning("refused %s %s: %s", request.method, request.path, error.description)

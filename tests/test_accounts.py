@@ -171,6 +171,8 @@ def test_eleventh_wrong_password_in_a_minute_is_refused(school, server):
     assert [attempt(f"wrong guess {i}") for i in range(10)] == [401] * 10
     assert attempt("wrong guess 11") == 429
     assert attempt(PASSWORDS["eve"]) == 429  # locked for the minute, the right password included
+    refused = browser.post(server + "/login", data={"username": "eve", "password": "x", "csrf_token": token})
+    assert "Wait" in refused.text and "seconds" in refused.text and int(refused.headers["Retry-After"]) > 0
     assert sign_in(server, "alice")  # other accounts are not locked out
     engine = make_engine(school[0])
     with Session(engine) as db:
