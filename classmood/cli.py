@@ -417,7 +417,7 @@ def address(host: str, port: int, token: str | None) -> str:
 
 retention_option = click.option(
     "--retention-days",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=36500),
     default=DEFAULT_RETENTION_DAYS,
     show_default=True,
     help="Sessions older than this are deleted at start-up (0: keep everything).",

@@ -43,12 +43,21 @@ class Removed:
     observations: int = 0
 
 
+MAX_AGE = timedelta(days=36500)  # a century: beyond it, dates stop being dates
+
+
 def parse_age(text: str) -> timedelta:
     """ "30d", "12w" or "48h" as a timedelta."""
     match = AGE.match(text)
     if not match or int(match.group(1)) <= 0:
         raise RetentionError(f"not an age: {text!r} (e.g. 30d, 12w, 48h)")
-    return timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        age = timedelta(**{AGE_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        age = timedelta.max
+    if age > MAX_AGE:
+        raise RetentionError(f"an age of at most {MAX_AGE.days} days, not {text!r}")
+    return age
 
 
 def current_actor() -> str:
