@@ -31,6 +31,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from sqlalchemy import Engine
 
 from db.accounts import User, end_sign_ins, find_user, same_name, verify
+from db.shares import SHARE_DAYS
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,6 @@ SIGN_IN_LIMIT = "10 per minute"  # wrong passwords per account name
 ADDRESS_LIMIT = "30 per minute"  # wrong passwords per client address, whatever names it tries
 PUBLIC_PREFIXES = ("/login", "/shared/", "/_dash-component-suites/", "/assets/", "/_favicon.ico", "/favicon.ico")
 SESSION_PATH = re.compile(r"^/(?:report|share|student|export|session)/(\d+)(?:/|$)")
-SHARE_DAYS = 7  # how long a share link works
 CSRF_COOKIE = "_csrf_token"  # the cookie name Dash's renderer reads for its X-CSRFToken header
 
 
@@ -175,24 +175,39 @@ def require_accounts(server: Flask, engine: Engine) -> None:
 
     @server.route("/shared/<token>")
     def shared(token: str):
-        """The aggregate view (no names, no per-student rows) for whoever holds an unexpired link."""
-        from itsdangerous import BadSignature, SignatureExpired
-
+        """The aggregate view (no names, no per-student rows) for whoever holds a live link."""
         from dashboard import report
         from dashboard.data import NoData
+        from db.shares import LinkExpired, session_of
 
         try:
-            session_id, started = share_signer(server.secret_key).loads(token, max_age=SHARE_DAYS * 86400)
-            if shared_session_start(engine, int(session_id)) != started:
-                raise NoData("the link's session was deleted")  # its id may now be another session's
+            session_id = session_of(engine, token)
+            if session_id is None:
+                raise NoData("no such link, or revoked")
             g.accounts_on = False  # the link is the permission, whoever is signed in (or not)
-            page = report.to_html(report.build(int(session_id), anonymous=True), anonymous=True)
-        except SignatureExpired:
+            page = report.to_html(report.build(session_id, anonymous=True), anonymous=True)
+        except LinkExpired:
             return Response("ClassMood: this share link has expired.\n", status=410, mimetype="text/plain")
-        except (BadSignature, NoData, ValueError, TypeError):
+        except NoData:
             logger.warning("refused share link from %s: not a valid link", request.remote_addr)
             abort(404)
         return Response(page, mimetype="text/html")
+
+    @server.route("/session/<int:session_id>/share", methods=["POST"])
+    def make_share_link(session_id: int):
+        """A new share link (its owner or an admin; the guard has checked), shown once."""
+        from db.shares import create_link
+
+        secret = create_link(engine, session_id, current_user.user.username)
+        return new_link_page(session_id, request.host_url.rstrip("/") + "/shared/" + secret)
+
+    @server.route("/session/<int:session_id>/share/<int:link_id>/revoke", methods=["POST"])
+    def revoke_share_link(session_id: int, link_id: int):
+        from db.shares import revoke_link
+
+        if not revoke_link(engine, session_id, link_id, current_user.user.username):
+            abort(404)
+        return redirect(f"/report/{session_id}")
 
     @server.route("/logout", methods=["GET", "POST"])
     def logout():
@@ -248,32 +263,46 @@ def sign_out_page() -> str:
     )
 
 
-def share_signer(secret: str):
-    """Signs and checks share links' session ids (itsdangerous, with a timestamp for expiry)."""
-    from itsdangerous import URLSafeTimedSerializer
-
-    return URLSafeTimedSerializer(secret, salt="share")
-
-
-def shared_session_start(engine: Engine, session_id: int) -> str | None:
-    """When the session began, as a share link names it: a session id is given again after a
-    deletion (SQLite), the id with its start time is not."""
-    from sqlalchemy.orm import Session
-
-    from db.models import ClassSession
-
-    with Session(engine) as db:
-        found = db.get(ClassSession, session_id)
-        return found.started_at.isoformat() if found is not None else None
+def new_link_page(session_id: int, link: str) -> str:
+    return plain_page(
+        "share link",
+        f"""<p>Anyone with this link sees the class aggregate of session {session_id} (no names) for
+{SHARE_DAYS} days, until you revoke it on the report page. It is shown only now: copy it.</p>
+<p><input id="new-share-link" value="{html.escape(link)}" size="60" readonly></p>
+<p><a href="/report/{session_id}">back to the report</a></p>""",
+        width_rem=40,
+    )
 
 
-def share_link(engine: Engine, session_id: int) -> str:
-    """An unguessable link to a session's aggregate view, valid SHARE_DAYS days (signed with the
-    server's secret: set CLASSMOOD_SECRET_KEY to keep links working across restarts)."""
-    from flask import current_app
+def share_forms(engine: Engine, session_id: int) -> list:
+    """The report page's share controls: make a link, and each live link with its revoke button."""
+    from dash import dcc, html
 
-    payload = [session_id, shared_session_start(engine, session_id)]
-    return "/shared/" + share_signer(current_app.secret_key).dumps(payload)
+    from db.shares import links_of
+
+    def post(label: str, action: str, element_id: str):
+        return html.Form(
+            [
+                dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                html.Button(label, type="submit", className="btn btn-outline-secondary btn-sm", id=element_id),
+            ],
+            method="post",
+            action=action,
+            className="d-inline ms-2",
+        )
+
+    live = [link for link in links_of(engine, session_id) if not link.revoked]
+    items = [
+        html.Li(
+            [
+                f"made by {link.created_by} {link.created_at:%Y-%m-%d %H:%M}, works until {link.expires_at:%Y-%m-%d}",
+                post("Revoke", f"/session/{session_id}/share/{link.id}/revoke", f"revoke-{link.id}"),
+            ]
+        )
+        for link in live
+    ]
+    made = post(f"Share link (no names; works {SHARE_DAYS} days)", f"/session/{session_id}/share", "share-link")
+    return [made, html.Ul(items, id="share-links", className="small mt-2")] if items else [made]
 
 
 def delete_form(session_id: int):

@@ -137,3 +137,19 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(40))  # purge | export | erase | delete_session
     target: Mapped[str] = mapped_column(String(300))  # what it was done to (a cut-off date, a student)
     detail: Mapped[dict] = mapped_column(JSON, default=dict)  # counts of rows, never the rows themselves
+
+
+class ShareLink(Base):
+    """A link to one session's aggregate view (no names) that works without a sign-in until it
+    expires or is revoked. Only a digest of the link's secret is stored: the database cannot
+    hand the link out again, a leaked table opens nothing."""
+
+    __tablename__ = "share_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_session.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the secret in the URL
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from core.student_names import normalize_name, same_student
-from db.models import AuditEvent, Capture, ClassSession, Observation, Participant
+from db.models import AuditEvent, Capture, ClassSession, Observation, Participant, ShareLink
 
 DEFAULT_RETENTION_DAYS = 180  # a school term and a half; --retention-days changes it, 0 keeps all
 AGE = re.compile(r"^\s*(\d+)\s*([dwh])\s*$")
@@ -110,6 +110,7 @@ def delete_sessions(db: Session, ids: list[int]) -> Removed:
     if not ids:
         return Removed()
     remove_frames(db, ids)
+    db.execute(delete(ShareLink).where(ShareLink.session_id.in_(ids)))
     return Removed(
         observations=db.execute(delete(Observation).where(Observation.session_id.in_(ids))).rowcount,
         captures=db.execute(delete(Capture).where(Capture.session_id.in_(ids))).rowcount,

@@ -267,34 +267,52 @@ def test_sign_in_flow_in_chromium(school, server):
         browser.quit()
 
 
-def test_share_links_open_the_aggregate_only_until_they_expire(school, server):
-    import time
+def new_share_link(browser: requests.Session, base: str, session_id: int) -> requests.Response:
+    """What the report page's share button does: a POST with the CSRF token."""
+    token = csrf_of(browser.get(base + "/logout").text)  # any of our forms carries the token
+    return browser.post(f"{base}/session/{session_id}/share", data={"csrf_token": token})
 
-    from itsdangerous import URLSafeTimedSerializer
 
-    sid, _, title = school[1]["alice"]
-    signer = URLSafeTimedSerializer(SECRET, salt="share")
-    engine = make_engine(school[0])
-    with Session(engine) as db:
-        named = [sid, db.get(ClassSession, sid).started_at.isoformat()]
+def link_in(page: str) -> str:
+    return re.search(r'id="new-share-link" value="([^"]+)"', page).group(1)
+
+
+def test_share_links_open_the_aggregate_until_they_expire_or_are_revoked(school, server):
+    from db.models import ShareLink
+
+    url, sessions = school
+    sid, _, title = sessions["alice"]
+    alice, bob = sign_in(server, "alice"), sign_in(server, "bob")
+    assert new_share_link(bob, server, sid).status_code == 404  # not bob's session to share
+    link = link_in(new_share_link(alice, server, sid).text)
     anonymous = requests.Session()
-    page = anonymous.get(server + "/shared/" + signer.dumps(named))
+    page = anonymous.get(link)
     assert page.status_code == 200 and html.escape(title) in page.text
+    engine = make_engine(url)
     with Session(engine) as db:
         names = db.scalars(select(Participant.display_name).where(Participant.session_id == sid)).all()
-    engine.dispose()
+        stored = db.scalars(select(ShareLink.secret_hash)).all()
     assert names and not any(name in page.text for name in names)  # the aggregate: no student named
-    assert sign_in(server, "bob").get(server + "/shared/" + signer.dumps(named)).status_code == 200  # not the owner
-    assert anonymous.get(server + "/shared/" + signer.dumps(named)[:-2] + "xx").status_code == 404  # tampered
-    assert anonymous.get(server + "/shared/" + signer.dumps(sid)).status_code == 404  # an id alone names nothing
+    assert link.rsplit("/", 1)[1] not in stored  # only a digest of the secret is kept
+    assert anonymous.get(link[:-2] + "xx").status_code == 404  # tampered
+    assert bob.get(link).status_code == 200  # a signed-in teacher who is not the owner: the link is enough
 
-    class EightDaysAgo(URLSafeTimedSerializer):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.signer = type("OldSigner", (self.signer,), {"get_timestamp": lambda _: int(time.time()) - 8 * 86400})
+    with Session(engine) as db, db.begin():
+        db.execute(update(ShareLink).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert anonymous.get(link).status_code == 410
 
-    old = EightDaysAgo(SECRET, salt="share").dumps(named)
-    assert anonymous.get(server + "/shared/" + old).status_code == 410
+    kept, revoked = (link_in(new_share_link(alice, server, sid).text) for _ in range(2))
+    with Session(engine) as db:
+        revoked_id = db.scalars(select(ShareLink.id).order_by(ShareLink.id.desc())).first()
+    engine.dispose()
+    token = csrf_of(alice.get(server + "/logout").text)
+    assert bob.post(f"{server}/session/{sid}/share/{revoked_id}/revoke", data={"csrf_token": token}).status_code in (
+        400,
+        404,
+    )
+    answer = alice.post(f"{server}/session/{sid}/share/{revoked_id}/revoke", data={"csrf_token": token})
+    assert answer.status_code == 200  # back on the report page
+    assert anonymous.get(revoked).status_code == 404 and anonymous.get(kept).status_code == 200
 
 
 def test_a_session_is_deleted_by_its_owner_only(school, server):
@@ -394,23 +412,23 @@ def test_sign_in_still_returns_to_a_page_of_this_server(server):
 
 def test_a_share_link_does_not_follow_a_reused_session_id(school, server):
     """A deleted session's link must not show the next session SQLite gives its id."""
-    from dashboard.signin import share_signer
+    from db.models import ClassSession as Sessions
+    from db.retention import delete_session_by
 
     url, _ = school
     engine = make_engine(url)
     sid = generate(engine, students=2, minutes=2, name="Shared then deleted", start=START, seed=5)
-    with Session(engine) as db:
-        started = db.get(ClassSession, sid).started_at
-    link = share_signer(SECRET).dumps([sid, started.isoformat()])
-    assert requests.get(server + "/shared/" + link).status_code == 200
-    from db.retention import delete_session_by
-
+    root = sign_in(server, "root")
+    link = link_in(new_share_link(root, server, sid).text)
+    assert requests.get(link).status_code == 200
     delete_session_by(engine, sid, "test")
     later = START + timedelta(minutes=7)
     reused = generate(engine, students=2, minutes=2, name="Someone else's lecture", start=later, seed=6)
     assert reused == sid  # SQLite reuses the id
-    answer = requests.get(server + "/shared/" + link)
+    answer = requests.get(link)
     assert answer.status_code == 404 and "Someone else" not in answer.text
+    with Session(engine) as db:
+        assert db.get(Sessions, reused) is not None
     delete_session_by(engine, reused, "test")
     engine.dispose()
 

@@ -10,7 +10,7 @@ from dash.dash_table.Format import Format, Scheme, Sign
 from dashboard import charts, report
 from dashboard.data import CONTEXT, NoData
 from dashboard.pages.common import card, empty_state, flag_list
-from dashboard.signin import SHARE_DAYS, delete_form, share_link, viewer
+from dashboard.signin import delete_form, share_forms, viewer
 
 
 def layout(session_id=None, **_):
@@ -88,15 +88,7 @@ def share_and_delete(sid: int) -> list:
     them, the share view behind this run's token."""
     if viewer() is None:
         return [html.A("Share view (no names)", href=f"/share/{sid}", className="btn btn-outline-secondary btn-sm")]
-    return [
-        html.A(
-            f"Share link (no names; works {SHARE_DAYS} days)",
-            href=share_link(CONTEXT.engine(), sid),
-            className="btn btn-outline-secondary btn-sm",
-            id="share-link",
-        ),
-        delete_form(sid),
-    ]
+    return [*share_forms(CONTEXT.engine(), sid), delete_form(sid)]
 
 
 def student_columns(present) -> list[dict]:
