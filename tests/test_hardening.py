@@ -39,3 +39,26 @@ def test_a_port_another_program_holds_is_one_line_before_any_capture(command, tm
         result = classmood(command, "--port", port, "--db", f"sqlite:///{tmp_path / 'x.db'}", *extra)
     assert_clean_error(result, f"cannot listen on 127.0.0.1:{port}")
     assert not (tmp_path / "x.db").exists()
+
+
+def test_a_name_with_dollar_signs_is_drawn_as_plain_text_in_the_pdf(tmp_path):
+    """matplotlib's math text would typeset "$\\alpha$" or fail on "$x^$" (a 500 on report.pdf)."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from bench.sessions import generate
+    from dashboard import report
+    from dashboard.data import CONTEXT
+    from dashboard.pdf import to_pdf
+    from db.engine import make_engine, upgrade
+    from db.models import Participant
+
+    url = upgrade(f"sqlite:///{tmp_path / 'pdf.db'}")
+    engine = make_engine(url)
+    sid = generate(engine, students=3, minutes=3, name="Cost $x^$ of $\\alpha$", start=datetime.now(UTC), seed=2)
+    with engine.begin() as db:
+        db.execute(update(Participant).where(Participant.session_id == sid).values(display_name="Ana $x^$ $\\alpha$"))
+    engine.dispose()
+    CONTEXT.use(url, None)
+    assert to_pdf(report.build(sid)).startswith(b"%PDF")
