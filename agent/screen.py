@@ -36,6 +36,14 @@ class ScreenGrabber:
         if region is not None:
             x, y, w, h = region
             self.area = {"left": x, "top": y, "width": w, "height": h}
+            whole = monitors[0]
+            inside_x = x >= whole["left"] and x + w <= whole["left"] + whole["width"]
+            inside_y = y >= whole["top"] and y + h <= whole["top"] + whole["height"]
+            if w <= 0 or h <= 0 or not (inside_x and inside_y):
+                raise CaptureError(
+                    f"region {x},{y},{w},{h} is not on the screen (the desktop spans {whole['left']},{whole['top']}"
+                    f" to {whole['left'] + whole['width']},{whole['top'] + whole['height']})"
+                )
         elif 0 <= monitor < len(monitors):
             self.area = dict(monitors[monitor])
         else:

@@ -62,3 +62,16 @@ def test_a_name_with_dollar_signs_is_drawn_as_plain_text_in_the_pdf(tmp_path):
     engine.dispose()
     CONTEXT.use(url, None)
     assert to_pdf(report.build(sid)).startswith(b"%PDF")
+
+
+def test_a_region_off_the_screen_is_refused_at_start(tmp_path):
+    from bench.environment import missing_display_tools, virtual_display
+
+    if missing_display_tools():
+        pytest.skip(f"needs {', '.join(missing_display_tools())} (Debian xvfb, openbox)")
+    with virtual_display("800x600") as display:
+        result = classmood(
+            "agent", "--region", "5000,5000,100,100", "--db", f"sqlite:///{tmp_path / 'x.db'}", "--no-ocr",
+            env={"DISPLAY": display},
+        )  # fmt: skip
+    assert_clean_error(result, "is not on the screen")
