@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import hmac
+import os
 import re
+import secrets
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -205,9 +208,34 @@ def erase_student(engine: Engine, name: str, actor: str | None = None, owner: in
     return removed
 
 
+AUDIT_KEY_ENV = "CLASSMOOD_AUDIT_KEY"  # a school's machines share one key to compare audit entries
+
+
+def audit_key() -> bytes:
+    """The key of the audit log's name digests: $CLASSMOOD_AUDIT_KEY, else a random key made
+    once in the user's config folder (readable by its owner only). Kept out of the database:
+    a plain hash of a name is reversed by hashing the class list."""
+    if os.environ.get(AUDIT_KEY_ENV):
+        return os.environ[AUDIT_KEY_ENV].encode()
+    from platformdirs import user_config_path
+
+    path = user_config_path("classmood") / "audit.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(secrets.token_hex(32))
+        except FileExistsError:
+            pass  # another process made it first
+    return path.read_text().strip().encode()
+
+
 def student_target(name: str) -> str:
-    """How the audit log names a student: a digest, so that an erasure does not keep the name."""
-    return f"student sha256:{hashlib.sha256(normalize_name(name).encode()).hexdigest()[:16]}"
+    """How the audit log names a student: a keyed digest, so that an erasure does not keep the
+    name and the log alone cannot be matched against a class list."""
+    digest = hmac.new(audit_key(), normalize_name(name).encode(), hashlib.sha256).hexdigest()[:16]
+    return f"student hmac:{digest}"
 
 
 def record(db: Session, actor: str | None, action: str, target: str, detail) -> None:

@@ -188,3 +188,18 @@ def test_an_erasure_tells_apart_names_that_differ_in_a_vowel_sign_and_finds_emoj
         assert gone not in left
     assert left == {"कमला", "राम"}
     engine.dispose()
+
+
+def test_the_audit_names_a_student_by_a_keyed_digest(tmp_path, monkeypatch):
+    """A plain hash of a name is reversed by hashing the class list; a keyed one is not."""
+    from db.retention import student_target
+
+    assert student_target("Ana Silva") == student_target(" ana  silva ")
+    with_test_key = student_target("Ana Silva")
+    monkeypatch.setenv("CLASSMOOD_AUDIT_KEY", "another school's key")
+    assert student_target("Ana Silva") != with_test_key
+    monkeypatch.delenv("CLASSMOOD_AUDIT_KEY")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    made = student_target("Ana Silva")
+    key = tmp_path / "classmood" / "audit.key"
+    assert key.stat().st_mode & 0o777 == 0o600 and student_target("Ana Silva") == made
