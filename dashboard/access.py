@@ -79,7 +79,7 @@ def require_token(server: Flask, token: str, port: int | None = None) -> None:
             return None
         if same_secret(request.cookies.get(name, ""), value):
             return None
-        logger.warning("refused %s %s from %s: no valid token", request.method, request.path, request.remote_addr)
+        logger.warning("refused %s %r from %s: no valid token", request.method, request.path, request.remote_addr)
         return Response(REFUSED, status=403, mimetype="text/plain")
 
     @server.after_request

@@ -109,14 +109,14 @@ def require_accounts(server: Flask, engine: Engine) -> None:
         if path.startswith(PUBLIC_PREFIXES):
             return None
         if not current_user.is_authenticated:
-            logger.warning("refused %s %s from %s: not signed in", request.method, path, request.remote_addr)
+            logger.warning("refused %s %r from %s: not signed in", request.method, path, request.remote_addr)
             if request.method == "GET" and not path.startswith(("/_dash", "/export")):
                 return redirect(f"/login?next={path}")
             return Response("ClassMood: sign in first.\n", status=401, mimetype="text/plain")
         match = SESSION_PATH.match(path)
         if match and not may_see(engine, int(match.group(1))):
             logger.warning(
-                "refused %s %s to %s: another teacher's session", request.method, path, current_user.user.username
+                "refused %s %r to %s: another teacher's session", request.method, path, current_user.user.username
             )
             abort(404)
         return None
@@ -137,7 +137,7 @@ def require_accounts(server: Flask, engine: Engine) -> None:
 
     @server.errorhandler(CSRFError)
     def csrf_refused(error):
-        logger.warning("refused %s %s: %s", request.method, request.path, error.description)
+        logger.warning("refused %s %r: %s", request.method, request.path, error.description)
         return Response(f"ClassMood: {error.description}\n", status=400, mimetype="text/plain")
 
     def failed_sign_in(response: Response) -> bool:

@@ -370,3 +370,16 @@ def test_an_erased_student_leaves_the_running_live_view(tmp_path):
         process.terminate()
         process.communicate(timeout=20)
         engine.dispose()
+
+
+def test_a_newline_in_a_path_cannot_forge_a_log_line(tmp_path):
+    url = upgrade(f"sqlite:///{tmp_path / 'log.db'}")
+    process, base, _ = start_server(url)
+    try:
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.build_opener().open(f"{base}/x%0aINFO%20forged%20line")
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=20)
+    assert not any(line.startswith("INFO forged line") for line in err.splitlines()), err
+    assert "forged" in err  # the request is logged, the newline as \n
