@@ -29,6 +29,16 @@ from db.retention import session_frames
 logger = logging.getLogger(__name__)
 
 
+def why_unwritten(exc: OperationalError) -> str:
+    """The database's own reason in a few words: a full disk is not a lock."""
+    text = str(exc.orig).lower()
+    if "full" in text or "no space" in text:
+        return "the disk is full"
+    if "locked" in text or "busy" in text:
+        return "the database is locked by another program"
+    return "the database is unavailable"
+
+
 def keep_frame(folder: Path, taken_at: datetime, frame) -> None:
     """Save a frame readable by its owner only (it shows faces and names), in a folder only
     its owner may list."""
@@ -106,7 +116,7 @@ class Agent:
                 )  # fmt: skip
             except OperationalError as exc:
                 self.stats.unwritten = len(self.pending)
-                self.stats.last_error = f"database busy, will retry ({exc.orig})"
+                self.stats.last_error = f"{why_unwritten(exc)}, will retry ({exc.orig})"
                 logger.warning("could not write capture of %s: %s", result.taken_at, exc.orig)
                 return
             except (DataError, IntegrityError) as exc:  # this capture's data, not the database: never retried
@@ -125,8 +135,8 @@ class Agent:
         logger.warning("capture at %s failed: %s", taken_at, message)
         try:
             store.write_failed_capture(self.engine, self.session_id, taken_at, message, timings)
-        except OperationalError:
-            logger.warning("could not record the failed capture either (database busy)")
+        except OperationalError as exc:
+            logger.warning("could not record the failed capture either (%s)", why_unwritten(exc))
 
     def capture_live(self, source) -> None:
         taken_at, timings = datetime.now(UTC), {}
@@ -184,4 +194,4 @@ class Agent:
             time.sleep(1.0)
             self._flush()
         if self.pending:
-            logger.error("%d capture(s) could not be written: the database stayed locked", len(self.pending))
+            logger.error("%d capture(s) could not be written: %s", len(self.pending), self.stats.last_error)

@@ -75,3 +75,18 @@ def test_a_region_off_the_screen_is_refused_at_start(tmp_path):
             env={"DISPLAY": display},
         )  # fmt: skip
     assert_clean_error(result, "is not on the screen")
+
+
+def test_a_full_disk_is_not_called_a_lock():
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError
+
+    from agent.runner import why_unwritten
+
+    def error(text):
+        return OperationalError("INSERT", {}, sqlite3.OperationalError(text))
+
+    assert why_unwritten(error("database or disk is full")) == "the disk is full"
+    assert why_unwritten(error("database is locked")) == "the database is locked by another program"
+    assert why_unwritten(error("disk I/O error")) == "the database is unavailable"
