@@ -99,16 +99,18 @@ def test_class_balance_shift_matches_hand_computation():
     np.testing.assert_allclose(with_prior([[0.5, 0.5]], [0.8, 0.2], [0.5, 0.5]), [[0.8, 0.2]], rtol=1e-6)
 
 
-def test_lecture_prior_is_calm_keeps_smiles_and_the_rest_in_proportion():
+def test_lecture_prior_makes_negatives_rarer_and_keeps_the_other_odds():
     trained_on = np.array([0.14, 0.015, 0.145, 0.25, 0.17, 0.11, 0.17])
-    prior = lecture_prior(trained_on, neutral=0.45)
-    happy, neutral = EMOTIONS.index("happy"), EMOTIONS.index("neutral")
-    assert prior.sum() == pytest.approx(1.0) and prior[neutral] == pytest.approx(0.45)
-    assert prior[happy] == pytest.approx(0.25)
-    others = [i for i in range(7) if i not in (happy, neutral)]
-    np.testing.assert_allclose(prior[others] / prior[others].sum(), trained_on[others] / trained_on[others].sum())
-    with pytest.raises(ValueError, match="leaves nothing"):
-        lecture_prior(trained_on, neutral=0.8)
+    prior = lecture_prior(trained_on, negative_weight=0.25)
+    happy, neutral, surprise, sad = (EMOTIONS.index(e) for e in ("happy", "neutral", "surprise", "sad"))
+    assert prior.sum() == pytest.approx(1.0)
+    # hand-computed: the four negatives weigh 0.25 * 0.47 = 0.1175, the rest 0.53; total 0.6475
+    assert prior[neutral] == pytest.approx(0.17 / 0.6475) and prior[sad] == pytest.approx(0.25 * 0.17 / 0.6475)
+    assert prior[happy] / prior[neutral] == pytest.approx(0.25 / 0.17)  # a smile against calm: odds kept
+    assert prior[surprise] / prior[neutral] == pytest.approx(0.11 / 0.17)
+    np.testing.assert_allclose(lecture_prior(trained_on, 1.0), trained_on / trained_on.sum())
+    with pytest.raises(ValueError, match="not in"):
+        lecture_prior(trained_on, negative_weight=0.0)
 
 
 def test_balance_weights_and_weighted_ece_match_hand_computation():
@@ -129,7 +131,7 @@ def test_contract_carries_the_lecture_reading(tiny_model_file, tmp_path):
     from core.model import read_contract, write_contract
 
     trained_on = (0.14, 0.015, 0.145, 0.25, 0.17, 0.11, 0.17)
-    lecture = tuple(float(p) for p in lecture_prior(np.array(trained_on)))
+    lecture = tuple(float(p) for p in lecture_prior(np.array(trained_on), negative_weight=0.1))
     path = shutil.copy(tiny_model_file, tmp_path / "lecture.keras")
     contract = replace(
         read_contract(path),
@@ -147,7 +149,7 @@ def test_contract_carries_the_lecture_reading(tiny_model_file, tmp_path):
     np.testing.assert_allclose(
         in_class.probabilities(crops), with_prior(as_fer.probabilities(crops), lecture, trained_on), rtol=1e-5
     )
-    reading = [0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.5]
+    reading = [0.0, 0.0, 0.0, 0.0, 0.5, 0.0, 0.5]  # sad or calm: a toss-up in FER2013, calm in class
     assert in_class.uncertain(reading) and not as_fer.uncertain(reading)  # each balance has its own guess line
     with pytest.raises(ValueError, match="unknown class balance"):
         EmotionClassifier(path, balance="meeting")
