@@ -61,7 +61,10 @@ NEEDS_KERAS = {"train", "evaluate", "calibrate"}  # the agent serves the CNN thr
 @click.option("-v", "--verbose", is_flag=True, help="Log more detail (TensorFlow's start-up lines too).")
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
-    """ClassMood: read the room of an online class from the faces in its gallery view."""
+    """ClassMood: read the room of an online class from the faces in its gallery view.
+
+    Start with `classmood run` during a lecture: it captures the meeting and opens the
+    dashboard. The other commands serve one part at a time, accounts, data and the model."""
     if verbose:
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
     elif ctx.invoked_subcommand in NEEDS_KERAS and "--help" not in sys.argv:
@@ -309,7 +312,7 @@ def evaluate(data, model, split, out, flip_average, as_json) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write annotated copies here.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per input, one per line.")
 @click.option("--every", default=1.0, show_default=True, help="Seconds between analysed video frames.")
-@click.option("--model", type=click.Path(path_type=Path), default=None)
+@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one).")
 @click.option("--detector", type=click.Choice(["auto", "yunet", "mtcnn"]), default="auto", show_default=True)
 @click.option(
     "--webcam",
@@ -375,7 +378,7 @@ rule_option = click.option(
 @click.option(
     "--host", default="127.0.0.1", show_default=True, help="Listen address (beyond loopback only with accounts)."
 )
-@click.option("--port", default=8050, show_default=True)
+@click.option("--port", default=8050, show_default=True, help="Port to listen on.")
 @rule_option
 def dashboard(db_url, host, port, rules) -> None:
     """Serve the live dashboard and the session reports (to signed-in users, or to whoever
@@ -437,9 +440,17 @@ teacher_option = click.option(
 @click.option("--window", default=None, help="Capture the window whose title contains this text.")
 @click.option("--monitor", type=int, default=None, help="Capture monitor N (default: the primary one).")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between captures.")
+@click.option(
+    "--session", "session_name", default=None, help="Name of this class session (default: the date and time)."
+)
 @db_url_option
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8050, show_default=True)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Dashboard's listen address (beyond loopback only with accounts).",
+)
+@click.option("--port", default=8050, show_default=True, help="Dashboard's port.")
 @click.option("--pseudonymize", is_flag=True, help="Store a salted hash instead of each name.")
 @click.option(
     "--name-langs",
@@ -447,7 +458,7 @@ teacher_option = click.option(
     help="Scripts of the students' names, e.g. Latin,Hangul,Hebrew (Tesseract script models;"
     " default: every installed one, tried only when a Latin reading is unsure).",
 )
-@click.option("--model", type=click.Path(path_type=Path), default=None)
+@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one).")
 @retention_option
 @teacher_option
 @click.option("--no-browser", is_flag=True, help="Do not open the dashboard in a browser.")
@@ -456,6 +467,7 @@ def run(
     window,
     monitor,
     interval,
+    session_name,
     db_url,
     host,
     port,
@@ -496,7 +508,7 @@ def run(
         images=None,
         interval=interval,
         db_url=url,
-        session_name=None,
+        session_name=session_name,
         keep_frames=None,
         pseudonymize=pseudonymize,
         model=model,
@@ -525,7 +537,7 @@ def run(
     help="Scripts of the students' names, e.g. Latin,Hangul,Hebrew (Tesseract script models;"
     " default: every installed one, tried only when a Latin reading is unsure).",
 )
-@click.option("--model", type=click.Path(path_type=Path), default=None)
+@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one).")
 @retention_option
 @teacher_option
 @click.pass_context

@@ -35,12 +35,14 @@ def expand_inputs(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def face_record(face: FaceEmotion) -> dict:
+def face_record(face: FaceEmotion, classifier) -> dict:
+    """One face as predict reports it; `uncertain`: the reading is a guess (core.calibration)."""
     return {
         "box": list(face.box),
         "detector_score": round(face.detector_score, 3),
         "emotion": face.emotion.top,
         "score": round(face.emotion.score, 4),
+        "uncertain": classifier.uncertain(face.emotion.probabilities),
         "probabilities": face.emotion.as_dict(),
     }
 
@@ -74,7 +76,7 @@ def predict_paths(paths, detector, classifier, out: Path | None, as_json: bool, 
 def _predict_image(path: Path, detector, classifier, out: Path | None) -> dict:
     image = read_image(path)
     faces = analyze_image(image, detector, classifier)
-    record = {"input": str(path), "faces": [face_record(f) for f in faces]}
+    record = {"input": str(path), "faces": [face_record(f, classifier) for f in faces]}
     if out is not None:
         target = out / f"{path.stem}.annotated.png"
         cv2.imwrite(str(target), annotate(image, faces))
@@ -88,7 +90,9 @@ def _predict_video(path: Path, detector, classifier, out: Path | None, every: fl
     try:
         for seconds, frame in iter_video(path, every):
             faces = analyze_image(frame, detector, classifier)
-            records.append({"input": str(path), "time": round(seconds, 3), "faces": [face_record(f) for f in faces]})
+            records.append(
+                {"input": str(path), "time": round(seconds, 3), "faces": [face_record(f, classifier) for f in faces]}
+            )
             if target is not None:
                 if writer is None:
                     h, w = frame.shape[:2]
@@ -107,8 +111,9 @@ def _print_record(record: dict) -> None:
     for i, face in enumerate(record["faces"], 1):
         x, y, w, h = face["box"]
         second = sorted(face["probabilities"].items(), key=lambda kv: -kv[1])[1]
+        guess = "? (uncertain)" if face["uncertain"] else ""
         click.echo(
-            f"{where}  face {i} at ({x},{y}) {w}x{h}: {face['emotion']} {face['score']:.2f}"
+            f"{where}  face {i} at ({x},{y}) {w}x{h}: {face['emotion']}{guess} {face['score']:.2f}"
             f" (next: {second[0]} {second[1]:.2f})"
         )
 

@@ -209,3 +209,25 @@ def test_an_image_too_large_to_decode_is_one_line_and_the_others_are_read(tmp_pa
     result = classmood("predict", huge, small, "--json", "--model", tiny_model_file, env=env)
     assert "Traceback" not in result.stderr and "cannot be decoded" in result.stderr, result.stderr
     assert "b_small.png" in result.stdout
+
+
+def test_predict_marks_a_guess_as_one(tmp_path, tiny_model_file, yunet_file, wild_faces):
+    """A reading under the model's guess line is printed "sad? (uncertain)", and says so in JSON."""
+    import shutil
+    from dataclasses import replace
+
+    from core.model import read_contract, write_contract
+
+    unsure = shutil.copy(tiny_model_file, tmp_path / "unsure.keras")
+    write_contract(unsure, replace(read_contract(unsure), temperature=1.0, uncertain_below=0.99))
+    env = {"CLASSMOOD_YUNET": str(yunet_file)}
+    text = classmood("predict", wild_faces[0][0], "--model", unsure, env=env)
+    assert text.returncode == 0 and "? (uncertain)" in text.stdout, text.stdout + text.stderr
+    records = classmood("predict", wild_faces[0][0], "--model", unsure, "--json", env=env)
+    assert all(face["uncertain"] is True for face in json.loads(records.stdout)["faces"])
+
+
+def test_the_top_level_help_says_to_start_with_run_and_run_names_its_session():
+    assert "Start with `classmood run`" in classmood("--help").stdout
+    helped = classmood("run", "--help").stdout
+    assert "--session" in helped and "Dashboard's port" in helped and "Model file" in helped
