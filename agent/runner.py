@@ -65,8 +65,8 @@ class AgentStats:
 
     def line(self) -> str:
         text = (
-            f"captures {self.captures} | students seen {len(self.students)} | faces now {self.last_faces}"
-            f" | last {self.last_ms:.0f} ms | failed {self.failed} | skipped {self.skipped}"
+            f"captures {self.captures + self.failed} ({self.failed} failed) | students seen {len(self.students)}"
+            f" | faces now {self.last_faces} | last {self.last_ms:.0f} ms | skipped {self.skipped}"
         )
         if self.unwritten:
             text += f" | waiting to write {self.unwritten}"

@@ -82,6 +82,11 @@ def check_port_free(host: str, port: int) -> None:
 
 def serve(app: Dash, host: str, port: int) -> None:
     """Serve an app made by create_app (which must run in the main thread: Dash pages need it)."""
+    import logging
+
     from waitress import serve as waitress_serve
 
-    waitress_serve(app.server, host=host, port=port, threads=4, _quiet=True)
+    # "Task queue depth" is waitress telling that a page asked for its files at once; not a
+    # teacher's concern. Eight threads serve a page's burst of assets without it.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    waitress_serve(app.server, host=host, port=port, threads=8, _quiet=True)

@@ -72,20 +72,26 @@ def pick_session(session_id: int | None) -> queries.SessionInfo:
     return found
 
 
+def captures_text(total: int, failed: int) -> str:
+    """ "42 captures (8 failed)", "1 capture": the way every page and export counts them."""
+    text = f"{total} capture{'' if total == 1 else 's'}"
+    return text + (f" ({failed} failed)" if failed else "")
+
+
 def agent_state(info: queries.SessionInfo) -> tuple[bool, str, datetime | None]:
     """(running, text, time of the last capture) — running means the last capture is recent
     for the session's interval."""
     engine = CONTEXT.engine()
     total, failed, last = queries.capture_errors(engine, info.id)
     if info.status != "running":
-        return False, f"Session {info.status}; {total} captures ({failed} failed).", last
+        return False, f"Session {info.status}; {captures_text(total, failed)}.", last
     if last is None:
         return True, "Agent started; waiting for the first capture.", last
     aware = last if last.tzinfo else last.replace(tzinfo=UTC)
     age = datetime.now(UTC) - aware
     if age > timedelta(seconds=max(30, 4 * info.interval_s)):
         return False, f"Agent not running: last capture {age.seconds // 60} min ago ({aware:%H:%M:%S} UTC).", last
-    return True, f"Live: {total} captures ({failed} failed), last at {aware:%H:%M:%S} UTC.", last
+    return True, f"Live: {captures_text(total, failed)}, last at {aware:%H:%M:%S} UTC.", last
 
 
 def flags_for(session_id: int, since: datetime | None = None, per_student=None, timeline=None) -> list[Flag]:

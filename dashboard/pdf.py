@@ -25,7 +25,7 @@ def to_pdf(report) -> bytes:
         fig.text(
             0.05,
             0.9,
-            f"{report.info.started_at:%Y-%m-%d %H:%M}; {summary['captures']} captures, "
+            f"{report.info.started_at:%Y-%m-%d %H:%M}; {summary['captures_text']}, "
             f"{summary['students']} students, mean valence {summary['mean_valence']:+.2f}, "
             f"{summary['flags']} flags.",
             fontsize=10,

@@ -11,7 +11,7 @@ import plotly.graph_objects as go
 from core.flags import Flag
 from core.labels import EMOTIONS
 from dashboard import charts, queries
-from dashboard.data import CONTEXT, flags_for, pick_session
+from dashboard.data import CONTEXT, captures_text, flags_for, pick_session
 
 
 @dataclass
@@ -22,12 +22,17 @@ class Report:
     distribution: dict[str, float]
     flags: list[Flag]
     names: dict[int, dict]
+    failed_captures: int = 0  # capture rows that hold an error instead of tiles
 
     @property
     def class_summary(self) -> dict:
+        """One count of captures everywhere (terminal, live view, report): every capture the
+        agent recorded, the failed ones included and said apart."""
         captures = len(self.timeline)
         return {
-            "captures": captures,
+            "captures": captures + self.failed_captures,
+            "failed_captures": self.failed_captures,
+            "captures_text": captures_text(captures + self.failed_captures, self.failed_captures),
             "students": len(self.names),
             "mean_faces_per_capture": float(self.timeline["faces"].mean()) if captures else 0.0,
             "mean_valence": float(self.timeline["valence"].mean()) if captures else 0.0,
@@ -45,13 +50,10 @@ def build(session_id: int, anonymous: bool = False) -> Report:
         students = students.iloc[0:0]
         names = {}
         flags = [f for f in flags if f.participant_id is None]
+    timeline = queries.class_timeline(engine, info.id)
+    total, _, _ = queries.capture_errors(engine, info.id)
     return Report(
-        info,
-        queries.class_timeline(engine, info.id),
-        students,
-        queries.emotion_distribution(engine, info.id),
-        flags,
-        names,
+        info, timeline, students, queries.emotion_distribution(engine, info.id), flags, names, total - len(timeline)
     )
 
 
@@ -143,7 +145,7 @@ def to_html(report: Report, anonymous: bool = False) -> str:
 td,th{{padding:3px 8px;border-bottom:1px solid #ddd}} table.students th{{cursor:pointer}}
 table.students td{{text-align:right}} table.students td:first-child{{text-align:left}}</style>
 </head><body><h1>{title}</h1>
-<p>{report.info.started_at:%Y-%m-%d %H:%M} – {report.info.ended_at or "running"}; {summary["captures"]} captures,
+<p>{report.info.started_at:%Y-%m-%d %H:%M} – {report.info.ended_at or "running"}; {summary["captures_text"]},
 {summary["students"]} students, {summary["mean_faces_per_capture"]:.1f} faces per capture on average,
 mean valence {summary["mean_valence"]:+.2f}.</p>
 <h2>Class mood</h2>{mood}<h2>Emotion distribution</h2>{dist}

@@ -261,3 +261,27 @@ def test_any_name_ocr_makes_is_stored_and_the_lecture_goes_on(db_url):
     assert "NulByte" in stored and "Ana" in stored
     assert all(len(name) <= 200 and "\x00" not in name for name in stored)
     engine.dispose()
+
+
+def test_one_count_of_captures_in_the_live_line_the_report_and_its_exports(tmp_path):
+    """Failed captures are captures: counted once, said apart, the same number everywhere."""
+    from dashboard import report
+    from dashboard.data import CONTEXT, agent_state
+    from dashboard.pdf import to_pdf
+
+    url = upgrade(f"sqlite:///{tmp_path / 'count.db'}")
+    engine = make_engine(url)
+    sid = store.start_session(engine, "counted", "monitor 1", 5.0, False, {})
+    t0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+    ids: dict[str, int] = {}
+    for k in range(3):
+        store.write_capture(engine, sid, fake_capture(t0 + timedelta(seconds=10 * k), ["ana", "ben"]), ids)
+        store.write_failed_capture(engine, sid, t0 + timedelta(seconds=10 * k + 5), "no window", {})
+    store.end_session(engine, sid)
+    engine.dispose()
+    CONTEXT.use(url, None)
+    built = report.build(sid)
+    assert built.class_summary["captures_text"] == "6 captures (3 failed)"
+    assert "6 captures (3 failed)" in agent_state(built.info)[1]
+    assert "6 captures (3 failed)" in report.to_html(built)
+    assert to_pdf(built).startswith(b"%PDF")

@@ -25,7 +25,7 @@ def layout(session_id=None, **_):
         [
             html.H4(data.info.name, id="report-title"),
             html.P(
-                f"{summary['captures']} captures, {summary['students']} students, "
+                f"{summary['captures_text']}, {summary['students']} students, "
                 f"{summary['mean_faces_per_capture']:.1f} faces per capture, mean valence "
                 f"{summary['mean_valence']:+.2f}, {summary['flags']} flags.",
                 id="report-summary",

@@ -20,7 +20,7 @@ def layout(session_id=None, **_):
         [
             html.H4(f"{data.info.name} (class aggregate)", id="share-title"),
             html.P(
-                f"{summary['captures']} captures, {summary['students']} students, mean valence "
+                f"{summary['captures_text']}, {summary['students']} students, mean valence "
                 f"{summary['mean_valence']:+.2f}."
             ),
             html.A(
