@@ -44,9 +44,28 @@ def mood_figure(frame: pd.DataFrame) -> go.Figure:
     return go.Figure({"data": mood_traces(frame), "layout": two_axes()})
 
 
+GAP_STEPS = 3  # captures this many usual steps apart have a gap between them (failed, or no agent)
+
+
+def with_gaps(frame: pd.DataFrame) -> pd.DataFrame:
+    """The per-capture rows with an empty row inside each gap, so that the charts break the
+    line there instead of drawing a straight one across time when nothing was captured."""
+    if len(frame) < 3:
+        return frame
+    steps = frame["time"].diff()
+    usual = steps.median()
+    gaps = frame.index[steps > GAP_STEPS * usual]
+    if not len(gaps) or pd.isna(usual):
+        return frame
+    holes = pd.DataFrame({"time": frame["time"][gaps] - steps[gaps] / 2})
+    return pd.concat([frame, holes], ignore_index=True).sort_values("time", kind="stable").reset_index(drop=True)
+
+
 def mood_traces(frame: pd.DataFrame) -> list[dict]:
     """The traces of mood_figure as plain dicts: the live view sends them every few seconds,
-    and plotly's validating objects cost more than the data they carry."""
+    and plotly's validating objects cost more than the data they carry. A gap in the captures
+    is a gap in the lines."""
+    frame = with_gaps(frame)
     times = frame["time"].tolist()
     traces = [
         {

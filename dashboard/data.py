@@ -78,6 +78,10 @@ def captures_text(total: int, failed: int) -> str:
     return text + (f" ({failed} failed)" if failed else "")
 
 
+def aware_time(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def agent_state(info: queries.SessionInfo) -> tuple[bool, str, datetime | None]:
     """(running, text, time of the last capture) — running means the last capture is recent
     for the session's interval."""
@@ -87,10 +91,15 @@ def agent_state(info: queries.SessionInfo) -> tuple[bool, str, datetime | None]:
         return False, f"Session {info.status}; {captures_text(total, failed)}.", last
     if last is None:
         return True, "Agent started; waiting for the first capture.", last
-    aware = last if last.tzinfo else last.replace(tzinfo=UTC)
+    aware = aware_time(last)
     age = datetime.now(UTC) - aware
     if age > timedelta(seconds=max(30, 4 * info.interval_s)):
         return False, f"Agent not running: last capture {age.seconds // 60} min ago ({aware:%H:%M:%S} UTC).", last
+    failing = queries.failing_since(engine, info.id)
+    if failing is not None:
+        good, error, count = failing
+        since = f"since {aware_time(good):%H:%M:%S} UTC" if good else "since the session began"
+        return False, f"Nothing captured {since}: the last {count} captures failed ({error}).", last
     return True, f"Live: {captures_text(total, failed)}, last at {aware:%H:%M:%S} UTC.", last
 
 

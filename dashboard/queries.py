@@ -144,6 +144,28 @@ def audit_mark(engine: Engine) -> int:
         return int(db.execute(select(func.max(AuditEvent.id))).scalar() or 0)
 
 
+def failing_since(engine: Engine, session_id: int) -> tuple[datetime | None, str, int] | None:
+    """When the latest capture failed: (the last good capture's time or None, the latest error,
+    failures since); None while captures succeed. Read from the capture table's index."""
+    latest = (
+        select(Capture.error)
+        .where(Capture.session_id == session_id)
+        .order_by(Capture.taken_at.desc(), Capture.id.desc())
+        .limit(1)
+    )
+    with engine.connect() as db:
+        error = db.execute(latest).scalar()
+        if error is None:
+            return None
+        good = db.execute(
+            select(func.max(Capture.taken_at)).where(Capture.session_id == session_id, Capture.error.is_(None))
+        ).scalar()
+        since = select(func.count()).where(Capture.session_id == session_id, Capture.error.is_not(None))
+        if good is not None:
+            since = since.where(Capture.taken_at > good)
+        return (to_time(good) if good else None), str(error), int(db.execute(since).scalar() or 0)
+
+
 def capture_errors(engine: Engine, session_id: int) -> tuple[int, int, datetime | None]:
     """(captures, failed captures, time of the last capture)."""
     query = select(func.count(), func.sum(case((Capture.error.is_not(None), 1), else_=0)), func.max(Capture.taken_at))

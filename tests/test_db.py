@@ -285,3 +285,33 @@ def test_one_count_of_captures_in_the_live_line_the_report_and_its_exports(tmp_p
     assert "6 captures (3 failed)" in agent_state(built.info)[1]
     assert "6 captures (3 failed)" in report.to_html(built)
     assert to_pdf(built).startswith(b"%PDF")
+
+
+def test_the_live_line_says_at_once_when_nothing_is_being_captured(tmp_path):
+    import pandas as pd
+
+    from dashboard.charts import with_gaps
+    from dashboard.data import CONTEXT, agent_state, pick_session
+
+    url = upgrade(f"sqlite:///{tmp_path / 'lost.db'}")
+    engine = make_engine(url)
+    sid = store.start_session(engine, "lost window", "window 'Zoom'", 5.0, False, {})
+    now = datetime.now(UTC).replace(microsecond=0)
+    ids: dict[str, int] = {}
+    for k in range(3):
+        store.write_capture(engine, sid, fake_capture(now - timedelta(seconds=30 - 5 * k), ["ana"]), ids)
+    CONTEXT.use(url, None)
+    running, text, _ = agent_state(pick_session(sid))
+    assert running and text.startswith("Live: 3 captures")
+    for k in range(2):
+        store.write_failed_capture(
+            engine, sid, now - timedelta(seconds=10 - 5 * k), "no window whose title contains 'Zoom'", {}
+        )
+    running, text, _ = agent_state(pick_session(sid))
+    assert not running and "Nothing captured since" in text and "the last 2 captures failed" in text
+    assert "no window whose title contains 'Zoom'" in text
+    engine.dispose()
+
+    times = pd.to_datetime(["2026-12-06 09:00:00", "2026-12-06 09:00:05", "2026-12-06 09:00:10", "2026-12-06 09:05:00"])
+    gapped = with_gaps(pd.DataFrame({"time": times, "valence": [0.1, 0.2, 0.1, 0.3]}))
+    assert len(gapped) == 5 and pd.isna(gapped["valence"].iloc[3])  # the line breaks in the 5-minute hole
