@@ -23,6 +23,7 @@ class Report:
     flags: list[Flag]
     names: dict[int, dict]
     failed_captures: int = 0  # capture rows that hold an error instead of tiles
+    student_count: int = 0  # also in the anonymous view, whose names are left out
 
     @property
     def class_summary(self) -> dict:
@@ -33,7 +34,7 @@ class Report:
             "captures": captures + self.failed_captures,
             "failed_captures": self.failed_captures,
             "captures_text": captures_text(captures + self.failed_captures, self.failed_captures),
-            "students": len(self.names),
+            "students": self.student_count,
             "mean_faces_per_capture": float(self.timeline["faces"].mean()) if captures else 0.0,
             "mean_valence": float(self.timeline["valence"].mean()) if captures else 0.0,
             "flags": len(self.flags),
@@ -45,6 +46,7 @@ def build(session_id: int, anonymous: bool = False) -> Report:
     engine = CONTEXT.engine()
     students = queries.student_summary(engine, info.id)
     names = queries.participants(engine, info.id)
+    student_count = len(names)
     flags = flags_for(info.id)
     if anonymous:
         students = students.iloc[0:0]
@@ -52,9 +54,8 @@ def build(session_id: int, anonymous: bool = False) -> Report:
         flags = [f for f in flags if f.participant_id is None]
     timeline = queries.class_timeline(engine, info.id)
     total, _, _ = queries.capture_errors(engine, info.id)
-    return Report(
-        info, timeline, students, queries.emotion_distribution(engine, info.id), flags, names, total - len(timeline)
-    )
+    distribution = queries.emotion_distribution(engine, info.id)
+    return Report(info, timeline, students, distribution, flags, names, total - len(timeline), student_count)
 
 
 def student_table(report: Report) -> pd.DataFrame:

@@ -284,6 +284,7 @@ def test_one_count_of_captures_in_the_live_line_the_report_and_its_exports(tmp_p
     assert built.class_summary["captures_text"] == "6 captures (3 failed)"
     assert "6 captures (3 failed)" in agent_state(built.info)[1]
     assert "6 captures (3 failed)" in report.to_html(built)
+    assert report.build(sid, anonymous=True).class_summary["students"] == 2  # the share view counts them too
     assert to_pdf(built).startswith(b"%PDF")
 
 
