@@ -45,7 +45,10 @@ def usual_reading(observations) -> str:
         return "No readings yet."
     confident = observations[(observations["state"] == "face") & (observations["uncertain"] != True)]  # noqa: E712
     if confident.empty:
-        return "No confident reading yet: no expression flag can be raised for this student."
+        states = observations["state"].value_counts(normalize=True)
+        off, unseen = states.get("camera_off", 0), states.get("no_face", 0)
+        why = f"camera off in {off:.0%} of captures, face not found in {unseen:.0%}"
+        return f"No confident reading ({why}): no expression is charted or flagged for this student."
     shares = confident["top_emotion"].value_counts(normalize=True)
     top, share = shares.index[0], shares.iloc[0]
     text = f"Usually reads {top} ({share:.0%} of {len(confident)} confident readings)."
