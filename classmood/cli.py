@@ -386,11 +386,11 @@ def dashboard(db_url, host, port, rules) -> None:
     from dashboard.app import check_port_free, create_app, serve
     from db.engine import default_url, missing_sqlite_file, printable, upgrade
 
-    check_port_free(host, port)
     url = db_url or default_url()
+    accounts, token = access_mode(url, host)  # beyond loopback without accounts: said first
+    check_port_free(host, port)
     if not missing_sqlite_file(url):
         upgrade(url)  # a database from an older ClassMood gains the new columns (a missing one stays missing)
-    accounts, token = access_mode(url, host)
     app = create_app(url, parse_rules(rules), token, accounts, port)
     click.echo(f"ClassMood dashboard on {address(host, port, token)}  (database: {printable(url)}; Ctrl-C stops)")
     serve(app, host, port)
