@@ -98,6 +98,22 @@ def flag_shapes(flags, opacity: float) -> list[dict]:
     ]  # fmt: skip
 
 
+FLAG_LANE = 0.035  # height of one row of flag marks above the plot, in plot heights
+
+
+def flag_marks(flags) -> list[dict]:
+    """Each flag as a short bar in its colour just above the plot, over its stretch of time, a
+    row per kind of flag: the class chart stays readable and matches its legend however many
+    flags there are."""
+    kinds = list(dict.fromkeys(flag.kind for flag in flags))
+    return [
+        {"type": "rect", "x0": flag.since, "x1": flag.until, "xref": "x", "yref": "y domain",
+         "y0": 1.015 + FLAG_LANE * kinds.index(flag.kind), "y1": 1.04 + FLAG_LANE * kinds.index(flag.kind),
+         "fillcolor": FLAG_COLORS.get(flag.kind, "#999"), "opacity": 0.9, "line": {"width": 0}}
+        for flag in flags
+    ]  # fmt: skip
+
+
 def shade_flags(fig: go.Figure, flags, opacity: float, labelled: bool = False, span: timedelta | None = None) -> None:
     """A band in the flag's colour over each flagged stretch of time; labels, where asked
     for, in rows so that flags starting close together do not print over each other."""
@@ -162,11 +178,31 @@ def class_mood(timeline: pd.DataFrame, flags=()) -> dict:
     layout["yaxis"].update(title={"text": "share of faces"}, range=[0, 1])
     layout["yaxis2"].update(title={"text": "valence"}, range=[-1, 1])
     layout.update(
-        title={"text": rests_on(timeline), "font": {"size": 12}, "x": 0.01, "y": 0.98},
-        shapes=flag_shapes(flags, opacity=0.12),
-        height=360,
-        margin={"t": 30, "b": 30, "l": 50, "r": 50},
-        legend={"orientation": "h"},
+        title={
+            "text": rests_on(timeline) + ("; bars above: flagged stretches, a row per kind" if flags else ""),
+            "font": {"size": 12},
+            "x": 0.01,
+            "y": 0.985,
+            "yanchor": "top",
+        },
+        shapes=flag_marks(flags),
+        annotations=[
+            {
+                "text": "flags",
+                "xref": "paper",
+                "x": 0,
+                "xanchor": "right",
+                "yref": "y domain",
+                "y": 1.03,
+                "showarrow": False,
+                "font": {"size": 10},
+            }
+        ]
+        if flags
+        else [],  # fmt: skip
+        height=400,
+        margin={"t": 44 + 12 * len({f.kind for f in flags}), "b": 80, "l": 55, "r": 55},
+        legend={"orientation": "h", "y": -0.22},
         hovermode="x unified",
     )
     return {"data": mood_traces(timeline), "layout": layout}
