@@ -25,7 +25,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from bench.environment import shared_folder  # noqa: E402
-from core.labels import EMOTIONS  # noqa: E402
+from core.emotions import Emotion  # noqa: E402
 
 NEGATIVE_TOPS = ("angry", "disgust", "fear", "sad")
 SCORED = ("N", "H", "S")
@@ -54,8 +54,7 @@ def read_faces(folder: Path, model: Path | None, balance: str) -> list[tuple[str
             if tile is None or tile.probabilities is None:
                 faces.append((row["label"], None, None))
             else:
-                top = EMOTIONS[max(range(len(EMOTIONS)), key=tile.probabilities.__getitem__)]
-                faces.append((row["label"], top, bool(tile.uncertain)))
+                faces.append((row["label"], Emotion(tile.probabilities).top, bool(tile.uncertain)))
     return faces
 
 

@@ -16,7 +16,7 @@ def normalize_name(text: str) -> str:
     another name: कमल is not कमला). One Unicode form (NFC), so a decomposed "José" is "José".
     Symbols count only in a name made of nothing else (an emoji for a name)."""
     text = unicodedata.normalize("NFC", TRUNCATION.sub("", text))
-    kept = [c for c in text if unicodedata.category(c)[0] in "LMNS" and c != "_"]
+    kept = [c for c in text if unicodedata.category(c)[0] in "LMNS"]
     words = [c for c in kept if unicodedata.category(c)[0] != "S"]
     return "".join(words or kept).casefold()
 

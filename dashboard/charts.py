@@ -186,20 +186,6 @@ def class_mood(timeline: pd.DataFrame, flags=()) -> dict:
             "yanchor": "top",
         },
         shapes=flag_marks(flags),
-        annotations=[
-            {
-                "text": "flags",
-                "xref": "paper",
-                "x": 0,
-                "xanchor": "right",
-                "yref": "y domain",
-                "y": 1.03,
-                "showarrow": False,
-                "font": {"size": 10},
-            }
-        ]
-        if flags
-        else [],  # fmt: skip
         height=400,
         margin={"t": 44 + 12 * len({f.kind for f in flags}), "b": 80, "l": 55, "r": 55},
         legend={"orientation": "h", "y": -0.22},

@@ -22,21 +22,22 @@ class Report:
     distribution: dict[str, float]
     flags: list[Flag]
     names: dict[int, dict]
-    failed_captures: int = 0  # capture rows that hold an error instead of tiles
+    capture_count: int = 0  # every capture row, as the live line counts them (queries.capture_errors)
+    failed_captures: int = 0  # of those, the ones that hold an error instead of tiles
     student_count: int = 0  # also in the anonymous view, whose names are left out
 
     @property
     def class_summary(self) -> dict:
         """One count of captures everywhere (terminal, live view, report): every capture the
         agent recorded, the failed ones included and said apart."""
-        captures = len(self.timeline)
+        read = len(self.timeline)  # captures with tiles
         return {
-            "captures": captures + self.failed_captures,
+            "captures": self.capture_count,
             "failed_captures": self.failed_captures,
-            "captures_text": captures_text(captures + self.failed_captures, self.failed_captures),
+            "captures_text": captures_text(self.capture_count, self.failed_captures),
             "students": self.student_count,
-            "mean_faces_per_capture": float(self.timeline["faces"].mean()) if captures else 0.0,
-            "mean_valence": float(self.timeline["valence"].mean()) if captures else 0.0,
+            "mean_faces_per_capture": float(self.timeline["faces"].mean()) if read else 0.0,
+            "mean_valence": float(self.timeline["valence"].mean()) if read else 0.0,
             "flags": len(self.flags),
         }
 
@@ -53,9 +54,9 @@ def build(session_id: int, anonymous: bool = False) -> Report:
         names = {}
         flags = [f for f in flags if f.participant_id is None]
     timeline = queries.class_timeline(engine, info.id)
-    total, _, _ = queries.capture_errors(engine, info.id)
+    total, failed, _ = queries.capture_errors(engine, info.id)
     distribution = queries.emotion_distribution(engine, info.id)
-    return Report(info, timeline, students, distribution, flags, names, total - len(timeline), student_count)
+    return Report(info, timeline, students, distribution, flags, names, total, failed, student_count)
 
 
 def student_table(report: Report) -> pd.DataFrame:

@@ -276,48 +276,42 @@ def new_link_page(session_id: int, link: str) -> str:
 
 def share_forms(engine: Engine, session_id: int) -> list:
     """The report page's share controls: make a link, and each live link with its revoke button."""
-    from dash import dcc, html
+    from dash import html
 
     from db.shares import links_of
-
-    def post(label: str, action: str, element_id: str):
-        return html.Form(
-            [
-                dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
-                html.Button(label, type="submit", className="btn btn-outline-secondary btn-sm", id=element_id),
-            ],
-            method="post",
-            action=action,
-            className="d-inline ms-2",
-        )
 
     live = [link for link in links_of(engine, session_id) if not link.revoked]
     items = [
         html.Li(
             [
                 f"made by {link.created_by} {link.created_at:%Y-%m-%d %H:%M}, works until {link.expires_at:%Y-%m-%d}",
-                post("Revoke", f"/session/{session_id}/share/{link.id}/revoke", f"revoke-{link.id}"),
+                post_button("Revoke", f"/session/{session_id}/share/{link.id}/revoke", f"revoke-{link.id}"),
             ]
         )
         for link in live
     ]
-    made = post(f"Share link (no names; works {SHARE_DAYS} days)", f"/session/{session_id}/share", "share-link")
+    made = post_button(f"Share link (no names; works {SHARE_DAYS} days)", f"/session/{session_id}/share", "share-link")
     return [made, html.Ul(items, id="share-links", className="small mt-2")] if items else [made]
 
 
-def delete_form(session_id: int):
-    """The report page's delete button: a form POST carrying the CSRF token."""
+def post_button(label: str, action: str, element_id: str, style: str = "btn-outline-secondary"):
+    """A button that POSTs a form with the CSRF token (Dash components for the report page)."""
     from dash import dcc, html
 
     return html.Form(
         [
             dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
-            html.Button("Delete this session", type="submit", className="btn btn-outline-danger btn-sm", id="delete"),
+            html.Button(label, type="submit", className=f"btn {style} btn-sm", id=element_id),
         ],
         method="post",
-        action=f"/session/{session_id}/delete",
+        action=action,
         className="d-inline ms-2",
     )
+
+
+def delete_form(session_id: int):
+    """The report page's delete button."""
+    return post_button("Delete this session", f"/session/{session_id}/delete", "delete", "btn-outline-danger")
 
 
 def confirm_delete_page(session_id: int) -> str:

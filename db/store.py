@@ -20,21 +20,25 @@ KEY_LENGTH = Participant.__table__.c.key.type.length
 NAME_LENGTH = Participant.__table__.c.display_name.type.length
 
 
-def storable(text: str, length: int) -> str:
-    """Text a column can hold on every database: control characters (NUL, which PostgreSQL
-    refuses) and bidirectional overrides (which turn the rest of a line around) dropped and
-    cut to the column's length with "…" (a name read off a tag can be
-    anything OCR makes of it). None stays None: the database decides."""
+def without_controls(text: str | None) -> str | None:
+    """Control characters (NUL, which PostgreSQL refuses) and bidirectional overrides (which
+    turn the rest of a line around) dropped; None stays None: the database decides."""
     if text is None:
         return text
-    text = "".join(c for c in text if unicodedata.category(c) != "Cc" and c not in BIDI_CONTROLS)
-    return text if len(text) <= length else text[: length - 1] + "…"
+    return "".join(c for c in text if unicodedata.category(c) != "Cc" and c not in BIDI_CONTROLS)
 
 
-def storable_key(key: str) -> str:
+def storable(text: str | None, length: int) -> str | None:
+    """Text a column can hold on every database: without controls, and cut to the column's
+    length with "…" (a name read off a tag can be anything OCR makes of it)."""
+    text = without_controls(text)
+    return text if text is None or len(text) <= length else text[: length - 1] + "…"
+
+
+def storable_key(key: str | None) -> str | None:
     """A participant key the column can hold: a key cut short ends in a digest of the whole,
     so two long keys that start alike stay two students."""
-    key = storable(key, 10**6)
+    key = without_controls(key)
     if key is None or len(key) <= KEY_LENGTH:
         return key
     return key[: KEY_LENGTH - 17] + "#" + hashlib.blake2b(key.encode(), digest_size=8).hexdigest()

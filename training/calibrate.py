@@ -8,8 +8,6 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
-
 from core.calibration import (
     balance_weights,
     class_shares,
@@ -27,7 +25,7 @@ def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write:
     from core.emotions import EmotionClassifier
     from core.model import write_contract
     from training import fer2013
-    from training.evaluate import predict_split
+    from training.evaluate import lecture_figures, predict_split
     from training.train import default_cache_dir
 
     data = fer2013.load(data_path, default_cache_dir())
@@ -46,9 +44,6 @@ def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write:
     lecture = lecture_prior(trained_on)
     public_lecture = with_prior(public_calibrated, lecture, trained_on)
     lecture_line = uncertain_threshold(public_lecture, public_y, balance_weights(public_y, lecture))
-    private_lecture = with_prior(private_calibrated, lecture, trained_on)
-    private_weights = balance_weights(private_y, lecture)
-    lecture_guesses = private_lecture.max(axis=1) < lecture_line
     result = {
         "model": str(model_path),
         "temperature": round(temperature, 4),
@@ -69,11 +64,8 @@ def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write:
         "training_prior": [round(float(p), 4) for p in trained_on],
         "lecture_prior": [round(float(p), 4) for p in lecture],
         "lecture_uncertain_below": lecture_line,
-        "private_test_lecture": {  # PrivateTest weighted to the lecture's class balance
-            "ece": expected_calibration_error(private_lecture, private_y, weights=private_weights),
-            "accuracy": float(np.average(private_lecture.argmax(axis=1) == private_y, weights=private_weights)),
-            "guesses": float(np.average(lecture_guesses, weights=private_weights)),
-        },
+        # PrivateTest weighted to the lecture's class balance, read as the product reads a lecture
+        "private_test_lecture": lecture_figures(private_calibrated, private_y, lecture, trained_on, lecture_line),
     }
     if write:
         contract = replace(

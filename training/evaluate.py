@@ -68,7 +68,9 @@ def evaluate(
     result["ece"] = expected_calibration_error(probabilities, labels)
     contract = classifier.contract
     if contract.lecture_prior is not None:
-        result["lecture"] = lecture_figures(probabilities, labels, contract)
+        result["lecture"] = lecture_figures(
+            probabilities, labels, contract.lecture_prior, contract.training_prior, contract.lecture_uncertain_below
+        )
     result["confusion_matrix"] = matrix.tolist()
     unseen = ~np.isin(_hashes(images), _hashes(data.split("Training")[0]))
     if split != "Training" and unseen.sum() < len(images):
@@ -85,19 +87,20 @@ def evaluate(
     return result
 
 
-def lecture_figures(probabilities: np.ndarray, labels: np.ndarray, contract) -> dict:
-    """The split as a lecture would show it (weighted to the contract's lecture balance), read
-    as the product reads a lecture: accuracy, calibration error, guesses, per-class recall and
-    the share of neutral faces read angry, disgust, fear or sad (a false alarm for a teacher)."""
-    lecture = with_prior(probabilities, contract.lecture_prior, contract.training_prior)
-    weights = balance_weights(labels, contract.lecture_prior)
+def lecture_figures(probabilities: np.ndarray, labels: np.ndarray, prior, trained_on, guess_line) -> dict:
+    """The split as a lecture would show it (weighted to the lecture balance `prior`), read as
+    the product reads a lecture: accuracy, calibration error, guesses, per-class recall and
+    the share of neutral faces read angry, disgust, fear or sad (a false alarm for a teacher).
+    `probabilities`: calibrated, with the balance `trained_on`."""
+    lecture = with_prior(probabilities, prior, trained_on)
+    weights = balance_weights(labels, prior)
     predicted = lecture.argmax(axis=1)
     neutral = labels == EMOTIONS.index("neutral")
     negative = np.isin(predicted, [EMOTIONS.index(e) for e in NEGATIVE])
     return {
         "accuracy": float(np.average(predicted == labels, weights=weights)),
         "ece": expected_calibration_error(lecture, labels, weights=weights),
-        "guesses": float(np.average(lecture.max(axis=1) < (contract.lecture_uncertain_below or 0), weights=weights)),
+        "guesses": float(np.average(lecture.max(axis=1) < (guess_line or 0), weights=weights)),
         "per_class": summarize(confusion_matrix(labels, predicted))["per_class"],
         "neutral_read_negative": float(negative[neutral].mean()) if neutral.any() else None,
     }
