@@ -48,8 +48,8 @@ GAP_STEPS = 3  # captures this many usual steps apart have a gap between them (f
 
 
 def with_gaps(frame: pd.DataFrame) -> pd.DataFrame:
-    """The per-capture rows with an empty row inside each gap, so that the charts break the
-    line there instead of drawing a straight one across time when nothing was captured."""
+    """The per-capture rows with empty rows inside each gap, so that the charts show nothing
+    there instead of a straight line across time when nothing was captured or read."""
     if len(frame) < 3:
         return frame
     steps = frame["time"].diff()
@@ -57,7 +57,10 @@ def with_gaps(frame: pd.DataFrame) -> pd.DataFrame:
     gaps = frame.index[steps > GAP_STEPS * usual]
     if not len(gaps) or pd.isna(usual):
         return frame
-    holes = pd.DataFrame({"time": frame["time"][gaps] - steps[gaps] / 2})
+    # Two empty rows, half a usual step inside each end: a stacked area then drops straight to
+    # nothing across the gap (Plotly reads the empty rows as zero), the valence line breaks.
+    ends = pd.concat([frame["time"][gaps] - steps[gaps] + usual / 2, frame["time"][gaps] - usual / 2])
+    holes = pd.DataFrame({"time": ends})
     return pd.concat([frame, holes], ignore_index=True).sort_values("time", kind="stable").reset_index(drop=True)
 
 
