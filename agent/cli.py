@@ -49,7 +49,9 @@ def parse_scripts(text: str | None) -> tuple[str, ...] | None:
     return ("Latin", *[s for s in dict.fromkeys(chosen) if s != "Latin"])
 
 
-def build_pipeline(model: Path | None, pseudonymize: bool, ocr: bool, scripts: tuple[str, ...] | None = None):
+def build_pipeline(
+    model: Path | None, pseudonymize: bool, ocr: bool, scripts: tuple[str, ...] | None = None, roster=None
+):
     from agent.identity import IdentityTracker
     from agent.pipeline import CapturePipeline
     from core.emotions import default_classifier
@@ -61,7 +63,9 @@ def build_pipeline(model: Path | None, pseudonymize: bool, ocr: bool, scripts: t
 
         names = NameReader(scripts) if scripts else NameReader()
     salt = secrets.token_hex(16) if pseudonymize else None
-    return CapturePipeline(default_detector(), default_classifier(model), names, IdentityTracker(salt=salt))
+    return CapturePipeline(
+        default_detector(), default_classifier(model), names, IdentityTracker(salt=salt, roster=roster)
+    )
 
 
 def run_agent(
@@ -81,9 +85,11 @@ def run_agent(
     name_langs: str | None = None,
     retention_days: int = DEFAULT_RETENTION_DAYS,
     teacher: str | None = None,
+    roster=None,
 ) -> int:
     """Run until done (offline sources) or stopped (live); returns the session id, owned by
-    `teacher`'s account when given (what that teacher then sees on a signed-in dashboard)."""
+    `teacher`'s account when given (what that teacher then sees on a signed-in dashboard).
+    `roster`: the class list (core.roster.Roster) tags are matched to, stored with the session."""
     from agent.runner import Agent
     from agent.sources import ScreenSource, WindowSource, image_frames, video_frames
     from core.analyze import InputError
@@ -114,7 +120,9 @@ def run_agent(
     if video is None and images is None:
         live = WindowSource(window) if window else ScreenSource(monitor or 1, parse_region(region))
     source_text = live.description if live else f"video {video}" if video else f"images {images}"
-    pipeline = build_pipeline(model, pseudonymize, ocr, scripts)
+    if roster is not None and not ocr:
+        raise click.UsageError("--roster matches the name tags; it cannot be used with --no-ocr")
+    pipeline = build_pipeline(model, pseudonymize, ocr, scripts, roster)
     name = session_name or f"Lecture {datetime.now():%Y-%m-%d %H:%M}"
     kept_at = str(keep_frames.resolve()) if keep_frames else None  # so that erase and purge find them
     session_id = when_unlocked(
@@ -126,6 +134,7 @@ def run_agent(
             pseudonymize,
             {"keep_frames": kept_at},
             owner_id,
+            roster,
         )
     )
     agent = Agent(pipeline, engine, session_id, keep_frames)

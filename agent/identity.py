@@ -10,11 +10,13 @@ import difflib
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import cv2
 import numpy as np
 
-from core.student_names import MIN_TRUNCATED, TRUNCATION, normalize_name
+from core.roster import Roster, Student, match_roster
+from core.student_names import MIN_TRUNCATED, TRUNCATION, normalize_name, plain_key
 
 MAX_CENTER_SHIFT = 0.12  # of the frame's diagonal, for an unnamed tile to keep its track
 MIN_APPEARANCE = 0.5  # correlation of thumbnails, for a moved unnamed tile
@@ -27,23 +29,41 @@ class Track:
     label: str
     center: tuple[float, float]  # normalized to the frame (0..1)
     thumbnail: np.ndarray
+    listed: bool = False  # a class-list student's participant
+
+
+class Identity(NamedTuple):
+    key: str
+    label: str
+    named: bool
+    listed: bool | None = None  # with a class list: the tag matched a listed student (False: shown as read)
 
 
 @dataclass
 class IdentityTracker:
-    """Stable keys across captures; `salt` set means names are stored only as salted hashes."""
+    """Stable keys across captures; `salt` set means names are stored only as salted hashes.
+    With a class list (`roster`), a tag matched to a listed student takes the list's name."""
 
     salt: str | None = None
+    roster: Roster | None = None
     tracks: dict[str, Track] = field(default_factory=dict)
     next_unnamed: int = 1
     spellings: list[str] = field(default_factory=list)
     truncated: set[str] = field(default_factory=set)  # spellings first seen cut short with "..."
     readings: dict[str, Counter] = field(default_factory=dict)  # participant -> how often each reading
+    listed_rows: dict[str, np.ndarray] = field(default_factory=dict)  # reading -> its fit to each listed student
+    corrections: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (key, name): a teacher's say
 
     def name_key(self, name: str) -> tuple[str, str]:
-        normalized = self.known_spelling(normalize_name(name), bool(TRUNCATION.search(name)))
+        return self.keyed(self.known_spelling(normalize_name(name), bool(TRUNCATION.search(name))), name)
+
+    def student_key(self, student: Student) -> tuple[str, str]:
+        """A listed student's key: their list entry, never merged with a look-alike spelling."""
+        return self.keyed(student.identity, student.name)
+
+    def keyed(self, normalized: str, name: str) -> tuple[str, str]:
         if self.salt is None:
-            return f"name:{normalized}", name
+            return plain_key(normalized), name
         digest = hashlib.sha256(f"{self.salt}:{normalized}".encode()).hexdigest()[:16]
         return f"hash:{digest}", f"student-{digest[:6]}"
 
@@ -69,30 +89,77 @@ class IdentityTracker:
 
     def assign(
         self, frame_size: tuple[int, int], tiles: list[tuple[tuple[int, int, int, int], np.ndarray, str | None]]
-    ):
-        """tiles: (box, tile image, name or None) -> [(key, label, named)] in the same order."""
+    ) -> list[Identity]:
+        """tiles: (box, tile image, name or None) -> an Identity per tile, in the same order."""
         width, height = frame_size
-        out: list[tuple[str, str, bool] | None] = [None] * len(tiles)
+        out: list[Identity | None] = [None] * len(tiles)
+        names = [name for _, _, name in tiles]
+        if len(self.listed_rows) > 4096:  # a long lecture's stray misreads
+            self.listed_rows.clear()
+        listed = match_roster(names, self.roster, self.listed_rows) if self.roster is not None else [None] * len(tiles)
         by_name: dict[str, list[tuple[int, tuple[float, float], np.ndarray, str]]] = {}
-        pending = []
+        by_student: dict[str, tuple[int, tuple[float, float], np.ndarray, str]] = {}
+        unmatched, pending = [], []
         for i, (box, image, name) in enumerate(tiles):
             center = ((box[0] + box[2] / 2) / width, (box[1] + box[3] / 2) / height)
-            if name:
+            if listed[i] is not None:
+                key, label = self.student_key(self.roster.students[listed[i]])
+                by_student[key] = (i, center, thumbnail(image), label)
+            elif self.roster is not None:
+                unmatched.append((i, center, thumbnail(image), name))
+            elif name:
                 key, label = self.name_key(name)
                 by_name.setdefault(key, []).append((i, center, thumbnail(image), label))
             else:
                 pending.append((i, center, thumbnail(image)))
+        for key, (i, center, thumb, label) in by_student.items():
+            ((_, track),) = self.match([self.tracks[key]] if key in self.tracks else [], [(i, center, thumb)], key)
+            track.label, track.listed = label, True
+            out[i] = Identity(track.key, label, True, True)
+        # A listed student whose tag misreads (or reads as nothing) this time keeps their
+        # participant where the tile stayed put and looks the same; otherwise a reading stands
+        # as read, unmatched, and a tile without one is tracked by position.
+        absent = [t for k, t in self.tracks.items() if k not in by_student and t.listed]
+        for i, center, thumb, name in unmatched:
+            track = self.stayed(absent, center, thumb)
+            if track is not None:
+                absent.remove(track)
+                track.center, track.thumbnail = center, thumb
+                out[i] = Identity(track.key, track.label, True, True)
+            elif not name:
+                pending.append((i, center, thumb))
+            else:
+                key, label = self.name_key(name)
+                by_name.setdefault(key, []).append((i, center, thumb, label))
         for key, seen in by_name.items():
             # Namesakes (two tiles, one name) keep their own participants by position and look.
             tracks = [t for k, t in self.tracks.items() if k == key or k.startswith(f"{key}#")]
             for i, track in self.match(tracks, [(i, c, t) for i, c, t, _ in seen], name_key=key):
                 reading = next(lab for j, _, _, lab in seen if j == i)
                 track.label = self.best_reading(track.key, reading)
-                out[i] = (track.key, track.label, True)
+                out[i] = Identity(track.key, track.label, True, False if self.roster is not None else None)
         unnamed = [t for k, t in self.tracks.items() if k.startswith("tile:")]
         for i, track in self.match(unnamed, pending, name_key=None):
-            out[i] = (track.key, track.label, False)
-        return out
+            out[i] = Identity(track.key, track.label, False)
+        return [self.corrected(identity) for identity in out]
+
+    def corrected(self, identity: Identity) -> Identity:
+        """A teacher renamed this participant, or said it is another one (db.corrections)."""
+        if identity.key not in self.corrections:
+            return identity
+        key, name = self.corrections[identity.key]
+        return identity._replace(key=key, label=name, named=True)
+
+    @staticmethod
+    def stayed(tracks: list[Track], center: tuple[float, float], thumb: np.ndarray) -> Track | None:
+        """The track whose tile is where this one is and looks like it, if one is."""
+        near = [
+            (appearance(t.thumbnail, thumb), t)
+            for t in tracks
+            if np.hypot(t.center[0] - center[0], t.center[1] - center[1]) <= MAX_CENTER_SHIFT / 4
+        ]
+        likeness, track = max(near, key=lambda pair: pair[0], default=(-1.0, None))
+        return track if likeness >= MIN_APPEARANCE else None
 
     def best_reading(self, key: str, reading: str) -> str:
         """The name to show for a participant: of all readings of their tag so far, an untruncated

@@ -37,6 +37,7 @@ class TileResult:
     face_box: tuple[int, int, int, int] | None = None
     probabilities: tuple[float, ...] | None = None
     uncertain: bool | None = None  # the reading is a guess (core.calibration); None without a face
+    listed: bool | None = None  # with a class list: the name is the list's (False: as read, unmatched)
 
 
 @dataclass
@@ -111,7 +112,7 @@ class CapturePipeline:
             (frame.shape[1], frame.shape[0]), [(t.as_tuple(), g, n) for t, g, n in zip(tiles, grays, names)]
         )
         if gallery:
-            camera_on = self.not_still(grays, camera_on, flatness, [key for key, _, _ in identities])
+            camera_on = self.not_still(grays, camera_on, flatness, [identity.key for identity in identities])
         faces: list = [None] * len(tiles)
         with timed(timings, "detect"):
             live = [i for i in range(len(tiles)) if camera_on[i]]
@@ -127,13 +128,13 @@ class CapturePipeline:
             probabilities = self.classifier.probabilities(crops) if crops is not None else []
         by_tile = dict(zip(with_face, probabilities))
         for i, tile in enumerate(tiles):
-            key, label, named = identities[i]
+            key, label, named, listed = identities[i]
             if i in by_tile:
                 state, probs = "face", tuple(float(p) for p in by_tile[i])
                 guess = self.classifier.uncertain(probs)
             else:
                 state, probs, guess = ("no_face" if camera_on[i] else "camera_off"), None, None
-            result.tiles.append(TileResult(tile.as_tuple(), key, label, named, state, faces[i], probs, guess))
+            result.tiles.append(TileResult(tile.as_tuple(), key, label, named, state, faces[i], probs, guess, listed))
         if not tiles:
             result.error = "no gallery tiles and no faces in the frame"
         return result

@@ -24,6 +24,8 @@ from agent.pipeline import CapturePipeline, timed
 from agent.screen import CaptureError
 from core.analyze import InputError
 from db import store
+from db.class_list import class_list, list_digest
+from db.corrections import session_corrections
 from db.retention import session_frames
 
 logger = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ class Agent:
                 raise frame
             if frame is None or frame.size == 0:
                 raise CaptureError("empty or unreadable frame")
+            self.follow_corrections()
             with timed(timings, "total"):
                 result = self.pipeline.process(frame, taken_at, timings)
             if self.keep_frames is not None:
@@ -105,6 +108,19 @@ class Agent:
         self.stats.last_faces = result.faces_found
         self.stats.students.update(t.key for t in result.tiles)
         self.stats.last_error = None
+
+    def follow_corrections(self) -> None:
+        """The teacher's renames, merges and class list (set on the dashboard) hold from the next
+        capture on."""
+        tracker = self.pipeline.tracker
+        try:
+            tracker.corrections = session_corrections(self.engine, self.session_id)
+            digest = list_digest(self.engine, self.session_id)
+            if digest != (tracker.roster.digest if tracker.roster is not None else None):
+                tracker.roster, tracker.listed_rows = class_list(self.engine, self.session_id), {}
+                logger.info("class list of %d students from the dashboard", len(tracker.roster or ()))
+        except OperationalError as exc:  # a locked database: what is known so far stands
+            logger.warning("could not read the name corrections: %s", exc.orig)
 
     def _flush(self) -> None:
         while self.pending:

@@ -1,6 +1,6 @@
 """Benchmark: the agent's pipeline on real meeting screenshots, scored against hand-made truth.
 
-    python -m bench.real_galleries [--folder DIR] [--robustness]
+    python -m bench.real_galleries [--folder DIR] [--robustness] [--roster]
 
 DIR (default $CLASSMOOD_SHARED/data/real_galleries) holds screenshots with `<file>.json`
 truth, scored as that folder's README says: a tile is found when an observation's origin is
@@ -9,6 +9,10 @@ tile is a phantom; a live face is found when the state is `face` and the face bo
 in the truth face box grown by 25 % a side; a name is right when it equals the truth after
 stripping spaces. Identity: the josehermosillaa captures fed as one session must give each
 student exactly one participant.
+
+--roster gives the agent a class list per screenshot: its students (each under the longest
+form of their tag seen in the folder, Zoom's "..." dropped) and, as absent students, every
+other screenshot's. A name is then right when it is the list's entry for that tile's student.
 
 --robustness also finds the tiles of each screenshot changed the ways real captures differ
 (recompressed as JPEG, scaled, shown as a window on a desktop of another colour beside a
@@ -53,6 +57,10 @@ def is_latin(name: str) -> bool:
     return all(ord(c) < 0x250 for c in name if c.isalpha())
 
 
+def is_hangul(name: str) -> bool:
+    return any(0xAC00 <= ord(c) <= 0xD7A3 for c in name)
+
+
 def same_origin(observed: tuple, truth: tuple) -> bool:
     tolerance = max(6.0, 0.06 * truth[2])
     return abs(observed[0] - truth[0]) <= tolerance and abs(observed[1] - truth[1]) <= tolerance
@@ -75,7 +83,13 @@ class Score:
     camera_off: list[int] = field(default_factory=lambda: [0, 0])
     faces: list[int] = field(default_factory=lambda: [0, 0])
     names_latin: list[int] = field(default_factory=lambda: [0, 0])
+    names_hangul: list[int] = field(default_factory=lambda: [0, 0])
     names_other: list[int] = field(default_factory=lambda: [0, 0])
+
+    @property
+    def names(self) -> list[int]:
+        parts = (self.names_latin, self.names_hangul, self.names_other)
+        return [sum(p[0] for p in parts), sum(p[1] for p in parts)]
 
     def add(self, other: Score) -> None:
         for name, value in vars(other).items():
@@ -104,8 +118,9 @@ def match_tiles(observed: list, truth_tiles: list[dict]) -> tuple[dict[int, obje
     return matched, len(observed) - len(used)
 
 
-def score_capture(result, truth: dict) -> Score:
-    """Score one CaptureResult against one truth file."""
+def score_capture(result, truth: dict, listed: dict[str, str] | None = None) -> Score:
+    """Score one CaptureResult against one truth file; `listed`: truth name -> the class
+    list's name for that student, when the agent had a list."""
     score = Score()
     matched, score.phantoms = match_tiles(result.tiles, truth["tiles"])
     for i, tile in enumerate(truth["tiles"]):
@@ -118,8 +133,12 @@ def score_capture(result, truth: dict) -> Score:
         elif tile["face"]:
             score.faces[0] += got is not None and got.state == "face" and face_hit(got.face_box, tile["face_box"])
             score.faces[1] += 1
-        names = score.names_latin if is_latin(tile["name"]) else score.names_other
-        names[0] += got is not None and got.named and got.label.strip() == tile["name"].strip()
+        names = (
+            score.names_latin if is_latin(tile["name"]) else score.names_hangul if is_hangul(tile["name"])
+            else score.names_other
+        )  # fmt: skip
+        expected = tile["name"].strip() if listed is None else listed[tile["name"].strip()]
+        names[0] += got is not None and got.named and got.label.strip() == expected
         names[1] += 1
     return score
 
@@ -152,6 +171,21 @@ def identity_score(results: list, truths: list[dict]) -> tuple[int, int, int]:
                 students_of.setdefault(matched[i].key, set()).add(student)
     one_to_one = sum(len(keys) == 1 and len(students_of[next(iter(keys))]) == 1 for keys in keys_of.values())
     return one_to_one, len(keys_of), len(participants)
+
+
+def class_lists(truths: list[dict]) -> dict[str, tuple[object, dict[str, str]]]:
+    """file -> (its class list, truth name -> list name): the screenshot's students first, then
+    every other screenshot's as absent students."""
+    from core.roster import Roster, Student
+
+    every = [t["name"].strip() for truth in truths for t in truth["tiles"]]
+    listed = {name: name_stem(student_of(name, every)) for name in every}
+    lists = {}
+    for truth in truths:
+        own = [listed[t["name"].strip()] for t in truth["tiles"]]
+        others = [name for name in dict.fromkeys(listed.values()) if name not in own]
+        lists[truth["file"]] = (Roster(tuple(Student(n) for n in dict.fromkeys(own + others))), listed)
+    return lists
 
 
 def transformed(tiles: list[dict], turn) -> list[dict]:
@@ -290,14 +324,22 @@ def levelled(image, tiles: list[dict]):
     return deskewed(image, angle), transformed(tiles, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0))
 
 
-def make_pipeline(model: Path | None = None):
+def make_pipeline(model: Path | None = None, roster=None):
     from agent.identity import IdentityTracker
     from agent.names import NameReader
     from agent.pipeline import CapturePipeline
     from core.emotions import default_classifier
     from core.faces import default_detector
 
-    return CapturePipeline(default_detector(), default_classifier(model), NameReader(), IdentityTracker())
+    tracker = IdentityTracker(roster=roster)
+    return CapturePipeline(default_detector(), default_classifier(model), NameReader(), tracker)
+
+
+def score_cells(score: Score) -> list[str]:
+    return [
+        percent(score.tiles), str(score.phantoms), percent(score.camera_off), percent(score.faces),
+        percent(score.names), percent(score.names_latin), percent(score.names_hangul), percent(score.names_other),
+    ]  # fmt: skip
 
 
 def percent(pair: list[int]) -> str:
@@ -315,17 +357,27 @@ def main() -> None:
     parser.add_argument(
         "--robustness", action="store_true", help="Also run the screenshots changed (scaled, JPEG, photographed, ...)."
     )
+    parser.add_argument("--roster", action="store_true", help="Give the agent each screenshot's class list.")
     args = parser.parse_args()
     truths = load_truth(args.folder)
     if not truths:
         raise SystemExit(f"no screenshots with truth in {args.folder}")
+    lists = class_lists(truths) if args.roster else {}
 
-    table = Table(title=f"Agent pipeline on {len(truths)} real meeting screenshots ({args.folder.name})")
-    for column in ("screenshot", "tiles", "phantoms", "camera-off", "live faces", "names Latin", "names other"):
+    def roster_of(file: str):
+        return lists[file][0] if file in lists else None
+
+    def listed_of(file: str):
+        return lists[file][1] if file in lists else None
+
+    with_list = ", each with its class list" if args.roster else ""
+    table = Table(title=f"Agent pipeline on {len(truths)} real meeting screenshots ({args.folder.name}){with_list}")
+    columns = ("tiles", "phantoms", "camera-off", "live faces", "names", "Latin", "Hangul", "other")
+    for column in ("screenshot", *columns):
         table.add_column(column, justify="right")
     total, steady, first_ms, steady_ms = Score(), Score(), [], []
     for truth in truths:
-        pipeline = make_pipeline(args.model)
+        pipeline = make_pipeline(args.model, roster_of(truth["file"]))
         image = read_image(args.folder / truth["file"])
         start = time.perf_counter()
         result = pipeline.process(image, None)
@@ -333,34 +385,17 @@ def main() -> None:
         start = time.perf_counter()
         again = pipeline.process(image, None)
         steady_ms.append((time.perf_counter() - start) * 1000)
-        steady.add(score_capture(again, truth))
-        score = score_capture(result, truth)
+        steady.add(score_capture(again, truth, listed_of(truth["file"])))
+        score = score_capture(result, truth, listed_of(truth["file"]))
         total.add(score)
-        table.add_row(
-            truth["file"],
-            percent(score.tiles),
-            str(score.phantoms),
-            percent(score.camera_off),
-            percent(score.faces),
-            percent(score.names_latin),
-            percent(score.names_other),
-        )
-    table.add_row(
-        "all",
-        percent(total.tiles),
-        str(total.phantoms),
-        percent(total.camera_off),
-        percent(total.faces),
-        percent(total.names_latin),
-        percent(total.names_other),
-        style="bold",
-    )
+        table.add_row(truth["file"], *score_cells(score))
+    table.add_row("all", *score_cells(total), style="bold")
     console = Console(width=160)
     console.print(table)
 
     session = [t for name in IDENTITY_SESSION for t in truths if t["file"] == name]
     if len(session) == len(IDENTITY_SESSION):
-        pipeline = make_pipeline(args.model)
+        pipeline = make_pipeline(args.model, roster_of(session[0]["file"]))
         results = [pipeline.process(read_image(args.folder / t["file"]), None) for t in session]
         right, students, participants = identity_score(results, session)
         console.print(

@@ -165,6 +165,11 @@ def eda(data: Path, out: Path) -> None:
     help="Start from this model file's weights (a fine-tune) instead of at random.",
 )
 @click.option(
+    "--restore-batchnorm",
+    is_flag=True,
+    help="With --init-from: rebuild the file's folded BatchNorm (and grow it to --widths/--dense) before training.",
+)
+@click.option(
     "--distill-from",
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     default=None,
@@ -196,6 +201,7 @@ def train(
     ferplus_weight,
     average_last,
     init_from,
+    restore_batchnorm,
     distill_from,
     distill_weight,
     recipe,
@@ -226,6 +232,7 @@ def train(
         ferplus_weight=ferplus_weight,
         average_last=average_last,
         init_from=init_from,
+        restore_batchnorm=restore_batchnorm,
         distill_from=distill_from,
         distill_weight=distill_weight,
     )
@@ -436,6 +443,29 @@ teacher_option = click.option(
 )
 
 
+def read_roster_option(_ctx, _param, value: Path | None):
+    """--roster FILE, read before anything starts: a list that cannot be used stops the command."""
+    if value is None:
+        return None
+    from core.roster import RosterError, read_roster
+
+    try:
+        return read_roster(value)
+    except RosterError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+roster_option = click.option(
+    "--roster",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    callback=read_roster_option,
+    help="The class list: UTF-8 text, one name per line, or a CSV with a 'name' (and 'id') column. "
+    "Each name tag is matched to it (student numbers, names cut short, OCR slips); a tag that "
+    "matches nobody clearly is kept as read.",
+)
+
+
 @main.command()
 @click.option("--window", default=None, help="Capture the window whose title contains this text.")
 @click.option("--monitor", type=int, default=None, help="Capture monitor N (default: the primary one).")
@@ -461,6 +491,7 @@ teacher_option = click.option(
 @click.option("--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one).")
 @retention_option
 @teacher_option
+@roster_option
 @click.option("--no-browser", is_flag=True, help="Do not open the dashboard in a browser.")
 @rule_option
 def run(
@@ -476,6 +507,7 @@ def run(
     model,
     retention_days,
     teacher,
+    roster,
     no_browser,
     rules,
 ) -> None:
@@ -515,6 +547,7 @@ def run(
         name_langs=name_langs,
         retention_days=retention_days,
         teacher=teacher,
+        roster=roster,
     )
     click.echo("agent stopped; dashboard stopped")
 
@@ -540,6 +573,7 @@ def run(
 @click.option("--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one).")
 @retention_option
 @teacher_option
+@roster_option
 @click.pass_context
 def agent(ctx, no_ocr: bool, **options) -> None:
     """Capture the meeting on a schedule and write per-student emotion rows (Ctrl-C stops)."""
@@ -700,4 +734,7 @@ def student_erase(name: str, db_url, yes: bool, teacher) -> None:
         click.confirm(f"Erase every row of {name!r}? This cannot be undone", abort=True)
     engine = upgraded_engine(db_url)
     removed = erase_student(engine, name, owner=owner_of(engine, teacher))
-    click.echo(f"erased {removed.participants} participant row(s) and {removed.observations} observations of {name!r}")
+    click.echo(
+        f"erased {removed.participants} participant row(s), {removed.observations} observations and "
+        f"{removed.list_entries} class-list line(s) of {name!r}"
+    )

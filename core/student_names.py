@@ -28,3 +28,9 @@ def same_student(stored: str, requested: str) -> bool:
     if not a or not b:
         return False
     return a == b or (bool(TRUNCATION.search(stored)) and len(a) >= MIN_TRUNCATED and b.startswith(a))
+
+
+def plain_key(normalized: str) -> str:
+    """A participant's key where names are stored as they are (not pseudonymized): the agent
+    keys a tag by its normalized name, and a class list's student by its `identity`."""
+    return f"name:{normalized}"

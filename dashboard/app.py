@@ -35,10 +35,11 @@ def create_app(
         suppress_callback_exceptions=True,
         assets_folder="assets",
     )
-    from dashboard import exports
+    from dashboard import corrections, exports
     from dashboard.pages import live, report, sessions, share, student  # noqa: F401  (registers pages)
 
     exports.register(app.server)
+    corrections.register(app.server)
     add_security_headers(app.server)
     if accounts:
         require_accounts(app.server, CONTEXT.engine())

@@ -257,11 +257,22 @@ def series_by(frame: pd.DataFrame, key: str | None = "participant_id") -> dict[i
 
 
 def participants(engine: Engine, session_id: int) -> dict[int, dict]:
-    query = select(Participant).where(Participant.session_id == session_id).order_by(Participant.display_name)
+    """The session's students (not those a teacher merged into another), by name."""
+    query = (
+        select(Participant)
+        .where(Participant.session_id == session_id, Participant.merged_into.is_(None))
+        .order_by(Participant.display_name)
+    )
     with Session(engine) as db:
         rows = db.scalars(query).all()
         return {
-            p.id: {"name": p.display_name, "named": p.named, "first_seen": p.first_seen, "last_seen": p.last_seen}
+            p.id: {
+                "name": p.display_name,
+                "named": p.named,
+                "listed": p.listed,
+                "first_seen": p.first_seen,
+                "last_seen": p.last_seen,
+            }
             for p in rows
         }
 

@@ -68,10 +68,43 @@ class Participant(Base):
     key: Mapped[str] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(200))
     named: Mapped[bool] = mapped_column(Boolean, default=False)  # False: tracked by position only
+    # With a class list: True when the name is the list's, False when the tag matched nobody
+    listed: Mapped[bool | None] = mapped_column(Boolean)
+    # A teacher said this participant is another one (db.corrections.merge): their rows moved there
+    merged_into: Mapped[int | None] = mapped_column(ForeignKey("participant.id", ondelete="SET NULL"))
     first_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     session: Mapped[ClassSession] = relationship(back_populates="participants")
+
+
+class ClassListEntry(Base):
+    """One student of the class list a session was run with (`--roster`): the session's own
+    copy, exported and erased with it."""
+
+    __tablename__ = "class_list_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_session.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    student_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class NameCorrection(Base):
+    """A teacher's correction of who a tag is: the agent's key `from_key` is shown as `to_name`
+    and joins the participant keyed `to_key` (itself, for a rename). It holds for the rest of the
+    session, and is carried into the same teacher's next session with the same class list."""
+
+    __tablename__ = "name_correction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("class_session.id", ondelete="CASCADE"), index=True)
+    from_key: Mapped[str] = mapped_column(String(200))
+    to_key: Mapped[str] = mapped_column(String(200))
+    to_name: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Capture(Base):

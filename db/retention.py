@@ -21,11 +21,20 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from core.student_names import normalize_name, same_student
-from db.models import AuditEvent, Capture, ClassSession, Observation, Participant, ShareLink
+from db.models import (
+    AuditEvent,
+    Capture,
+    ClassListEntry,
+    ClassSession,
+    NameCorrection,
+    Observation,
+    Participant,
+    ShareLink,
+)
 
 DEFAULT_RETENTION_DAYS = 180  # a school term and a half; --retention-days changes it, 0 keeps all
 AGE = re.compile(r"^\s*(\d+)\s*([dwh])\s*$")
@@ -44,6 +53,7 @@ class Removed:
     participants: int = 0
     captures: int = 0
     observations: int = 0
+    list_entries: int = 0  # class-list lines naming the student
 
 
 MAX_AGE = timedelta(days=36500)  # a century: beyond it, dates stop being dates
@@ -114,6 +124,9 @@ def delete_sessions(db: Session, ids: list[int]) -> Removed:
         return Removed()
     remove_frames(db, ids)
     db.execute(delete(ShareLink).where(ShareLink.session_id.in_(ids)))
+    db.execute(delete(ClassListEntry).where(ClassListEntry.session_id.in_(ids)))
+    db.execute(delete(NameCorrection).where(NameCorrection.session_id.in_(ids)))
+    db.execute(update(Participant).where(Participant.session_id.in_(ids)).values(merged_into=None))
     return Removed(
         observations=db.execute(delete(Observation).where(Observation.session_id.in_(ids))).rowcount,
         captures=db.execute(delete(Capture).where(Capture.session_id.in_(ids))).rowcount,
@@ -155,6 +168,17 @@ def student_participants(db: Session, name: str, owner: int | None = None) -> li
     return [p for p in rows if same_student(p.display_name, name)]
 
 
+def student_list_entries(db: Session, name: str, owner: int | None = None) -> list[ClassListEntry]:
+    """The class-list lines that name this student (by name, or by the student number alone)."""
+    query = select(ClassListEntry).order_by(ClassListEntry.session_id, ClassListEntry.position)
+    if owner is not None:
+        query = query.join(ClassSession, ClassSession.id == ClassListEntry.session_id).where(
+            ClassSession.owner_id == owner
+        )
+    wanted = name.strip()
+    return [e for e in db.scalars(query).all() if same_student(e.name, name) or e.student_id == wanted]
+
+
 def export_student(engine: Engine, name: str, actor: str | None = None, owner: int | None = None) -> dict:
     """All that is stored about one student, for an access request (JSON-ready)."""
     with Session(engine) as db, db.begin():
@@ -175,9 +199,18 @@ def export_student(engine: Engine, name: str, actor: str | None = None, owner: i
                     "observations": [observation_record(o) for o in observations],
                 }
             )
+        listed = [
+            {"session": db.get(ClassSession, e.session_id).name, "name": e.name, "student_id": e.student_id}
+            for e in student_list_entries(db, name, owner)
+        ]
         total = sum(len(s["observations"]) for s in sessions)
         record(db, actor, "export", student_target(name), {"participants": len(participants), "observations": total})
-    return {"student": name, "exported_at": datetime.now(UTC).isoformat(), "sessions": sessions}
+    return {
+        "student": name,
+        "exported_at": datetime.now(UTC).isoformat(),
+        "sessions": sessions,
+        "class_lists": listed,
+    }
 
 
 def observation_record(o: Observation) -> dict:
@@ -193,17 +226,33 @@ def observation_record(o: Observation) -> dict:
 
 
 def erase_student(engine: Engine, name: str, actor: str | None = None, owner: int | None = None) -> Removed:
-    """Delete every observation and participant row of one student, for an erasure request."""
+    """Delete every observation and participant row of one student (the misread tags merged
+    into them too), the class-list lines naming them and the corrections about them, for an
+    erasure request."""
     with Session(engine) as db, db.begin():
         found = student_participants(db, name, owner)
+        if found:  # and the misread tags a teacher merged into them
+            merged = select(Participant).where(Participant.merged_into.in_([p.id for p in found]))
+            found += db.scalars(merged).all()
         ids = [p.id for p in found]
         removed = Removed()
         if ids:
+            for participant in found:
+                db.execute(
+                    delete(NameCorrection).where(
+                        NameCorrection.session_id == participant.session_id,
+                        (NameCorrection.from_key == participant.key) | (NameCorrection.to_key == participant.key),
+                    )
+                )
+            db.execute(update(Participant).where(Participant.id.in_(ids)).values(merged_into=None))
             remove_frames(db, sorted({p.session_id for p in found}))
             removed.observations = db.execute(delete(Observation).where(Observation.participant_id.in_(ids))).rowcount
             removed.participants = db.execute(delete(Participant).where(Participant.id.in_(ids))).rowcount
+        entries = [e.id for e in student_list_entries(db, name, owner)]
+        if entries:
+            removed.list_entries = db.execute(delete(ClassListEntry).where(ClassListEntry.id.in_(entries))).rowcount
         record(db, actor, "erase", student_target(name), removed)
-    if removed.participants:
+    if removed.participants or removed.list_entries:
         reclaim_space(engine)
     return removed
 

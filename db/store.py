@@ -12,7 +12,7 @@ from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.labels import EMOTIONS
-from db.models import Capture, ClassSession, Observation, Participant
+from db.models import Capture, ClassListEntry, ClassSession, Observation, Participant
 
 SEEN_STEP = timedelta(minutes=1)  # how stale a participant's last_seen may be; the charts are per minute
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # would reverse a flag line
@@ -72,7 +72,14 @@ def start_session(
     pseudonymized: bool,
     settings: dict,
     owner_id: int | None = None,
+    roster=None,
 ) -> int:
+    """A new running session; its class list (a core.roster.Roster), if any, stored with it,
+    with the corrections its teacher made in their last session with the same list."""
+    from db.corrections import carry_corrections
+
+    if roster is not None:
+        settings = {**settings, "class_list": roster.digest}
     with Session(engine) as db, db.begin():
         session = ClassSession(
             owner_id=owner_id,
@@ -86,6 +93,16 @@ def start_session(
         )
         db.add(session)
         db.flush()
+        for position, student in enumerate(roster.students if roster is not None else ()):
+            db.add(
+                ClassListEntry(
+                    session_id=session.id,
+                    position=position,
+                    name=storable(student.name, NAME_LENGTH),
+                    student_id=storable(student.student_id, 64),
+                )
+            )
+        carry_corrections(db, session.id, owner_id, settings.get("class_list"))
         return session.id
 
 
@@ -176,7 +193,7 @@ def new_participants(db: Session, session_id: int, result, known: dict[str, int]
     )
     found = {key: pid for key, pid in db.execute(stored)}
     missing = [
-        {"session_id": session_id, "key": key, "display_name": tile.label, "named": tile.named,
+        {"session_id": session_id, "key": key, "display_name": tile.label, "named": tile.named, "listed": tile.listed,
          "first_seen": result.taken_at, "last_seen": result.taken_at}
         for key, tile in first.items()
         if key not in found

@@ -189,7 +189,7 @@ def test_a_better_reading_of_a_tag_renames_the_participant(db_url):
     tile = np.zeros((135, 240, 3), np.uint8)
     t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     for k, reading in enumerate(["Elizabeth Hernández C...", "Elizabeth Hernández Castro", "Elizabeth Hernández ..."]):
-        ((key, label, named),) = tracker.assign((1920, 1080), [((0, 0, 240, 135), tile, reading)])
+        ((key, label, named, _),) = tracker.assign((1920, 1080), [((0, 0, 240, 135), tile, reading)])
         result = CaptureResult(
             t0 + timedelta(seconds=5 * k), [TileResult((0, 0, 240, 135), key, label, named, "no_face")]
         )

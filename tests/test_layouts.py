@@ -312,7 +312,7 @@ def test_a_truncated_tag_is_the_same_student_and_namesakes_stay_two():
 
     def keys(*names):
         tiles = [((i * 250, 0, 240, 135), tile, name) for i, name in enumerate(names)]
-        return [key for key, _, _ in tracker.assign((1920, 1080), tiles)]
+        return [identity.key for identity in tracker.assign((1920, 1080), tiles)]
 
     first = keys("Elizabeth Hernández C...", "Ana Silva", "Ana Silva", "Anastasia Kim")
     second = keys("Elizabeth Hernández ...", "Ana...", "Anastasia Kim", "Ana Silva", "Ana Silva")

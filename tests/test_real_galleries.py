@@ -154,3 +154,29 @@ def test_the_three_captures_of_one_class_keep_one_participant_per_student(truths
     results = [pipeline.process(read_image(folder / t["file"]), None) for t in session]
     right, students, participants = identity_score(results, session)
     assert (right, students, participants) == (17, 17, 17)
+
+
+def test_with_each_class_list_no_tag_gets_another_students_name(truths, pipeline_factory):
+    """The Korean class (8-pixel Hangul that OCR reads half right) and the rest, each with its
+    class list (its students, every other screenshot's as absent): a matched name is always the
+    right student, and unread tags stay as read rather than take a guess."""
+    from agent.identity import IdentityTracker
+    from bench.real_galleries import class_lists
+    from core.analyze import read_image
+
+    folder, items = truths
+    lists = class_lists(items)
+    for truth in items:
+        roster, listed = lists[truth["file"]]
+        pipeline = pipeline_factory()
+        pipeline.tracker = IdentityTracker(roster=roster)
+        result = pipeline.process(read_image(folder / truth["file"]), None)
+        matched, _ = match_tiles(result.tiles, truth["tiles"])
+        given = [(listed[t["name"].strip()], matched[i]) for i, t in enumerate(truth["tiles"]) if i in matched]
+        wrong = [(want, got.label) for want, got in given if got.listed and got.label != want]
+        assert not wrong, (truth["file"], wrong)
+        right = sum(got.listed is True and got.label == want for want, got in given)
+        without = score_capture(pipeline_factory().process(read_image(folder / truth["file"]), None), truth)
+        assert right >= without.names[0], (truth["file"], right, without.names)
+        if truth["file"] == "gommy15_zoom4.PNG":
+            assert right >= 0.8 * len(truth["tiles"]), right

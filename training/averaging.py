@@ -46,17 +46,32 @@ def refresh_batchnorm(model, images: np.ndarray, batch_size: int = 256, max_imag
     """
     import keras
 
-    if len(images) > max_images:
-        images = images[np.sort(np.random.default_rng(0).choice(len(images), max_images, replace=False))]
+    images = sample_images(images, max_images)
     bns = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     x = images[..., None].astype(np.float32)
     for bn in bns:
-        probe = keras.Model(model.input, bn.input)
-        count, total, total_sq = 0, 0.0, 0.0
-        for start in range(0, len(x), batch_size):
-            out = np.asarray(probe(x[start : start + batch_size], training=False), dtype=np.float64)
-            flat = out.reshape(-1, out.shape[-1])
-            count, total, total_sq = count + len(flat), total + flat.sum(0), total_sq + (flat**2).sum(0)
-        mean = total / count
+        mean, variance = input_statistics(model, bn, x, batch_size)
         gamma, beta, _, _ = bn.get_weights()
-        bn.set_weights([gamma, beta, mean.astype(np.float32), (total_sq / count - mean**2).astype(np.float32)])
+        bn.set_weights([gamma, beta, mean, variance])
+
+
+def sample_images(images: np.ndarray, max_images: int = 8192) -> np.ndarray:
+    """A fixed random sample of `max_images` images, in their order (plenty for per-channel statistics)."""
+    if len(images) <= max_images:
+        return images
+    return images[np.sort(np.random.default_rng(0).choice(len(images), max_images, replace=False))]
+
+
+def input_statistics(model, layer, x: np.ndarray, batch_size: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and variance of what `layer` receives over the images `x` (n, h, w, 1),
+    the model run in inference mode."""
+    import keras
+
+    probe = keras.Model(model.input, layer.input)
+    count, total, total_sq = 0, 0.0, 0.0
+    for start in range(0, len(x), batch_size):
+        out = np.asarray(probe(x[start : start + batch_size], training=False), dtype=np.float64)
+        flat = out.reshape(-1, out.shape[-1])
+        count, total, total_sq = count + len(flat), total + flat.sum(0), total_sq + (flat**2).sum(0)
+    mean = total / count
+    return mean.astype(np.float32), (total_sq / count - mean**2).astype(np.float32)

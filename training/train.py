@@ -52,6 +52,7 @@ class TrainConfig:
     ferplus_weight: float = 0.3
     average_last: int = 0  # >1: also try the mean weights of the phase's last N epochs (SWA)
     init_from: Path | None = None  # start from this model's weights (e.g. the shipped one), not at random
+    restore_batchnorm: bool = False  # init_from's folded BN rebuilt (training.widen), `widths`/`dense` wide
     distill_from: Path | None = None  # a teacher model: its probabilities on the clean image join the target
     distill_weight: float = 0.5
 
@@ -207,7 +208,7 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
             logger.warning("no checkpoint in %s; starting from scratch", ckpt)
         keras.utils.set_random_seed(config.seed)
         state = TrainState(learning_rate=config.learning_rate)
-        model = initial_model(config)
+        model = initial_model(config, x_train)
         model.compile(
             optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
@@ -258,15 +259,21 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
     return metrics
 
 
-def initial_model(config: TrainConfig):
+def initial_model(config: TrainConfig, x_train: np.ndarray):
     """A fresh network, or a ClassMood model file's network to fine-tune. A shipped file has its
-    BatchNormalization folded into the convolutions; it trains as it is, without BN."""
+    BatchNormalization folded into the convolutions; it trains as it is, without BN, unless
+    `restore_batchnorm` rebuilds the BN network (as wide as `widths`/`dense`) around its weights."""
     if config.init_from is None:
         return make_model(widths=config.widths, dense=config.dense)
     from core.model import load_model
 
     model, _ = load_model(config.init_from)
     logger.info("starting from the weights of %s", config.init_from)
+    if config.restore_batchnorm:
+        from training.widen import trainable_copy
+
+        model = trainable_copy(model, x_train, config.widths, config.dense, seed=config.seed)
+        logger.info("BatchNorm restored; stages %s wide, head %d", config.widths, config.dense)
     return model
 
 

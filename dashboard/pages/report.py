@@ -8,6 +8,7 @@ from dash.dash_table import FormatTemplate
 from dash.dash_table.Format import Format, Scheme, Sign
 
 from dashboard import charts, report
+from dashboard.corrections import class_list_card
 from dashboard.data import CONTEXT, NoData
 from dashboard.pages.common import card, empty_state, flag_list
 from dashboard.signin import delete_form, share_forms, viewer
@@ -79,6 +80,7 @@ def layout(session_id=None, **_):
                     id="report-students",
                 ),
             ),
+            card("Class list", class_list_card(sid, data.names)),
         ]
     )
 

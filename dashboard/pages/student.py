@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from core.labels import NEGATIVE
 from dashboard import charts, queries
+from dashboard.corrections import correction_forms
 from dashboard.data import CONTEXT, NoData, flags_for, pick_session
 from dashboard.pages.common import card, empty_state, flag_list
 
@@ -24,18 +25,32 @@ def layout(session_id=None, participant_id=None, **_):
     observations = queries.student_observations(engine, info.id, pid)
     flags = [f for f in flags_for(info.id) if f.participant_id == pid]
     faces = (observations["state"] == "face").mean() if not observations.empty else 0
+    others = {other: entry["name"] for other, entry in names.items() if other != pid}
     return html.Div(
         [
             html.H4(names[pid]["name"], id="student-name"),
             html.P(
                 f"{info.name}: {len(observations)} observations, face found in {faces:.0%}.", className="text-muted"
             ),
+            html.P(name_source(names[pid]), id="student-name-source", className="small"),
             html.P(usual_reading(observations), id="student-usual"),
             card("Timeline", dcc.Graph(figure=charts.student_timeline(observations, flags), id="student-timeline")),
             card("Flags", flag_list(flags, names, info.id, "student-flags")),
+            card("Name", correction_forms(info.id, pid, names[pid]["name"], others)),
             dcc.Link("Back to the live view", href="/"),
         ]
     )
+
+
+def name_source(participant: dict) -> str:
+    """Where the name comes from, so that a teacher knows which ones to check."""
+    if not participant["named"]:
+        return "No name tag could be read: this student is followed by the position and look of their tile."
+    if participant["listed"] is True:
+        return "Name from the class list."
+    if participant["listed"] is False:
+        return "Not on the class list: the name as its tag was read."
+    return "Name as its tag was read."
 
 
 def usual_reading(observations) -> str:
