@@ -240,3 +240,31 @@ def test_a_distilled_fine_tune_reads_its_teacher_and_names_its_targets(fer_csv, 
     assert state.history[-1]["targets"] == "fer2013+teacher@0.5"
     shipped = read_recipe(Path(__file__).parents[1] / "training/recipes/v2.1.toml")
     assert shipped["phases"][0]["distill_from"] == "./runs/v1.2/emotion_cnn.keras"
+
+
+def test_a_shipped_model_rebuilt_with_batchnorm_and_wider_reads_as_before(fer_csv, tiny_model_file, tmp_path):
+    """training.widen: the folded file's network with its BN back and its last stage and head
+    twice as wide computes the same function (up to the copies' small symmetry-breaking noise),
+    and a fine-tune from it runs and saves a model of the new width."""
+    from core.model import load_model
+    from training.widen import trainable_copy
+
+    folded, _ = load_model(tiny_model_file)
+    images = np.random.default_rng(1).integers(0, 256, (256, 48, 48), dtype=np.uint8)
+    crops = images[:32, ..., None].astype(np.float32)
+    before = folded.predict(crops, verbose=0)
+    same = trainable_copy(folded, images, noise=0.0)
+    np.testing.assert_allclose(same.predict(crops, verbose=0), before, atol=1e-5)
+    wider = trainable_copy(folded, images, widths=(4, 8, 8, 16), dense=16)
+    assert wider.get_layer("s3_conv1").filters == 16 and wider.get_layer("head_dense").units == 16
+    np.testing.assert_allclose(wider.predict(crops, verbose=0), before, atol=2e-3)
+    with pytest.raises(ValueError, match="can only widen"):
+        trainable_copy(folded, images, widths=(4, 8, 8, 4))
+
+    config = TrainConfig(
+        data=fer_csv, out=tmp_path, epochs=1, limit_per_split=64, init_from=tiny_model_file,
+        restore_batchnorm=True, widths=(4, 8, 8, 16), dense=16,
+    )  # fmt: skip
+    train(config, progress=False)
+    shipped, _ = load_model(tmp_path / "emotion_cnn.keras")
+    assert shipped.get_layer("s3_conv1").filters == 16
