@@ -6,7 +6,6 @@ tiles; it answers with a stable participant key per tile.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,13 +13,18 @@ from typing import NamedTuple
 
 import cv2
 import numpy as np
+from rapidfuzz import fuzz
 
-from core.roster import Roster, Student, match_roster
+from core.roster import STUDENT_NUMBER, Roster, Student, comparable, match_roster
 from core.student_names import MIN_TRUNCATED, TRUNCATION, normalize_name, plain_key
 
 MAX_CENTER_SHIFT = 0.12  # of the frame's diagonal, for an unnamed tile to keep its track
 MIN_APPEARANCE = 0.5  # correlation of thumbnails, for a moved unnamed tile
-NAME_SIMILARITY = 0.85  # difflib ratio above which two reads are the same name
+# For a tile whose tag misreads to be the named participant last seen in its place: the same
+# tile recompressed (JPEG q50) correlates at 0.99 or more; 0.8 % of two people's tiles on the real
+# screenshots reach 0.9 (mostly camera-off tiles)
+STAYED_APPEARANCE = 0.9
+NAME_SIMILARITY = 0.85  # likeness (same_tag_likeness) from which two readings are one name
 
 
 @dataclass
@@ -53,9 +57,11 @@ class IdentityTracker:
     readings: dict[str, Counter] = field(default_factory=dict)  # participant -> how often each reading
     listed_rows: dict[str, np.ndarray] = field(default_factory=dict)  # reading -> its fit to each listed student
     corrections: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (key, name): a teacher's say
+    aliases: dict[str, str] = field(default_factory=dict)  # a misread's key -> its participant's key
 
     def name_key(self, name: str) -> tuple[str, str]:
-        return self.keyed(self.known_spelling(normalize_name(name), bool(TRUNCATION.search(name))), name)
+        key, label = self.keyed(self.known_spelling(normalize_name(name), bool(TRUNCATION.search(name))), name)
+        return self.aliases.get(key, key), label
 
     def student_key(self, student: Student) -> tuple[str, str]:
         """A listed student's key: their list entry, never merged with a look-alike spelling."""
@@ -79,9 +85,9 @@ class IdentityTracker:
                 return known
             if cut_known and len(known) >= MIN_TRUNCATED and normalized.startswith(known):
                 return known
-        close = difflib.get_close_matches(normalized, self.spellings, n=1, cutoff=NAME_SIMILARITY)
-        if close:
-            return close[0]
+        close = max(self.spellings, key=lambda known: same_tag_likeness(normalized, known), default=None)
+        if close is not None and same_tag_likeness(normalized, close) >= NAME_SIMILARITY:
+            return close
         self.spellings.append(normalized)
         if truncated:
             self.truncated.add(normalized)
@@ -131,15 +137,48 @@ class IdentityTracker:
             else:
                 key, label = self.name_key(name)
                 by_name.setdefault(key, []).append((i, center, thumb, label))
-        for key, seen in by_name.items():
+        used = {identity.key for identity in out if identity is not None}
+        fresh = [k for k in by_name if not any(t == k or t.startswith(f"{k}#") for t in self.tracks)]
+        for key in sorted(by_name, key=lambda k: k in fresh):  # spellings seen before go first
+            seen = by_name[key]
+            if key in fresh and len(seen) == 1:
+                # A reading never seen before on a tile that stayed put and looks the same as a
+                # named participant not seen in this capture is that participant, misread.
+                i, center, thumb, label = seen[0]
+                idle = [
+                    t for k, t in self.tracks.items() if not k.startswith("tile:") and k not in used and not t.listed
+                ]
+                track = self.stayed(idle, center, thumb)
+                if track is not None:
+                    self.aliases[key] = track.key
+                    track.center, track.thumbnail = center, thumb
+                    track.label = self.best_reading(track.key, label)
+                    out[i] = Identity(track.key, track.label, True, False if self.roster is not None else None)
+                    used.add(track.key)
+                    continue
             # Namesakes (two tiles, one name) keep their own participants by position and look.
             tracks = [t for k, t in self.tracks.items() if k == key or k.startswith(f"{key}#")]
             for i, track in self.match(tracks, [(i, c, t) for i, c, t, _ in seen], name_key=key):
                 reading = next(lab for j, _, _, lab in seen if j == i)
                 track.label = self.best_reading(track.key, reading)
                 out[i] = Identity(track.key, track.label, True, False if self.roster is not None else None)
+                used.add(track.key)
+        # A tile whose tag could not be read this time, where a named participant not seen in
+        # this capture stayed put and looks the same, is that participant.
+        idle = [t for k, t in self.tracks.items() if k not in used and not k.startswith("tile:")]
+        unread = []
+        for i, center, thumb in pending:
+            track = self.stayed(idle, center, thumb)
+            if track is None:
+                unread.append((i, center, thumb))
+                continue
+            idle.remove(track)
+            track.center, track.thumbnail = center, thumb
+            out[i] = Identity(
+                track.key, track.label, True, track.listed or (False if self.roster is not None else None)
+            )
         unnamed = [t for k, t in self.tracks.items() if k.startswith("tile:")]
-        for i, track in self.match(unnamed, pending, name_key=None):
+        for i, track in self.match(unnamed, unread, name_key=None):
             out[i] = Identity(track.key, track.label, False)
         return [self.corrected(identity) for identity in out]
 
@@ -159,7 +198,7 @@ class IdentityTracker:
             if np.hypot(t.center[0] - center[0], t.center[1] - center[1]) <= MAX_CENTER_SHIFT / 4
         ]
         likeness, track = max(near, key=lambda pair: pair[0], default=(-1.0, None))
-        return track if likeness >= MIN_APPEARANCE else None
+        return track if likeness >= STAYED_APPEARANCE else None
 
     def best_reading(self, key: str, reading: str) -> str:
         """The name to show for a participant: of all readings of their tag so far, an untruncated
@@ -195,6 +234,15 @@ class IdentityTracker:
             self.tracks[best.key] = best
             out.append((i, best))
         return out
+
+
+def same_tag_likeness(a: str, b: str) -> float:
+    """0..1: are two readings one tag? Compared as OCR slips leave names alike (core.roster:
+    Hangul letter by letter, l/I/1 folded); a student number on both decides alone."""
+    numbers_a, numbers_b = set(STUDENT_NUMBER.findall(a)), set(STUDENT_NUMBER.findall(b))
+    if numbers_a and numbers_b:
+        return 1.0 if numbers_a & numbers_b else 0.0
+    return fuzz.ratio(comparable(a), comparable(b)) / 100
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:

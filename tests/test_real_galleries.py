@@ -180,3 +180,27 @@ def test_with_each_class_list_no_tag_gets_another_students_name(truths, pipeline
         assert right >= without.names[0], (truth["file"], right, without.names)
         if truth["file"] == "gommy15_zoom4.PNG":
             assert right >= 0.8 * len(truth["tiles"]), right
+
+
+def test_the_korean_class_keeps_one_participant_per_student_across_captures(truths, pipeline_factory):
+    """8-pixel Hangul misreads differently in each capture (another JPEG, the window resized):
+    readings that differ by a letter or two are one tag, and a tag misread or unread where its
+    tile stayed put is still its student. Without that, 25 students made 55 participants."""
+    import cv2
+
+    from core.analyze import read_image
+
+    folder, _ = truths
+    image = read_image(folder / "gommy15_zoom4.PNG")
+    _, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 60])
+    frames = [
+        image,
+        cv2.imdecode(jpeg, cv2.IMREAD_COLOR),
+        cv2.resize(image, None, fx=0.85, fy=0.85, interpolation=cv2.INTER_AREA),
+        cv2.resize(image, None, fx=1.15, fy=1.15, interpolation=cv2.INTER_LINEAR),
+    ]
+    pipeline = pipeline_factory()
+    keys: set[str] = set()
+    for frame in frames:
+        keys |= {t.key for t in pipeline.process(frame, None).tiles}
+    assert len(keys) <= 26, sorted(keys)  # 25 students; one tile unread in the first capture

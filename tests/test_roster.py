@@ -127,7 +127,8 @@ def test_the_tracker_gives_the_list_name_and_keeps_it_through_a_misread(roster):
     second = capture("Q1yun Zh", "(李)叫", None)  # both tags misread, the guest's unread
     assert [i.key for i in second[:2]] == [i.key for i in first[:2]]
     assert [i.label for i in second[:2]] == ["Qiyun Zhu", "강미숙"]
-    assert second[2].named is False  # an unread guest is tracked by position, never given a listed name
+    # the guest's unread tag, where the guest's tile stayed, is still the guest, not a listed student
+    assert (second[2].key, second[2].listed) == (first[2].key, False)
 
 
 def test_the_list_is_stored_with_its_session_and_erased_with_its_student(db_url):
