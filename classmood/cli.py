@@ -371,6 +371,24 @@ def parse_rules(pairs: tuple[str, ...]):
     return FlagRules(**values)
 
 
+def read_zone_option(_ctx, _param, value: str | None) -> str | None:
+    """--timezone NAME, checked before anything starts."""
+    from dashboard.clock import ZoneError, parse_zone
+
+    try:
+        parse_zone(value)
+    except ZoneError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+timezone_option = click.option(
+    "--timezone",
+    default=None,
+    callback=read_zone_option,
+    help="Show times in this zone, e.g. America/Santiago (default: this computer's zone). The database keeps UTC.",
+)
+
 rule_option = click.option(
     "--rule",
     "rules",
@@ -387,7 +405,8 @@ rule_option = click.option(
 )
 @click.option("--port", default=8050, show_default=True, help="Port to listen on.")
 @rule_option
-def dashboard(db_url, host, port, rules) -> None:
+@timezone_option
+def dashboard(db_url, host, port, rules, timezone) -> None:
     """Serve the live dashboard and the session reports (to signed-in users, or to whoever
     has the printed address while no account exists)."""
     from dashboard.app import check_port_free, create_app, serve
@@ -398,7 +417,7 @@ def dashboard(db_url, host, port, rules) -> None:
     check_port_free(host, port)
     if not missing_sqlite_file(url):
         upgrade(url)  # a database from an older ClassMood gains the new columns (a missing one stays missing)
-    app = create_app(url, parse_rules(rules), token, accounts, port)
+    app = create_app(url, parse_rules(rules), token, accounts, port, timezone)
     click.echo(f"ClassMood dashboard on {address(host, port, token)}  (database: {printable(url)}; Ctrl-C stops)")
     serve(app, host, port)
 
@@ -494,6 +513,7 @@ roster_option = click.option(
 @roster_option
 @click.option("--no-browser", is_flag=True, help="Do not open the dashboard in a browser.")
 @rule_option
+@timezone_option
 def run(
     window,
     monitor,
@@ -510,6 +530,7 @@ def run(
     roster,
     no_browser,
     rules,
+    timezone,
 ) -> None:
     """The main job: capture agent and dashboard together; Ctrl-C stops both."""
     import threading
@@ -524,7 +545,7 @@ def run(
     accounts, token = access_mode(url, host)
     if accounts and not teacher:
         raise click.UsageError("this database has accounts: say whose class this is with --teacher NAME")
-    app = create_app(url, parse_rules(rules), token, accounts, port)
+    app = create_app(url, parse_rules(rules), token, accounts, port, timezone)
     server = threading.Thread(target=serve, args=(app, host, port), daemon=True, name="dashboard")
     server.start()
     click.echo(f"dashboard: {address(host, port, token)}")

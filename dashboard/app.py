@@ -6,6 +6,7 @@ import dash
 from dash import Dash, dcc, html
 
 from core.flags import FlagRules
+from dashboard import clock
 from dashboard.access import add_security_headers, require_token
 from dashboard.data import CONTEXT
 from dashboard.signin import require_accounts
@@ -23,10 +24,12 @@ def create_app(
     token: str | None = None,
     accounts: bool = False,
     port: int | None = None,
+    timezone: str | None = None,
 ) -> Dash:
     """The app; with accounts, only signed-in users are served, each their own sessions
     (dashboard.signin); else, with a token, only requests that carry it (or its cookie)."""
     CONTEXT.use(db_url, rules)
+    zone = clock.use(timezone)
     app = Dash(
         __name__,
         use_pages=True,
@@ -61,7 +64,10 @@ def create_app(
                 className="navbar navbar-light bg-light mb-3",
             ),
             html.Div(dash.page_container, className="container-fluid"),
-            html.Footer(NOTICE, className="text-muted small container-fluid mt-4 mb-2"),
+            html.Footer(
+                [html.Span(f"Times in {zone.key} (the dashboard's zone; --timezone to change). ", id="zone"), NOTICE],
+                className="text-muted small container-fluid mt-4 mb-2",
+            ),
         ]
     )
     return app

@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core.flags import Flag, FlagRules, class_flags, student_flags
-from dashboard import queries
+from dashboard import clock, queries
 from db.engine import default_url, make_engine
 
 
@@ -78,10 +78,6 @@ def captures_text(total: int, failed: int) -> str:
     return text + (f" ({failed} failed)" if failed else "")
 
 
-def aware_time(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def agent_state(info: queries.SessionInfo) -> tuple[bool, str, datetime | None]:
     """(running, text, time of the last capture) — running means the last capture is recent
     for the session's interval."""
@@ -91,16 +87,20 @@ def agent_state(info: queries.SessionInfo) -> tuple[bool, str, datetime | None]:
         return False, f"Session {info.status}; {captures_text(total, failed)}.", last
     if last is None:
         return True, "Agent started; waiting for the first capture.", last
-    aware = aware_time(last)
-    age = datetime.now(UTC) - aware
+    age = datetime.now(UTC) - last
     if age > timedelta(seconds=max(30, 4 * info.interval_s)):
-        return False, f"Agent not running: last capture {age.seconds // 60} min ago ({aware:%H:%M:%S} UTC).", last
+        return False, f"Agent not running: last capture {age.seconds // 60} min ago ({clock_time(last)}).", last
     failing = queries.failing_since(engine, info.id)
     if failing is not None:
         good, error, count = failing
-        since = f"since {aware_time(good):%H:%M:%S} UTC" if good else "since the session began"
+        since = f"since {clock_time(good)}" if good else "since the session began"
         return False, f"Nothing captured {since}: the last {count} captures failed ({error}).", last
-    return True, f"Live: {captures_text(total, failed)}, last at {aware:%H:%M:%S} UTC.", last
+    return True, f"Live: {captures_text(total, failed)}, last at {clock_time(last)}.", last
+
+
+def clock_time(value: datetime) -> str:
+    """ "12:57:03 -03": a time of day in the teacher's zone, with its abbreviation."""
+    return f"{clock.local(value):%H:%M:%S %Z}"
 
 
 def flags_for(session_id: int, since: datetime | None = None, per_student=None, timeline=None) -> list[Flag]:

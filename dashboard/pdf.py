@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
 from core.labels import EMOTIONS  # noqa: E402
+from dashboard import clock  # noqa: E402
 from dashboard.charts import COLORS  # noqa: E402
 
 
@@ -25,7 +26,7 @@ def to_pdf(report) -> bytes:
         fig.text(
             0.05,
             0.9,
-            f"{report.info.started_at:%Y-%m-%d %H:%M}; {summary['captures_text']}, "
+            f"{clock.span(report.info.started_at, report.info.ended_at)}; {summary['captures_text']}, "
             f"{summary['students']} students, mean valence {summary['mean_valence']:+.2f}, "
             f"{summary['flags']} flags.",
             fontsize=10,

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from core.flags import MinuteSeries
 from core.labels import EMOTIONS, NEGATIVE, VALENCE
+from dashboard import clock
 from db.models import AuditEvent, Capture, ClassSession, Observation, Participant
 
 P = {name: getattr(Observation, f"p_{name}") for name in EMOTIONS}
@@ -59,7 +60,8 @@ def numeric(frame: pd.DataFrame, skip: tuple[str, ...]) -> pd.DataFrame:
 
 
 def to_time(value) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    """A stored time, aware, in UTC (what the queries compare against)."""
+    return clock.utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def sessions(engine: Engine, owner: int | None = None) -> list[SessionInfo]:
     query = owned_by(select(ClassSession), owner).order_by(ClassSession.started_at.desc(), ClassSession.id.desc())
     with Session(engine) as db:
         rows = db.scalars(query).all()
-        return [SessionInfo(r.id, r.name, r.status, r.started_at, r.ended_at, r.interval_s, r.source) for r in rows]
+        return [info_of(r) for r in rows]
 
 
 def session(engine: Engine, session_id: int | None, owner: int | None = None) -> SessionInfo | None:
@@ -93,12 +95,19 @@ def session(engine: Engine, session_id: int | None, owner: int | None = None) ->
     query = owned_by(query, owner)
     with Session(engine) as db:
         r = db.scalars(query).first()
-        return r and SessionInfo(r.id, r.name, r.status, r.started_at, r.ended_at, r.interval_s, r.source)
+        return r and info_of(r)
+
+
+def info_of(row: ClassSession) -> SessionInfo:
+    """A session row as pages show it: its times in the teacher's zone."""
+    return SessionInfo(
+        row.id, row.name, row.status, clock.local(row.started_at), clock.local(row.ended_at), row.interval_s, row.source
+    )
 
 
 def window_clauses(session_id: int, since: datetime | None) -> list:
     clauses = [Observation.session_id == session_id]
-    return clauses if since is None else [*clauses, Observation.observed_at >= since]
+    return clauses if since is None else [*clauses, Observation.observed_at >= clock.utc(since)]
 
 
 def window(query, session_id: int, since: datetime | None):
@@ -124,7 +133,7 @@ def class_timeline(
     if after or upto is not None:  # a few captures, found by id: not a scan of the window's rows
         captures = select(Capture.id).where(Capture.session_id == session_id, Capture.id > after)
         captures = captures if upto is None else captures.where(Capture.id <= upto)
-        captures = captures if since is None else captures.where(Capture.taken_at >= since)
+        captures = captures if since is None else captures.where(Capture.taken_at >= clock.utc(since))
         query = select(*columns).where(Observation.capture_id.in_(captures)).group_by(Observation.capture_id)
     else:
         query = window(select(*columns), session_id, since).group_by(Observation.capture_id)
@@ -133,7 +142,7 @@ def class_timeline(
         frame = pd.DataFrame(db.execute(in_time).mappings().all())
     if frame.empty:
         return frame
-    frame["time"] = pd.to_datetime(frame["time"].map(str), format="ISO8601")
+    frame["time"] = clock.local_series(frame["time"])
     return numeric(frame, ("time",))
 
 
@@ -197,7 +206,7 @@ def fetch_minutes(engine: Engine, query) -> pd.DataFrame:
     with engine.connect() as db:
         frame = pd.DataFrame(db.execute(query).mappings().all())
     if not frame.empty:
-        frame["minute"] = pd.to_datetime(frame["minute"].map(str), format="ISO8601")
+        frame["minute"] = clock.local_series(frame["minute"])
         numeric(frame, ("minute", "participant_id"))
     return frame
 
@@ -270,8 +279,8 @@ def participants(engine: Engine, session_id: int) -> dict[int, dict]:
                 "name": p.display_name,
                 "named": p.named,
                 "listed": p.listed,
-                "first_seen": p.first_seen,
-                "last_seen": p.last_seen,
+                "first_seen": clock.local(p.first_seen),
+                "last_seen": clock.local(p.last_seen),
             }
             for p in rows
         }
@@ -305,7 +314,7 @@ def student_observations(engine: Engine, session_id: int, participant_id: int) -
     with engine.connect() as db:
         frame = pd.DataFrame(db.execute(query).mappings().all())
     if not frame.empty:
-        frame["time"] = pd.to_datetime(frame["time"].map(str), format="ISO8601")
+        frame["time"] = clock.local_series(frame["time"])
         numeric(frame, ("time", "state", "top_emotion", "uncertain"))
     return frame
 
@@ -380,6 +389,6 @@ def raw_observations(engine: Engine, session_id: int):
     def rows():
         with engine.connect() as db:
             for row in db.execute(query.execution_options(yield_per=5000)):
-                yield list(row)
+                yield [clock.stamp(row[0]), *row[1:]]
 
     return header, rows()

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 
 from core.flags import Flag
 from core.labels import EMOTIONS
-from dashboard import charts, queries
+from dashboard import charts, clock, queries
 from dashboard.data import CONTEXT, captures_text, flags_for, pick_session
 
 
@@ -140,6 +140,10 @@ def to_html(report: Report, anonymous: bool = False) -> str:
         f"<td>{f.since:%H:%M}–{f.until:%H:%M}</td><td>{escape.escape(f.reason)}</td></tr>"
         for f in report.flags
     )
+    head = "<tr><th>who</th><th>flag</th><th>when</th><th>why</th></tr>"
+    flag_table = (
+        f"<table>{head}{rows}</table>" if rows else "<p>No flags: nothing in this session crossed a threshold.</p>"
+    )
     students = "" if anonymous or report.students.empty else students_html(report)
     title = escape.escape(report.info.name)
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>ClassMood report: {title}</title>
@@ -147,11 +151,11 @@ def to_html(report: Report, anonymous: bool = False) -> str:
 td,th{{padding:3px 8px;border-bottom:1px solid #ddd}} table.students th{{cursor:pointer}}
 table.students td{{text-align:right}} table.students td:first-child{{text-align:left}}</style>
 </head><body><h1>{title}</h1>
-<p>{report.info.started_at:%Y-%m-%d %H:%M} – {report.info.ended_at or "running"}; {summary["captures_text"]},
+<p>{clock.span(report.info.started_at, report.info.ended_at)}; {summary["captures_text"]},
 {summary["students"]} students, {summary["mean_faces_per_capture"]:.1f} faces per capture on average,
 mean valence {summary["mean_valence"]:+.2f}.</p>
 <h2>Class mood</h2>{mood}<h2>Emotion distribution</h2>{dist}
-<h2>Flagged moments</h2><table><tr><th>who</th><th>flag</th><th>when</th><th>why</th></tr>{rows}</table>
+<h2>Flagged moments</h2>{flag_table}
 {"" if anonymous else "<h2>Students</h2>" + students}
 <p><small>Facial expressions are not feelings and the model errs, more for some classes and groups than others.
 Use this as a prompt to check in with students, never as a judgement.</small></p></body></html>"""

@@ -55,7 +55,7 @@ def test_capture_written_in_one_transaction(db_url):
     with Session(engine) as db:
         people = {p.key: p for p in db.scalars(select(Participant))}
         assert set(people) == {"ana", "ben", "chen", "dana"}
-        assert people["ana"].last_seen.replace(tzinfo=UTC) == t0 + timedelta(seconds=5)
+        assert as_utc(people["ana"].last_seen) == t0 + timedelta(seconds=5)
         rows = db.scalars(select(Observation).order_by(Observation.id)).all()
         assert len(rows) == 6
         assert rows[0].top_emotion == "neutral" and rows[0].p_neutral == pytest.approx(0.7)
@@ -98,6 +98,11 @@ def test_a_steady_capture_is_a_few_statements_whatever_its_mix_of_states(db_url)
     engine.dispose()
 
 
+def as_utc(value: datetime) -> datetime:
+    """A stored time: naive UTC from SQLite, aware in the server's zone from PostgreSQL."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def test_last_seen_is_written_again_once_a_minute_old(db_url):
     """The agent's captures every 5 s skip the last_seen UPDATE until the stored time is a
     minute old (presence is charted by the minute); a newcomer's is written at once."""
@@ -110,7 +115,7 @@ def test_last_seen_is_written_again_once_a_minute_old(db_url):
 
     def last_seen() -> dict:
         with Session(engine) as db:
-            return {p.key: p.last_seen.replace(tzinfo=UTC) for p in db.scalars(select(Participant))}
+            return {p.key: as_utc(p.last_seen) for p in db.scalars(select(Participant))}
 
     store.write_capture(engine, sid, fake_capture(t0, ["ana", "ben"]), ids, seen=seen)
     store.write_capture(engine, sid, fake_capture(t0 + timedelta(seconds=30), ["ana", "ben", "chen"]), ids, seen=seen)

@@ -122,3 +122,43 @@ def test_every_page_renders_for_the_owner_and_an_admin_and_no_page_for_another_t
         process.terminate()
         _, err = process.communicate(timeout=20)
     assert "Traceback" not in err, err
+
+
+@pytest.mark.parametrize(("env", "extra", "zone"), [
+    ({"TZ": "America/Santiago"}, (), "America/Santiago"),  # this computer's zone
+    ({"TZ": "UTC"}, ("--timezone", "Asia/Kolkata"), "Asia/Kolkata"),  # --timezone wins
+])  # fmt: skip
+def test_times_are_shown_in_the_teachers_zone_and_exported_with_their_offset(tmp_path, env, extra, zone):
+    """The database keeps UTC; the sessions page, the live line and the exports show the
+    dashboard's zone and say which (a session named at 12:57 local was listed at 15:57)."""
+    import urllib.request
+    from zoneinfo import ZoneInfo
+
+    url, sid, _ = make_database(tmp_path, accounts=False)
+    process, base, _ = start_dashboard(
+        url, f"/_dash-layout?token={TOKEN}", {"CLASSMOOD_DASHBOARD_TOKEN": TOKEN, **env}, extra
+    )
+    browser = chromium()
+    local_start = START.astimezone(ZoneInfo(zone))
+    try:
+        browser.get(f"{base}/?token={TOKEN}")
+        listed = rendered(browser, f"{base}/sessions", "sessions-table")
+        assert f"{local_start:%Y-%m-%d %H:%M}" in listed and zone in listed, listed
+        assert zone in rendered(browser, f"{base}/report/{sid}", "zone")
+        with urllib.request.urlopen(f"{base}/export/{sid}/observations.csv?token={TOKEN}") as answer:
+            first_row = answer.read().decode().splitlines()[1]
+        offset = local_start.strftime("%z")
+        assert first_row.split(",")[0] == local_start.isoformat(timespec="seconds"), first_row
+        assert first_row.split(",")[0].endswith(f"{offset[:3]}:{offset[3:]}")
+    finally:
+        browser.quit()
+        process.terminate()
+        _, err = process.communicate(timeout=20)
+    assert "Traceback" not in err, err
+
+
+def test_an_unknown_time_zone_is_refused_in_one_line(tmp_path):
+    from tests.test_cli import assert_clean_error, classmood
+
+    result = classmood("dashboard", "--db", f"sqlite:///{tmp_path / 'z.db'}", "--timezone", "Mars/Olympus")
+    assert_clean_error(result, "not a time zone")

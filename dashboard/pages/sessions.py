@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash
 from dash import dcc, html
 
-from dashboard import queries
+from dashboard import clock, queries
 from dashboard.data import CONTEXT, NoData
 from dashboard.pages.common import empty_state
 from dashboard.signin import owner_scope
@@ -30,7 +30,8 @@ def layout(**_):
         )
         for s in found
     ]
-    head = html.Thead(html.Tr([html.Th(h) for h in ("session", "started", "ended", "status", "")]))
+    zone = clock.zone_text(found[0].started_at)
+    head = html.Thead(html.Tr([html.Th(h) for h in ("session", f"started ({zone})", "ended", "status", "")]))
     return html.Div(
         [
             html.H4("Past sessions"),
