@@ -132,7 +132,7 @@ def run_agent(
             source_text,
             interval,
             pseudonymize,
-            {"keep_frames": kept_at},
+            {"keep_frames": kept_at, "detector": type(pipeline.detector).__name__},
             owner_id,
             roster,
         )

@@ -161,7 +161,13 @@ def default_detector(prefer: str = "auto") -> FaceDetector:
     except DetectorUnavailable as exc:
         if prefer == "yunet":
             raise
-        logger.warning("%s; using the offline MTCNN detector instead", exc)
+        logger.warning(
+            "face detection falls back to MTCNN, about 5x slower and with other boxes (%s): fetch %s from %s "
+            "and point CLASSMOOD_YUNET to it",
+            exc,
+            YUNET_FILE,
+            YUNET_URL,
+        )
         return MtcnnDetector()
 
 

@@ -95,7 +95,10 @@ def agent_state(info: queries.SessionInfo) -> tuple[bool, str, datetime | None]:
         good, error, count = failing
         since = f"since {clock_time(good)}" if good else "since the session began"
         return False, f"Nothing captured {since}: the last {count} captures failed ({error}).", last
-    return True, f"Live: {captures_text(total, failed)}, last at {clock_time(last)}.", last
+    text = f"Live: {captures_text(total, failed)}, last at {clock_time(last)}."
+    if info.settings.get("detector") == "MtcnnDetector":
+        text += " Faces found by the slower offline detector (MTCNN): see the agent's log for CLASSMOOD_YUNET."
+    return True, text, last
 
 
 def clock_time(value: datetime) -> str:

@@ -5,7 +5,7 @@ Works on SQLite and PostgreSQL: the only dialect-specific piece is the minute bu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
@@ -73,6 +73,7 @@ class SessionInfo:
     ended_at: datetime | None
     interval_s: float
     source: str
+    settings: dict = field(default_factory=dict, compare=False)
 
 
 def owned_by(query, owner: int | None):
@@ -101,7 +102,14 @@ def session(engine: Engine, session_id: int | None, owner: int | None = None) ->
 def info_of(row: ClassSession) -> SessionInfo:
     """A session row as pages show it: its times in the teacher's zone."""
     return SessionInfo(
-        row.id, row.name, row.status, clock.local(row.started_at), clock.local(row.ended_at), row.interval_s, row.source
+        row.id,
+        row.name,
+        row.status,
+        clock.local(row.started_at),
+        clock.local(row.ended_at),
+        row.interval_s,
+        row.source,
+        dict(row.settings or {}),
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,10 @@ from bench.environment import shared_folder
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CLASSMOOD_AUDIT_KEY", "the tests' audit key")  # no key file in the runner's home
+
+# The tests' caches (FER2013 parsed once per run, 85 MB) live and go with the run, not in ~/.cache
+CACHE = Path(tempfile.mkdtemp(prefix="classmood-test-cache-"))
+os.environ["XDG_CACHE_HOME"] = str(CACHE)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = shared_folder()
@@ -100,3 +106,7 @@ def db_url(request, tmp_path):
         downgrade(url, "base")
     engine.dispose()
     return url
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(CACHE, ignore_errors=True)

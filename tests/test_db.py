@@ -301,7 +301,7 @@ def test_the_live_line_says_at_once_when_nothing_is_being_captured(tmp_path):
 
     url = upgrade(f"sqlite:///{tmp_path / 'lost.db'}")
     engine = make_engine(url)
-    sid = store.start_session(engine, "lost window", "window 'Zoom'", 5.0, False, {})
+    sid = store.start_session(engine, "lost window", "window 'Zoom'", 5.0, False, {"detector": "MtcnnDetector"})
     now = datetime.now(UTC).replace(microsecond=0)
     ids: dict[str, int] = {}
     for k in range(3):
@@ -309,6 +309,7 @@ def test_the_live_line_says_at_once_when_nothing_is_being_captured(tmp_path):
     CONTEXT.use(url, None)
     running, text, _ = agent_state(pick_session(sid))
     assert running and text.startswith("Live: 3 captures")
+    assert "offline detector (MTCNN)" in text  # the agent ran without YuNet's file: slower, said so
     for k in range(2):
         store.write_failed_capture(
             engine, sid, now - timedelta(seconds=10 - 5 * k), "no window whose title contains 'Zoom'", {}

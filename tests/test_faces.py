@@ -92,7 +92,10 @@ def test_download_with_wrong_checksum_leaves_nothing(model_server, empty_cache, 
 
 
 @pytest.mark.slow
-def test_offline_falls_back_to_mtcnn(empty_cache, monkeypatch):
+def test_offline_falls_back_to_mtcnn_and_says_so_in_one_line(empty_cache, monkeypatch, caplog):
     monkeypatch.setenv("CLASSMOOD_YUNET_URL", "http://127.0.0.1:9/unreachable")
-    detector = faces.default_detector()
+    with caplog.at_level("WARNING", logger="core.faces"):
+        detector = faces.default_detector()
     assert detector.name == "mtcnn"
+    (said,) = [r.getMessage() for r in caplog.records if r.name == "core.faces"]
+    assert "\n" not in said and "CLASSMOOD_YUNET" in said and faces.YUNET_FILE in said and "slower" in said
