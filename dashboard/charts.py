@@ -285,7 +285,9 @@ def distribution(shares: dict[str, float]) -> go.Figure:
             hole=0.45,
             marker={"colors": [COLORS[n] for n in shares]},
             sort=False,
+            textposition="inside",  # a label outside a thin slice was cut off at the card's edge
+            texttemplate="%{percent:.0%}",
         )
     )
-    fig.update_layout(height=300, margin={"t": 10, "b": 10})
+    fig.update_layout(height=300, margin={"t": 10, "b": 10}, uniformtext_minsize=10, uniformtext_mode="hide")
     return fig

@@ -19,6 +19,13 @@ def spreadsheet_safe(cell):
     return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
 
 
+DIGITS = 4  # a probability or a share to 1/10000: what the model can say, not float noise
+
+
+def exported(cell):
+    return round(cell, DIGITS) if isinstance(cell, float) else cell
+
+
 def register(server) -> None:
     register_pdf(server)
 
@@ -34,7 +41,7 @@ def register(server) -> None:
             writer = csv.writer(buffer)
             writer.writerow(header)
             for row in rows:
-                writer.writerow([spreadsheet_safe(cell) for cell in row])
+                writer.writerow([spreadsheet_safe(exported(cell)) for cell in row])
                 if buffer.tell() > 65536:
                     yield buffer.getvalue()
                     buffer.seek(0)
@@ -53,7 +60,9 @@ def register(server) -> None:
         audited(session_id, "students.csv")
         table = table.map(spreadsheet_safe)
         return Response(
-            table.to_csv(index=False), mimetype="text/csv", headers=_attachment(f"session-{session_id}-students.csv")
+            table.to_csv(index=False, float_format=f"%.{DIGITS}f"),
+            mimetype="text/csv",
+            headers=_attachment(f"session-{session_id}-students.csv"),
         )
 
     @server.route("/export/<int:session_id>/report.html")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import textwrap
 
 import matplotlib
 
@@ -10,9 +11,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
-from core.labels import EMOTIONS  # noqa: E402
-from dashboard import clock  # noqa: E402
-from dashboard.charts import COLORS  # noqa: E402
+from dashboard import clock, static_charts  # noqa: E402
+
+ROWS_A_PAGE = 22
 
 
 def to_pdf(report) -> bytes:
@@ -31,30 +32,12 @@ def to_pdf(report) -> bytes:
             f"{summary['flags']} flags.",
             fontsize=10,
         )
-        mood = fig.add_axes((0.06, 0.35, 0.6, 0.5))
-        timeline = report.timeline
-        if not timeline.empty:
-            mood.stackplot(
-                timeline["time"],
-                *[timeline[n].fillna(0) for n in EMOTIONS],
-                labels=EMOTIONS,
-                colors=[COLORS[n] for n in EMOTIONS],
-            )
-            valence = mood.twinx()
-            valence.plot(timeline["time"], timeline["valence"], color="black", linewidth=1)
-            valence.set_ylim(-1, 1)
-            valence.set_ylabel("valence")
-            mood.legend(loc="upper left", fontsize=7, ncol=4)
-        mood.set_ylim(0, 1)
-        mood.set_ylabel("share of faces")
-        mood.set_title("Class mood", fontsize=11)
-        pie = fig.add_axes((0.72, 0.45, 0.25, 0.35))
-        values = [report.distribution[n] for n in EMOTIONS]
-        if sum(values) > 0:
-            pie.pie(values, labels=EMOTIONS, colors=[COLORS[n] for n in EMOTIONS], textprops={"fontsize": 7})
-        pie.set_title("Emotion distribution", fontsize=11)
+        static_charts.class_mood(
+            fig.add_axes((0.06, 0.42, 0.58, 0.42)), report.timeline, clock.zone_text(report.info.started_at)
+        )
+        static_charts.distribution(fig.add_axes((0.7, 0.45, 0.27, 0.38)), report.distribution)
         lines = [f"{f.kind}: {f.who(report.names)}, {f.since:%H:%M}-{f.until:%H:%M}, {f.reason}" for f in report.flags]
-        fig.text(0.05, 0.28, "Flagged moments\n" + ("\n".join(lines[:14]) or "none"), fontsize=8, va="top")
+        fig.text(0.05, 0.27, "Flagged moments\n" + ("\n".join(lines[:14]) or "none"), fontsize=9, va="top")
         fig.text(
             0.05,
             0.02,
@@ -68,17 +51,33 @@ def to_pdf(report) -> bytes:
         if not report.students.empty:
             from dashboard.report import readable_students
 
-            wanted = ("Student", "Captures", "Face seen", "Mean valence (-1 to +1)", "Most shown expression", "Flags")
+            wanted = (
+                "Student", "Captures", "Face seen", "Camera off", "Mean valence (-1 to +1)", "Most shown expression",
+                "Flags",
+            )  # fmt: skip
             headers, rows = readable_students(report)
             keep = [headers.index(h) for h in wanted if h in headers]
             cells = [[row[i][0] for i in keep] for row in rows]
-            for start in range(0, len(cells), 35):
-                fig = plt.figure(figsize=(8.3, 11.7))
-                ax = fig.add_axes((0.05, 0.05, 0.9, 0.9))
+            for start in range(0, len(cells), ROWS_A_PAGE):
+                fig = plt.figure(figsize=(11.7, 8.3))  # every page landscape, like the first
+                ax = fig.add_axes((0.04, 0.04, 0.92, 0.88))
                 ax.axis("off")
-                chunk = cells[start : start + 35]
-                ax.table(cellText=chunk, colLabels=[headers[i] for i in keep], loc="upper center", fontsize=8)
-                ax.set_title("Students", fontsize=11)
+                table = ax.table(
+                    cellText=cells[start : start + ROWS_A_PAGE],
+                    colLabels=[textwrap.fill(headers[i], 14) for i in keep],
+                    loc="upper center",
+                    cellLoc="right",
+                )
+                table.auto_set_font_size(False)
+                table.set_fontsize(10)
+                table.scale(1, 1.35)
+                for (row, column), cell in table.get_celld().items():
+                    if column == 0:
+                        cell.set_text_props(ha="left")
+                    if row == 0:
+                        cell.set_text_props(weight="bold")
+                        cell.set_height(cell.get_height() * 2)  # headers wrapped on two lines
+                ax.set_title(f"Students ({start + 1}-{min(start + ROWS_A_PAGE, len(cells))} of {len(cells)})")
                 pdf.savefig(fig)
                 plt.close(fig)
     return buffer.getvalue()

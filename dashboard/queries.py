@@ -338,6 +338,7 @@ def student_summary(engine: Engine, session_id: int) -> pd.DataFrame:
             func.avg(IS_OFF).label("camera_off_share"),
             func.avg(VALENCE_EXPR).label("mean_valence"),
             *[func.avg(P[name]).label(name) for name in EMOTIONS],
+            *[func.avg(confident(P[name])).label(f"confident_{name}") for name in EMOTIONS],
         )
         .join(Participant, Participant.id == Observation.participant_id)
         .where(Observation.session_id == session_id)
@@ -348,8 +349,11 @@ def student_summary(engine: Engine, session_id: int) -> pd.DataFrame:
         frame = pd.DataFrame(db.execute(query).mappings().all())
     if not frame.empty:
         numeric(frame, ("participant_id", "student"))
-        frame["dominant"] = frame[list(EMOTIONS)].astype(float).fillna(-1).idxmax(axis=1)
-        frame.loc[frame[list(EMOTIONS)].isna().all(axis=1), "dominant"] = ""
+        frame["observations"] = frame["observations"].astype(int)
+        # "Most shown" from the confident readings only: a student read only by guesses has none
+        sure = frame[[f"confident_{name}" for name in EMOTIONS]].set_axis(list(EMOTIONS), axis=1)
+        frame["dominant"] = sure.fillna(-1).idxmax(axis=1).where(sure.notna().any(axis=1), "")
+        frame = frame.drop(columns=[f"confident_{name}" for name in EMOTIONS])
     return frame
 
 

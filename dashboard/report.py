@@ -6,11 +6,10 @@ import html as escape
 from dataclasses import dataclass
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from core.flags import Flag
 from core.labels import EMOTIONS
-from dashboard import charts, clock, queries
+from dashboard import clock, queries
 from dashboard.data import CONTEXT, captures_text, flags_for, pick_session
 
 
@@ -132,8 +131,9 @@ function sortBy(th) {
 
 
 def to_html(report: Report, anonymous: bool = False) -> str:
-    mood = go.Figure(charts.class_mood(report.timeline, report.flags)).to_html(full_html=False, include_plotlyjs=True)
-    dist = charts.distribution(report.distribution).to_html(full_html=False, include_plotlyjs=False)
+    from dashboard.static_charts import figures
+
+    mood, dist = figures(report)
     summary = report.class_summary
     rows = "".join(
         f"<tr><td>{escape.escape(f.who(report.names))}</td><td>{f.kind}</td>"

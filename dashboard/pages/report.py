@@ -78,6 +78,11 @@ def layout(session_id=None, **_):
                     sort_action="native",
                     page_size=60,
                     id="report-students",
+                    # the page's font, headers wrapped, names left and numbers right: fits 1366 px
+                    style_table={"overflowX": "auto"},
+                    style_cell={"fontFamily": "inherit", "fontSize": "0.85rem", "padding": "2px 6px"},
+                    style_header={"whiteSpace": "normal", "height": "auto", "fontWeight": "600"},
+                    style_cell_conditional=[{"if": {"column_id": "student"}, "textAlign": "left"}],
                 ),
             ),
             card("Class list", class_list_card(sid, data.names)),
