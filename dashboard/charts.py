@@ -194,6 +194,9 @@ def class_mood(timeline: pd.DataFrame, flags=()) -> dict:
         legend={"orientation": "h", "y": -0.22},
         hovermode="x unified",
     )
+    if len(timeline) == 1:  # one capture: a readable minute around it, not sub-millisecond ticks
+        moment = timeline["time"].iloc[0]
+        layout["xaxis"].update(range=[moment - pd.Timedelta(minutes=1), moment + pd.Timedelta(minutes=1)])
     return {"data": mood_traces(timeline), "layout": layout}
 
 
@@ -247,25 +250,39 @@ def sparkline(minutes: list[datetime], valence) -> dict:
     }
 
 
+STATE_WORDS = {"camera_off": "camera off", "no_face": "no face found"}
+
+
+def state_runs(observations: pd.DataFrame) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
+    """(state, first time, last time) of each stretch of captures in one state, in order."""
+    states, times = observations["state"].tolist(), observations["time"].tolist()
+    runs: list[tuple[str, pd.Timestamp, pd.Timestamp]] = []
+    for state, time in zip(states, times):
+        if runs and runs[-1][0] == state:
+            runs[-1] = (state, runs[-1][1], time)
+        else:
+            runs.append((state, time, time))
+    return runs
+
+
 def student_timeline(observations: pd.DataFrame, flags=()) -> go.Figure:
     if observations.empty:
         return empty_figure("No observations for this student")
     faces = observations[observations["state"] == "face"]
     fig = mood_figure(faces)
-    absent = observations[observations["state"] != "face"]
-    fig.add_trace(
-        go.Scatter(
-            x=absent["time"],
-            y=[0.02] * len(absent),
-            mode="markers",
-            name="camera off / no face",
-            marker={"color": "#777", "symbol": "line-ns-open"},
-            xaxis="x",
-            yaxis="y",
-        )
-    )
+    step = observations["time"].diff().median() if len(observations) > 1 else pd.Timedelta(0)
+    for state, start, end in state_runs(observations):
+        start, end = start - step / 2, end + step / 2  # a one-capture stretch is one step wide
+        if state != "face":  # said in words on the chart: a camera turned off is not a face unfound
+            fig.add_vrect(
+                x0=start, x1=end, fillcolor="#999", opacity=0.12, line_width=0,
+                annotation_text=STATE_WORDS[state], annotation_position="top left", annotation_font_size=11,
+            )  # fmt: skip
     span = observations["time"].max() - observations["time"].min() if len(observations) > 1 else None
     shade_flags(fig, flags, opacity=0.15, labelled=True, span=span)
+    if not span:  # one capture: a readable minute around it, not sub-millisecond ticks
+        moment = observations["time"].iloc[0]
+        fig.update_xaxes(range=[moment - pd.Timedelta(minutes=1), moment + pd.Timedelta(minutes=1)])
     fig.update_layout(
         yaxis={"range": [0, 1], "title": {"text": "probability"}},
         yaxis2={"range": [-1, 1], "title": {"text": "valence"}},
@@ -289,5 +306,11 @@ def distribution(shares: dict[str, float]) -> go.Figure:
             texttemplate="%{percent:.0%}",
         )
     )
-    fig.update_layout(height=300, margin={"t": 10, "b": 10}, uniformtext_minsize=10, uniformtext_mode="hide")
+    fig.update_layout(
+        height=300,
+        margin={"t": 10, "b": 10},
+        uniformtext_minsize=10,
+        uniformtext_mode="hide",
+        legend={"yanchor": "middle", "y": 0.5},  # clear of the toolbar at the top right
+    )
     return fig

@@ -87,13 +87,13 @@ def correction_forms(session_id: int, participant_id: int, name: str, others: di
     rename_form = html.Form(
         [
             *csrf_field(),
-            html.Label("Name", htmlFor="rename-input", className="me-2"),
-            dcc.Input(id="rename-input", name="name", value=name, maxLength=200, className="me-2"),
+            html.Label("Name", htmlFor="rename-input"),
+            dcc.Input(id="rename-input", name="name", value=name, maxLength=200, style={"width": "20rem"}),
             html.Button("Rename", type="submit", id="rename-button", className="btn btn-outline-secondary btn-sm"),
         ],
         method="post",
         action=f"{base}/rename",
-        className="mb-2",
+        className="mb-2 d-flex align-items-center gap-2",
     )
     choices = [html.Option("choose a student", value="")] + [
         html.Option(other, value=str(pid)) for pid, other in sorted(others.items(), key=lambda item: item[1])
@@ -101,12 +101,13 @@ def correction_forms(session_id: int, participant_id: int, name: str, others: di
     merge_form = html.Form(
         [
             *csrf_field(),
-            html.Label("Same student as", htmlFor="merge-into", className="me-2"),
-            html.Select(choices, id="merge-into", name="into", className="me-2"),
+            html.Label("Same student as", htmlFor="merge-into"),
+            html.Select(choices, id="merge-into", name="into"),
             html.Button("Merge", type="submit", id="merge-button", className="btn btn-outline-secondary btn-sm"),
         ],
         method="post",
         action=f"{base}/merge",
+        className="d-flex align-items-center gap-2",
     )
     note = html.P(
         "A correction holds for the rest of this session and for your next session with the same class "

@@ -162,3 +162,47 @@ def test_an_unknown_time_zone_is_refused_in_one_line(tmp_path):
 
     result = classmood("dashboard", "--db", f"sqlite:///{tmp_path / 'z.db'}", "--timezone", "Mars/Olympus")
     assert_clean_error(result, "not a time zone")
+
+
+def test_screenshots_of_every_page_at_two_screen_sizes(tmp_path):
+    """Every page at 1366x768 and 1920x1080, saved for a person to look at
+    ($CLASSMOOD_SCREENSHOTS, else the test's folder); each must render without a horizontal
+    scrollbar (the report's student table was cut at 1600 px)."""
+    import os
+    from pathlib import Path
+
+    url, sid, pid = make_database(tmp_path, accounts=False)
+    engine = make_engine(url)
+    with Session(engine) as db:
+        off = db.scalars(select(Participant.id).where(Participant.display_name == "Student 02")).one()
+    engine.dispose()
+    folder = Path(os.environ.get("CLASSMOOD_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    process, base, _ = start_dashboard(url, f"/_dash-layout?token={TOKEN}", {"CLASSMOOD_DASHBOARD_TOKEN": TOKEN})
+    pages = {
+        "live": ("/", "live-title"),
+        "sessions": ("/sessions", "sessions-table"),
+        "report": (f"/report/{sid}", "report-students"),
+        "student": (f"/student/{sid}/{pid}", "student-timeline"),
+        "student-camera-off": (f"/student/{sid}/{off}", "student-timeline"),
+        "share": (f"/share/{sid}", "share-title"),
+    }
+    try:
+        for width, height in ((1366, 768), (1920, 1080)):
+            browser = chromium(width, height)
+            try:
+                browser.get(f"{base}/?token={TOKEN}")
+                for name, (path, element) in pages.items():
+                    shown = rendered(browser, base + path, element)
+                    if name == "student-camera-off":
+                        assert "camera off" in shown  # said on the chart, not left as a blank stretch
+                    wide = browser.execute_script("return document.documentElement.scrollWidth > window.innerWidth")
+                    browser.save_screenshot(str(folder / f"{name}-{width}x{height}.png"))
+                    assert not wide, f"{name} scrolls sideways at {width} px"
+            finally:
+                browser.quit()
+    finally:
+        process.terminate()
+        _, err = process.communicate(timeout=20)
+    assert "Traceback" not in err, err
+    assert len(list(folder.glob("*.png"))) == 2 * len(pages)

@@ -37,7 +37,13 @@ def layout(session_id=None, participant_id=None, **_):
             card("Timeline", dcc.Graph(figure=charts.student_timeline(observations, flags), id="student-timeline")),
             card("Flags", flag_list(flags, names, info.id, "student-flags")),
             card("Name", correction_forms(info.id, pid, names[pid]["name"], others)),
-            dcc.Link("Back to the live view", href="/"),
+            html.P(
+                [
+                    dcc.Link("This session's report", href=f"/report/{info.id}", id="student-report-link"),
+                    " · ",
+                    dcc.Link("Live view", href="/"),
+                ]
+            ),
         ]
     )
 
