@@ -28,8 +28,8 @@ from bench.model_speed import FerPackageModel, OurModel, accuracy  # noqa: E402
 
 def main() -> None:
     from training import fer2013
+    from training.config import default_cache_dir
     from training.degrade import CONDITIONS, degrade_set
-    from training.train import default_cache_dir
 
     shared = shared_folder()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

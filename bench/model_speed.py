@@ -89,7 +89,7 @@ def latency_ms(model, crops: np.ndarray, repeats: int) -> float:
 
 def main() -> None:
     from training import fer2013
-    from training.train import default_cache_dir
+    from training.config import default_cache_dir
 
     shared = shared_folder()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

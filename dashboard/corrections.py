@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 def actor() -> str:
-    from dashboard.signin import viewer
+    from dashboard.viewer import viewer
 
     user = viewer()
     return user.username if user else "dashboard (run token)"

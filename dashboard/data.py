@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from core.flags import Flag, FlagRules, class_flags, student_flags
 from dashboard import clock, queries
+from dashboard.viewer import owner_scope
 from db.engine import default_url, make_engine
 
 
@@ -61,8 +62,6 @@ CONTEXT = Context()
 def pick_session(session_id: int | None) -> queries.SessionInfo:
     """The session asked for (or the newest), among those the signed-in user may see: another
     teacher's session is answered as one that does not exist."""
-    from dashboard.signin import owner_scope
-
     engine = CONTEXT.engine()
     found = queries.session(engine, session_id, owner_scope())
     if found is None:

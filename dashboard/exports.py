@@ -98,7 +98,7 @@ def audited(session_id: int, what: str) -> None:
     """An export leaves the dashboard with data about students: the audit table records who took it."""
     from sqlalchemy.orm import Session
 
-    from dashboard.signin import viewer
+    from dashboard.viewer import viewer
     from db.retention import record
 
     user = viewer()

@@ -23,13 +23,14 @@ import os
 import re
 import secrets
 
-from flask import Flask, Response, abort, g, has_request_context, redirect, request
+from flask import Flask, Response, abort, g, redirect, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from sqlalchemy import Engine
 
+from dashboard.viewer import may_see
 from db.accounts import User, end_sign_ins, find_user, same_name, verify
 from db.shares import SHARE_DAYS
 
@@ -58,27 +59,6 @@ class FlaskUser:
         """The account's login key, never its row id: ids are reused, keys are not, and a new
         key at sign-out ends every copy of the cookie."""
         return self.user.login_key
-
-
-def viewer() -> User | None:
-    """The signed-in user of this request; None where accounts are off (the per-run token)
-    or outside a request (benchmarks, the report built by a command)."""
-    if not has_request_context() or not g.get("accounts_on"):
-        return None
-    return current_user.user if current_user.is_authenticated else None
-
-
-def owner_scope() -> int | None:
-    """Whose sessions this request may see: a teacher's id, or None for all (admin, token mode)."""
-    user = viewer()
-    return None if user is None or user.is_admin else user.id
-
-
-def may_see(engine: Engine, session_id: int) -> bool:
-    """Is this session among those the request may see (the same rule as every page's query)?"""
-    from dashboard.queries import session
-
-    return session(engine, session_id, owner_scope()) is not None
 
 
 def require_accounts(server: Flask, engine: Engine) -> None:

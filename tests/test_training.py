@@ -9,7 +9,8 @@ import pytest
 from core.model import read_contract
 from training import fer2013, ferplus
 from training.augment import augment_batch
-from training.train import TrainConfig, TrainState, cosine_learning_rate, drop_blank, load_splits, train
+from training.config import TrainConfig, TrainState, cosine_learning_rate
+from training.train import drop_blank, load_splits, train
 
 pytestmark = pytest.mark.slow
 

@@ -25,8 +25,8 @@ def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write:
     from core.emotions import EmotionClassifier
     from core.model import write_contract
     from training import fer2013
+    from training.config import default_cache_dir
     from training.evaluate import lecture_figures, predict_split
-    from training.train import default_cache_dir
 
     data = fer2013.load(data_path, default_cache_dir())
     classifier = EmotionClassifier(model_path, balance="fer2013")

@@ -9,7 +9,7 @@ import keras
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from training.averaging import SNAPSHOT
-from training.train import config_row, cosine_learning_rate
+from training.config import config_row, cosine_learning_rate
 
 logger = logging.getLogger(__name__)
 

@@ -55,7 +55,7 @@ def evaluate(
 ) -> dict:
     from core.emotions import EmotionClassifier
     from training import fer2013
-    from training.train import default_cache_dir
+    from training.config import default_cache_dir
 
     data = fer2013.load(data_path, default_cache_dir())
     images, labels = data.split(split)

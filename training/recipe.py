@@ -14,7 +14,8 @@ import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
 
-from training.train import TrainConfig, train
+from training.config import TrainConfig
+from training.train import train
 
 logger = logging.getLogger(__name__)
 

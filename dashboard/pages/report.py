@@ -11,7 +11,8 @@ from dashboard import charts, report
 from dashboard.corrections import class_list_card
 from dashboard.data import CONTEXT, NoData
 from dashboard.pages.common import card, empty_state, flag_list
-from dashboard.signin import delete_form, share_forms, viewer
+from dashboard.signin import delete_form, share_forms
+from dashboard.viewer import viewer
 
 
 def layout(session_id=None, **_):

@@ -8,7 +8,7 @@ from dash import dcc, html
 from dashboard import clock, queries
 from dashboard.data import CONTEXT, NoData
 from dashboard.pages.common import empty_state
-from dashboard.signin import owner_scope
+from dashboard.viewer import owner_scope
 
 
 def layout(**_):

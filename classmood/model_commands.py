@@ -1,0 +1,269 @@
+"""`classmood eda | train | calibrate | evaluate | predict`: the model, its data and its use on images."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from classmood.options import (
+    data_option,
+)
+
+
+@click.command()
+@data_option
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/eda"), show_default=True)
+def eda(data: Path, out: Path) -> None:
+    """Class counts, sample faces, blank and duplicate images of a FER2013 CSV."""
+    from training import fer2013
+    from training.config import default_cache_dir
+    from training.eda import run_eda
+
+    summary = run_eda(fer2013.load(data, default_cache_dir()), out)
+    d = summary["duplicates"]
+    click.echo(
+        f"{summary['rows']:,} rows; {len(summary['blank_rows'])} blank; {d['extra_copies']:,} duplicate copies"
+        f" ({d['groups_with_conflicting_labels']} groups with conflicting labels). Report: {out / 'summary.md'}"
+    )
+
+
+@click.command()
+@data_option
+@click.option(
+    "--epochs", default=60, show_default=True, help="Upper bound; early stopping on PublicTest may end sooner."
+)
+@click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint after an interruption.")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/train"), show_default=True)
+@click.option("--batch-size", default=64, show_default=True)
+@click.option("--seed", default=1, show_default=True)
+@click.option("--limit", type=int, default=None, help="Use only the first N rows of each split (smoke runs).")
+@click.option(
+    "--augment",
+    type=click.Choice(["standard", "light", "meeting"]),
+    default="standard",
+    show_default=True,
+    help="Augmentation: 'light' for a final fine-tune with --resume; 'meeting' adds small, coded, dim, masked faces.",
+)
+@click.option(
+    "--schedule",
+    type=click.Choice(["plateau", "cosine"]),
+    default="plateau",
+    show_default=True,
+    help="Halve the learning rate on a PublicTest plateau, or anneal it along a cosine to --epochs.",
+)
+@click.option("--learning-rate", default=1e-3, show_default=True, help="Start (or cosine restart) learning rate.")
+@click.option("--widths", default="16,48,128,256", show_default=True, help="Channels per stage.")
+@click.option("--dense", default=256, show_default=True)
+@click.option("--model-version", default="dev", show_default=True, help="Version written into the model's contract.")
+@click.option(
+    "--ferplus",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="FER+ vote file (fer2013new.csv): blend its crowd votes into the Training targets.",
+)
+@click.option("--ferplus-weight", default=0.3, show_default=True, help="Share of the target taken by the FER+ votes.")
+@click.option(
+    "--average-last",
+    default=0,
+    show_default=True,
+    help="Snapshot the last N epochs and ship their weight average if it beats the best epoch on PublicTest.",
+)
+@click.option(
+    "--init-from",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Start from this model file's weights (a fine-tune) instead of at random.",
+)
+@click.option(
+    "--restore-batchnorm",
+    is_flag=True,
+    help="With --init-from: rebuild the file's folded BatchNorm (and grow it to --widths/--dense) before training.",
+)
+@click.option(
+    "--distill-from",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="A teacher model: its probabilities on each clean Training image join that image's target.",
+)
+@click.option("--distill-weight", default=0.5, show_default=True, help="Share of the target taken by the teacher.")
+@click.option(
+    "--recipe",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Run a recipe's phases in turn (training/recipes/*.toml), resuming where a run stopped; "
+    "its settings replace the options above but --data, --out, --batch-size, --seed and --limit.",
+)
+def train(
+    data,
+    epochs,
+    resume,
+    out,
+    batch_size,
+    seed,
+    limit,
+    augment,
+    schedule,
+    learning_rate,
+    widths,
+    dense,
+    model_version,
+    ferplus,
+    ferplus_weight,
+    average_last,
+    init_from,
+    restore_batchnorm,
+    distill_from,
+    distill_weight,
+    recipe,
+) -> None:
+    """Train the emotion CNN on Training, steered by PublicTest (never PrivateTest)."""
+    if not 0 <= ferplus_weight < 0.5:
+        raise click.BadParameter(
+            "must be in [0, 0.5): the original label keeps the majority",
+            param_hint="--ferplus-weight",
+        )
+    from training.config import TrainConfig
+    from training.train import train as run_training
+
+    config = TrainConfig(
+        data=data,
+        out=out,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        limit_per_split=limit,
+        augment=augment,
+        schedule=schedule,
+        learning_rate=learning_rate,
+        widths=tuple(int(w) for w in widths.split(",")),
+        dense=dense,
+        model_version=model_version,
+        ferplus=ferplus,
+        ferplus_weight=ferplus_weight,
+        average_last=average_last,
+        init_from=init_from,
+        restore_batchnorm=restore_batchnorm,
+        distill_from=distill_from,
+        distill_weight=distill_weight,
+    )
+    progress = sys.stderr.isatty() or bool(os.environ.get("CLASSMOOD_PROGRESS"))
+    if recipe is not None:
+        from training.recipe import RecipeError, run_recipe
+
+        try:
+            metrics = run_recipe(recipe, config, progress=progress)
+        except RecipeError as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        metrics = run_training(config, resume=resume, progress=progress)
+    click.echo(
+        f"best PublicTest accuracy {metrics['public_test_accuracy']:.4f} at epoch {metrics['best_epoch']};"
+        f" model: {metrics['model']}"
+    )
+
+
+@click.command()
+@data_option
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="Model file to calibrate; its contract is rewritten in place.",
+)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the reliability PNG + JSON here.")
+@click.option("--dry-run", is_flag=True, help="Measure only; leave the model file as it is.")
+def calibrate(data, model, out, dry_run) -> None:
+    """Fit the model's temperature and guess line on PublicTest; ECE on PrivateTest."""
+    from training.calibrate import calibrate as run_calibration
+
+    r = run_calibration(data, model, out, write=not dry_run)
+    ece, guesses = r["private_test_ece"], r["private_test_guesses"]
+    click.echo(
+        f"temperature {r['temperature']:.3f}, guess below {r['uncertain_below']:.2f};"
+        f" PrivateTest ECE {ece['raw']:.2%} -> {ece['calibrated']:.2%};"
+        f" guesses {guesses['share']:.1%} of faces" + ("" if dry_run else f"; written into {model}")
+    )
+
+
+@click.command()
+@data_option
+@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one).")
+@click.option(
+    "--split", type=click.Choice(["Training", "PublicTest", "PrivateTest"]), default="PrivateTest", show_default=True
+)
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write confusion PNG + JSON here.")
+@click.option("--flip-average", is_flag=True, help="Average each face with its mirror image (2x the cost).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def evaluate(data, model, split, out, flip_average, as_json) -> None:
+    """Accuracy overall and per class, and a confusion matrix, on one FER2013 split."""
+    from training.evaluate import evaluate as run_evaluation
+
+    result = run_evaluation(data, model, split, out, flip_average)
+    if as_json:
+        click.echo(json.dumps(result))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{split}: {result['n']:,} faces, accuracy {result['accuracy']:.2%}")
+    for column in ("emotion", "recall", "precision", "faces"):
+        table.add_column(column, justify="right")
+    for name, recall in result["per_class"].items():
+        precision = result["precision"][name]
+        table.add_row(
+            name,
+            f"{recall:.2%}" if recall is not None else "-",
+            f"{precision:.2%}" if precision is not None else "-",
+            str(result["support"][name]),
+        )
+    Console().print(table)
+    if "accuracy_excluding_training_duplicates" in result:
+        click.echo(
+            f"without the {result['n'] - result['n_excluding_training_duplicates']} images that repeat a Training"
+            f" image: {result['accuracy_excluding_training_duplicates']:.2%}"
+        )
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write annotated copies here.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input, one per line.")
+@click.option("--every", default=1.0, show_default=True, help="Seconds between analysed video frames.")
+@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one).")
+@click.option("--detector", type=click.Choice(["auto", "yunet", "mtcnn"]), default="auto", show_default=True)
+@click.option(
+    "--webcam",
+    "webcam",
+    is_flag=False,
+    flag_value=0,
+    type=int,
+    default=None,
+    help="Live labelled window from camera N (default 0).",
+)
+@click.option(
+    "--balance",
+    type=click.Choice(["lecture", "fer2013"]),
+    default="lecture",
+    show_default=True,
+    help="Read faces as a lecture shows them (most calm) or with FER2013's class balance.",
+)
+def predict(paths, out, as_json, every, model, detector, webcam, balance) -> None:
+    """Find every face in images, folders or videos and name its expression."""
+    from classmood.predict import predict_paths, run_webcam
+    from core.emotions import EmotionClassifier
+    from core.faces import default_detector
+
+    classifier = EmotionClassifier(model, balance=balance)
+    face_detector = default_detector(detector)
+    if webcam is not None:
+        run_webcam(webcam, face_detector, classifier)
+        return
+    if not paths:
+        raise click.UsageError("give at least one image, folder or video (or --webcam)")
+    failures = predict_paths(paths, face_detector, classifier, out, as_json, every)
+    if failures:
+        sys.exit(1)
