@@ -388,3 +388,38 @@ def test_a_newline_in_a_path_cannot_forge_a_log_line(tmp_path):
         _, err = process.communicate(timeout=20)
     assert not any(line.startswith("INFO forged line") for line in err.splitlines()), err
     assert "forged" in err  # the request is logged, the newline as \n
+
+
+def test_the_pdf_report_reads_as_a_report(server, database):
+    """Opened and read back: every page landscape, the students' table with its camera-off
+    column, counts as whole numbers, the times' zone said."""
+    from pypdf import PdfReader
+
+    base, _ = server
+    with urllib.request.urlopen(f"{base}/export/{database[2]}/report.pdf") as response:
+        pdf = PdfReader(io.BytesIO(response.read()))
+    assert len(pdf.pages) >= 2
+    assert all(page.mediabox.width > page.mediabox.height for page in pdf.pages)
+    text = "\n".join(page.extract_text() for page in pdf.pages)
+    assert "Camera off" in text and "Student 04" in text and "UTC" in text
+    assert ".0 " not in text.split("Students", 1)[-1]  # no "480.0" captures
+
+
+def test_a_student_read_only_by_guesses_has_no_most_shown_expression(tmp_path):
+    """'Most shown' counts confident readings: a face the model only ever guessed at shows none."""
+    from sqlalchemy import select, update
+    from sqlalchemy.orm import Session
+
+    from dashboard import queries
+    from db.models import Observation, Participant
+
+    engine = make_engine(upgrade(f"sqlite:///{tmp_path / 'guess.db'}"))
+    sid = generate(engine, students=2, minutes=3, name="Guesses", start=START, seed=5)
+    with Session(engine) as db, db.begin():
+        first = db.scalars(select(Participant.id).order_by(Participant.id)).first()
+        db.execute(update(Observation).where(Observation.participant_id == first).values(uncertain=True))
+    table = queries.student_summary(engine, sid).set_index("participant_id")
+    assert table.loc[first, "dominant"] == ""
+    assert all(table.drop(index=first)["dominant"] != "")
+    assert table["observations"].dtype.kind == "i"
+    engine.dispose()
