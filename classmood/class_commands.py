@@ -10,12 +10,10 @@ from classmood.options import (
     access_mode,
     address,
     check_interval,
+    class_options,
     db_url_option,
     parse_rules,
-    retention_option,
-    roster_option,
     rule_option,
-    teacher_option,
     timezone_option,
 )
 
@@ -59,17 +57,7 @@ def dashboard(db_url, host, port, rules, timezone) -> None:
     help="Dashboard's listen address (beyond loopback only with accounts).",
 )
 @click.option("--port", default=8050, show_default=True, help="Dashboard's port.")
-@click.option("--pseudonymize", is_flag=True, help="Store a salted hash instead of each name.")
-@click.option(
-    "--name-langs",
-    default=None,
-    help="Scripts of the students' names, e.g. Latin,Hangul,Hebrew (Tesseract script models;"
-    " default: every installed one, tried only when a Latin reading is unsure).",
-)
-@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one).")
-@retention_option
-@teacher_option
-@roster_option
+@class_options
 @click.option("--no-browser", is_flag=True, help="Do not open the dashboard in a browser.")
 @rule_option
 @timezone_option
@@ -142,18 +130,8 @@ def run(
 @db_url_option
 @click.option("--session", "session_name", default=None, help="Name of this class session.")
 @click.option("--keep-frames", type=click.Path(path_type=Path), default=None, help="Also save each frame here.")
-@click.option("--pseudonymize", is_flag=True, help="Store a salted hash instead of each name.")
 @click.option("--no-ocr", is_flag=True, help="Do not read name tags; track tiles by position.")
-@click.option(
-    "--name-langs",
-    default=None,
-    help="Scripts of the students' names, e.g. Latin,Hangul,Hebrew (Tesseract script models;"
-    " default: every installed one, tried only when a Latin reading is unsure).",
-)
-@click.option("--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one).")
-@retention_option
-@teacher_option
-@roster_option
+@class_options
 @click.pass_context
 def agent(ctx, no_ocr: bool, **options) -> None:
     """Capture the meeting on a schedule and write per-student emotion rows (Ctrl-C stops)."""

@@ -154,3 +154,26 @@ def owner_of(engine, teacher: str | None) -> int | None:
     from db.accounts import account_id
 
     return account_id(engine, teacher) if teacher else None
+
+
+def class_options(command):
+    """The options `run` and `agent` share: how names are read and kept, the model, the class."""
+    for option in reversed(
+        (
+            click.option("--pseudonymize", is_flag=True, help="Store a salted hash instead of each name."),
+            click.option(
+                "--name-langs",
+                default=None,
+                help="Scripts of the students' names, e.g. Latin,Hangul,Hebrew (Tesseract script models;"
+                " default: every installed one, tried only when a Latin reading is unsure).",
+            ),
+            click.option(
+                "--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one)."
+            ),
+            retention_option,
+            teacher_option,
+            roster_option,
+        )
+    ):
+        command = option(command)
+    return command
