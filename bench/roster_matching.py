@@ -221,7 +221,35 @@ def main() -> None:
                 f"{c['unmatched'] / n:.1%}",
                 f"{c['guest given a name'] / c['guests']:.1%}",
             )
-    Console(width=140).print(table)
+    console = Console(width=140)
+    console.print(table)
+    console.print(steady_gallery_cost(args.seed))
+
+
+def steady_gallery_cost(seed: int, repeats: int = 200) -> str:
+    """What a list costs each capture of a steady 25-tile gallery: IdentityTracker.assign's
+    median time without and with a list of 30, measured side by side."""
+    import statistics
+    import time
+
+    from agent.identity import IdentityTracker
+
+    rng = np.random.default_rng(seed)
+    roster, tags = one_class(rng, False, 0.1)
+    looks = [rng.integers(0, 255, (135, 240), dtype=np.uint8) for _ in range(25)]
+    tiles = [((250 * (i % 5), 140 * (i // 5), 240, 135), looks[i], tags[i][0]) for i in range(25)]
+    trackers = {"without a list": IdentityTracker(), "with a list of 30": IdentityTracker(roster=roster)}
+    times: dict[str, list[float]] = {name: [] for name in trackers}
+    for tracker in trackers.values():
+        tracker.assign((1920, 1080), tiles)
+    for _ in range(repeats):
+        for name, tracker in trackers.items():
+            start = time.perf_counter()
+            tracker.assign((1920, 1080), tiles)
+            times[name].append((time.perf_counter() - start) * 1000)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    parts = ", ".join(f"{name} {ms:.2f} ms" for name, ms in medians.items())
+    return f"steady 25-tile gallery, who-is-who per capture (median of {repeats}, interleaved): {parts}"
 
 
 if __name__ == "__main__":
