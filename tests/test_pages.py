@@ -171,16 +171,24 @@ def test_screenshots_of_every_page_at_two_screen_sizes(tmp_path):
     import os
     from pathlib import Path
 
+    from db import store
+
     url, sid, pid = make_database(tmp_path, accounts=False)
     engine = make_engine(url)
-    with Session(engine) as db:
+    with Session(engine) as db, db.begin():
         off = db.scalars(select(Participant.id).where(Participant.display_name == "Student 02")).one()
+        db.execute(update(ClassSession).where(ClassSession.id == sid).values(status="running", ended_at=None))
+    now = datetime.now(UTC)
+    for ago in (10, 5):  # the meeting window closed: the latest captures fail
+        store.write_failed_capture(
+            engine, sid, now - timedelta(seconds=ago), "no window whose title contains 'Zoom'", {}
+        )
     engine.dispose()
     folder = Path(os.environ.get("CLASSMOOD_SCREENSHOTS") or tmp_path / "screenshots")
     folder.mkdir(parents=True, exist_ok=True)
     process, base, _ = start_dashboard(url, f"/_dash-layout?token={TOKEN}", {"CLASSMOOD_DASHBOARD_TOKEN": TOKEN})
     pages = {
-        "live": ("/", "live-title"),
+        "live-lost-source": ("/", "live-agent"),
         "sessions": ("/sessions", "sessions-table"),
         "report": (f"/report/{sid}", "report-students"),
         "student": (f"/student/{sid}/{pid}", "student-timeline"),
@@ -196,6 +204,9 @@ def test_screenshots_of_every_page_at_two_screen_sizes(tmp_path):
                     shown = rendered(browser, base + path, element)
                     if name == "student-camera-off":
                         assert "camera off" in shown  # said on the chart, not left as a blank stretch
+                    if name == "live-lost-source":
+                        assert "Nothing captured since" in shown, shown
+                        assert "No current reading" in rendered(browser, base + path, "live-snapshot")
                     wide = browser.execute_script("return document.documentElement.scrollWidth > window.innerWidth")
                     browser.save_screenshot(str(folder / f"{name}-{width}x{height}.png"))
                     assert not wide, f"{name} scrolls sideways at {width} px"

@@ -94,7 +94,8 @@ def live_parts(info, zoom: dict | None = None, shown: str | None = None) -> tupl
     afresh each time."""
     running, state_text, last = agent_state(info)
     erased = queries.audit_mark(CONTEXT.engine())  # an erasure or purge since: build again, without it
-    key = opaque(json.dumps([CONTEXT.url, info.id, info.name, str(last), zoom, erased], sort_keys=True, default=str))
+    parts = [CONTEXT.url, info.id, info.name, str(last), zoom, erased, running]
+    key = opaque(json.dumps(parts, sort_keys=True, default=str))
     agent_line = (state_text, "alert " + ("alert-success" if running else "alert-warning"))
     if key == shown:
         return (dash.no_update, *agent_line, *[dash.no_update] * 5, key)
@@ -106,8 +107,10 @@ def live_parts(info, zoom: dict | None = None, shown: str | None = None) -> tupl
             _BUILT[key] = built
             while len(_BUILT) > BUILT_KEPT:
                 _BUILT.pop(next(iter(_BUILT)))
-    title, stats, *rest = built
-    return (title, *agent_line, stats, *rest, key)
+    title, stats, mood, now, *rest = built
+    if not running and info.status == "running":  # the last reading is not "now" any more
+        now = charts.empty_figure("No current reading: see the line above")
+    return (title, *agent_line, stats, mood, now, *rest, key)
 
 
 def opaque(key: str) -> str:
