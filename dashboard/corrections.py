@@ -13,9 +13,10 @@ import html as escape
 import logging
 
 from dash import Input, Output, State, clientside_callback, dcc, html
-from flask import Response, g, redirect, request
+from flask import Response, redirect, request
 
 from dashboard.data import CONTEXT
+from dashboard.signin import csrf_field
 
 logger = logging.getLogger(__name__)
 
@@ -70,15 +71,6 @@ def refused(back: str, reason: str) -> Response:
 
     body = f'<p id="correction-refused">Not changed: {escape.escape(reason)}.</p><p><a href="{back}">back</a></p>'
     return Response(plain_page("not changed", body), status=400, mimetype="text/html")
-
-
-def csrf_field() -> list:
-    """The CSRF token's hidden field where accounts are on (token mode has no CSRF tokens)."""
-    if not g.get("accounts_on"):
-        return []
-    from flask_wtf.csrf import generate_csrf
-
-    return [dcc.Input(type="hidden", name="csrf_token", value=generate_csrf())]
 
 
 def correction_forms(session_id: int, participant_id: int, name: str, others: dict[int, str]) -> html.Div:

@@ -274,13 +274,23 @@ def share_forms(engine: Engine, session_id: int) -> list:
     return [made, html.Ul(items, id="share-links", className="small mt-2")] if items else [made]
 
 
+def csrf_field() -> list:
+    """The CSRF token's hidden field, for a Dash form that POSTs, where accounts are on (token
+    mode has no CSRF tokens: its SameSite=Strict cookie keeps other sites' forms out)."""
+    if not g.get("accounts_on"):
+        return []
+    from dash import dcc
+
+    return [dcc.Input(type="hidden", name="csrf_token", value=generate_csrf())]
+
+
 def post_button(label: str, action: str, element_id: str, style: str = "btn-outline-secondary"):
     """A button that POSTs a form with the CSRF token (Dash components for the report page)."""
-    from dash import dcc, html
+    from dash import html
 
     return html.Form(
         [
-            dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+            *csrf_field(),
             html.Button(label, type="submit", className=f"btn {style} btn-sm", id=element_id),
         ],
         method="post",

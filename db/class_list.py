@@ -8,7 +8,7 @@ list's key for that student join the participant already there.
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from core.roster import Roster, Student, match_roster
@@ -16,7 +16,7 @@ from core.student_names import plain_key
 from db.corrections import CorrectionError, add_correction
 from db.models import ClassListEntry, ClassSession, Participant
 from db.retention import record
-from db.store import NAME_LENGTH, storable
+from db.store import NAME_LENGTH, keep_class_list, storable
 
 
 def set_class_list(engine: Engine, session_id: int, roster: Roster, actor: str) -> tuple[int, int]:
@@ -28,17 +28,7 @@ def set_class_list(engine: Engine, session_id: int, roster: Roster, actor: str) 
             raise CorrectionError(f"no session {session_id}")
         if session.pseudonymized:
             raise CorrectionError("this session stores no names (pseudonymized), so there is nothing to match")
-        db.execute(delete(ClassListEntry).where(ClassListEntry.session_id == session_id))
-        for position, student in enumerate(roster.students):
-            db.add(
-                ClassListEntry(
-                    session_id=session_id,
-                    position=position,
-                    name=storable(student.name, NAME_LENGTH),
-                    student_id=storable(student.student_id, 64),
-                )
-            )
-        session.settings = {**(session.settings or {}), "class_list": roster.digest}
+        keep_class_list(db, session, roster)
         named = db.scalars(
             select(Participant).where(
                 Participant.session_id == session_id, Participant.named, Participant.merged_into.is_(None)

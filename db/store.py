@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.labels import EMOTIONS
@@ -78,8 +78,6 @@ def start_session(
     with the corrections its teacher made in their last session with the same list."""
     from db.corrections import carry_corrections
 
-    if roster is not None:
-        settings = {**settings, "class_list": roster.digest}
     with Session(engine) as db, db.begin():
         session = ClassSession(
             owner_id=owner_id,
@@ -93,17 +91,27 @@ def start_session(
         )
         db.add(session)
         db.flush()
-        for position, student in enumerate(roster.students if roster is not None else ()):
-            db.add(
-                ClassListEntry(
-                    session_id=session.id,
-                    position=position,
-                    name=storable(student.name, NAME_LENGTH),
-                    student_id=storable(student.student_id, 64),
-                )
-            )
-        carry_corrections(db, session.id, owner_id, settings.get("class_list"))
+        if roster is not None:
+            keep_class_list(db, session, roster)
+            carry_corrections(db, session.id, owner_id, roster.digest)
         return session.id
+
+
+def keep_class_list(db: Session, session: ClassSession, roster) -> None:
+    """The session's own copy of its class list (replacing any), and the list's digest in its
+    settings: the running agent reloads the list, and the teacher's next session with the same
+    list finds its corrections, by that digest."""
+    db.execute(delete(ClassListEntry).where(ClassListEntry.session_id == session.id))
+    db.add_all(
+        ClassListEntry(
+            session_id=session.id,
+            position=position,
+            name=storable(student.name, NAME_LENGTH),
+            student_id=storable(student.student_id, ClassListEntry.__table__.c.student_id.type.length),
+        )
+        for position, student in enumerate(roster.students)
+    )
+    session.settings = {**(session.settings or {}), "class_list": roster.digest}
 
 
 def end_session(engine: Engine, session_id: int, status: str = "ended") -> None:
