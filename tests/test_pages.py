@@ -204,6 +204,9 @@ def test_screenshots_of_every_page_at_two_screen_sizes(tmp_path):
                     shown = rendered(browser, base + path, element)
                     if name == "student-camera-off":
                         assert "camera off" in shown  # said on the chart, not left as a blank stretch
+                    if name == "report":
+                        cell = "return getComputedStyle(document.querySelector('#report-students td')).fontFamily"
+                        assert "monospace" not in browser.execute_script(cell)  # the page's font
                     if name == "live-lost-source":
                         assert "Nothing captured since" in shown, shown
                         assert "No current reading" in rendered(browser, base + path, "live-snapshot")

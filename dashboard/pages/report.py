@@ -81,7 +81,11 @@ def layout(session_id=None, **_):
                     id="report-students",
                     # the page's font, headers wrapped, names left and numbers right: fits 1366 px
                     style_table={"overflowX": "auto"},
-                    style_cell={"fontFamily": "inherit", "fontSize": "0.85rem", "padding": "2px 6px"},
+                    style_cell={
+                        "fontFamily": "var(--bs-body-font-family)",  # "inherit" took the table's monospace
+                        "fontSize": "0.85rem",
+                        "padding": "2px 6px",
+                    },
                     style_header={"whiteSpace": "normal", "height": "auto", "fontWeight": "600"},
                     style_cell_conditional=[{"if": {"column_id": "student"}, "textAlign": "left"}],
                 ),
