@@ -62,6 +62,10 @@ bench: setup
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.tag_scripts
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.detectors
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.wild_faces
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.meeting_faces
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.stability
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.headpose
+	$(BIN)/python -m bench.roster_matching
 	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.school
 

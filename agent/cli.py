@@ -50,10 +50,17 @@ def parse_scripts(text: str | None) -> tuple[str, ...] | None:
 
 
 def build_pipeline(
-    model: Path | None, pseudonymize: bool, ocr: bool, scripts: tuple[str, ...] | None = None, roster=None
+    model: Path | None,
+    pseudonymize: bool,
+    ocr: bool,
+    scripts: tuple[str, ...] | None = None,
+    roster=None,
+    signals: str = "emotions",
 ):
+    """The capture pipeline; with signals "attention" the emotion model is never loaded."""
     from agent.identity import IdentityTracker
     from agent.pipeline import CapturePipeline
+    from classmood.options import head_pose_reader
     from core.emotions import default_classifier
     from core.faces import default_detector
 
@@ -63,9 +70,10 @@ def build_pipeline(
 
         names = NameReader(scripts) if scripts else NameReader()
     salt = secrets.token_hex(16) if pseudonymize else None
-    return CapturePipeline(
-        default_detector(), default_classifier(model), names, IdentityTracker(salt=salt, roster=roster)
-    )
+    attention_only = signals == "attention"
+    classifier = None if attention_only else default_classifier(model)
+    poser = head_pose_reader(required=attention_only)
+    return CapturePipeline(default_detector(), classifier, names, IdentityTracker(salt=salt, roster=roster), poser)
 
 
 def run_agent(
@@ -86,10 +94,12 @@ def run_agent(
     retention_days: int = DEFAULT_RETENTION_DAYS,
     teacher: str | None = None,
     roster=None,
+    signals: str = "emotions",
 ) -> int:
     """Run until done (offline sources) or stopped (live); returns the session id, owned by
     `teacher`'s account when given (what that teacher then sees on a signed-in dashboard).
-    `roster`: the class list (core.roster.Roster) tags are matched to, stored with the session."""
+    `roster`: the class list (core.roster.Roster) tags are matched to, stored with the session.
+    `signals`: "attention" reads presence, camera and head pose only, and the session says so."""
     from agent.runner import Agent
     from agent.sources import ScreenSource, WindowSource, image_frames, video_frames
     from core.analyze import InputError
@@ -122,7 +132,9 @@ def run_agent(
     source_text = live.description if live else f"video {video}" if video else f"images {images}"
     if roster is not None and not ocr:
         raise click.UsageError("--roster matches the name tags; it cannot be used with --no-ocr")
-    pipeline = build_pipeline(model, pseudonymize, ocr, scripts, roster)
+    if signals == "attention" and model is not None:
+        raise click.UsageError("--model is the emotion model, which --signals attention does not load")
+    pipeline = build_pipeline(model, pseudonymize, ocr, scripts, roster, signals)
     name = session_name or f"Lecture {datetime.now():%Y-%m-%d %H:%M}"
     kept_at = str(keep_frames.resolve()) if keep_frames else None  # so that erase and purge find them
     session_id = when_unlocked(
@@ -132,7 +144,7 @@ def run_agent(
             source_text,
             interval,
             pseudonymize,
-            {"keep_frames": kept_at, "detector": type(pipeline.detector).__name__},
+            {"keep_frames": kept_at, "detector": type(pipeline.detector).__name__, "signals": signals},
             owner_id,
             roster,
         )

@@ -1,4 +1,4 @@
-"""One capture, start to finish: frame -> tiles -> names -> faces -> emotions -> identities.
+"""One capture, start to finish: frame -> tiles -> names -> faces -> emotions and head pose -> identities.
 
 Everything here is in memory; writing the rows is db.store's job. Each stage is timed, so
 the capture row can say where the time went.
@@ -9,11 +9,12 @@ from __future__ import annotations
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 import cv2
 import numpy as np
 
+from agent.attention import AttentionTracker
 from agent.camera import STILL_RING, is_drawn, is_still, ring_flatness, still_signature
 from agent.identity import IdentityTracker
 from agent.tile_faces import TILE_MIN_FACE_PX, TileFaces
@@ -38,6 +39,9 @@ class TileResult:
     probabilities: tuple[float, ...] | None = None
     uncertain: bool | None = None  # the reading is a guess (core.calibration); None without a face
     listed: bool | None = None  # with a class list: the name is the list's (False: as read, unmatched)
+    yaw: float | None = None  # head pose in degrees (core.head_pose); None without a face
+    pitch: float | None = None
+    looking: str | None = None  # "screen" | "away" after the student's baseline and hysteresis
 
 
 @dataclass
@@ -77,9 +81,12 @@ def face_regions(frame: np.ndarray, detector) -> list[TileBox]:
 
 
 class CapturePipeline:
-    def __init__(self, detector, classifier, names=None, tracker: IdentityTracker | None = None):
-        self.detector, self.classifier, self.names = detector, classifier, names
+    """`classifier` None: no expression is read (--signals attention); `poser` None: no head pose."""
+
+    def __init__(self, detector, classifier, names=None, tracker: IdentityTracker | None = None, poser=None):
+        self.detector, self.classifier, self.names, self.poser = detector, classifier, names, poser
         self.tracker = tracker or IdentityTracker()
+        self.attention = AttentionTracker()
         self.tile_finder = TileFinder()
         self.tile_faces = TileFaces(detector)
         self.stills: dict[str, np.ndarray] = {}  # participant -> middle of their tile last capture
@@ -120,21 +127,34 @@ class CapturePipeline:
             for i, box in zip(live, found):
                 if box is not None:
                     faces[i] = (tiles[i].x + box[0], tiles[i].y + box[1], box[2], box[3])
+        with_face = [i for i, f in enumerate(faces) if f is not None]
         with timed(timings, "classify"):
             margin = getattr(self.detector, "crop_margin", 0.0)
-            size = self.classifier.input_size
-            with_face = [i for i, f in enumerate(faces) if f is not None]
+            crop_model = self.classifier or self.poser
+            size = crop_model.input_size if crop_model else 48
             crops = np.stack([crop_face(frame, faces[i], size, margin) for i in with_face]) if with_face else None
-            probabilities = self.classifier.probabilities(crops) if crops is not None else []
-        by_tile = dict(zip(with_face, probabilities))
+            read = crops is not None and self.classifier is not None
+            probabilities = self.classifier.probabilities(crops) if read else [None] * len(with_face)
+        with timed(timings, "pose"):
+            poses = self.poser.read(crops) if crops is not None and self.poser else [None] * len(with_face)
+        by_tile = dict(zip(with_face, zip(probabilities, poses)))
         for i, tile in enumerate(tiles):
             key, label, named, listed = identities[i]
+            probs, guess, pose = None, None, None
             if i in by_tile:
-                state, probs = "face", tuple(float(p) for p in by_tile[i])
-                guess = self.classifier.uncertain(probs)
+                state, (reading, pose) = "face", by_tile[i]
+                if reading is not None:
+                    probs = tuple(float(p) for p in reading)
+                    guess = self.classifier.uncertain(probs)
             else:
-                state, probs, guess = ("no_face" if camera_on[i] else "camera_off"), None, None
-            result.tiles.append(TileResult(tile.as_tuple(), key, label, named, state, faces[i], probs, guess, listed))
+                state = "no_face" if camera_on[i] else "camera_off"
+            looking = self.attention.update(key, taken_at or datetime.now(UTC), pose)
+            yaw, pitch = (round(pose.yaw, 1), round(pose.pitch, 1)) if pose else (None, None)
+            result.tiles.append(
+                TileResult(
+                    tile.as_tuple(), key, label, named, state, faces[i], probs, guess, listed, yaw, pitch, looking
+                )
+            )
         if not tiles:
             result.error = "no gallery tiles and no faces in the frame"
         return result

@@ -1,12 +1,13 @@
 """Benchmark: one capture of a 1920x1080 gallery with 25 faces, from grab to committed rows.
 
-    python -m bench.capture [--captures 30] [--cpu-seconds 60] [--model FILE]
+    python -m bench.capture [--captures 30] [--cpu-seconds 60] [--model FILE] [--signals attention]
 
 Starts its own Xvfb screen showing the gallery in a real window (when Xvfb and Tk are
 available) so that the grab is a real mss grab; otherwise the grab stage is reported as
 n/a. Prints the median time per stage and in total over steady-state captures (names
 cached), the first capture's total (cold OCR), and the agent's average CPU use at a 5 s
-interval as a share of one core.
+interval as a share of one core. `--signals attention` captures as the agent does in that mode
+(head pose, no emotion model).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from rich.table import Table  # noqa: E402
 
 from bench.environment import ROOT, missing_display_tools, shared_folder, virtual_display  # noqa: E402
 
-STAGES = ("grab", "tiles", "ocr", "detect", "classify", "write", "total")
+STAGES = ("grab", "tiles", "ocr", "detect", "classify", "pose", "write", "total")
 
 
 def show_window(display: str, frame_png: Path) -> subprocess.Popen:
@@ -58,6 +59,7 @@ def main() -> None:
     parser.add_argument("--captures", type=int, default=30)
     parser.add_argument("--cpu-seconds", type=float, default=60.0, help="How long to run at a 5 s interval.")
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--signals", choices=["emotions", "attention"], default="emotions")
     args = parser.parse_args()
     os.environ.setdefault("CLASSMOOD_YUNET", str(shared / "models/face_detection_yunet_2026may.onnx"))
 
@@ -93,6 +95,7 @@ def run_bench(args, frame, work: Path, display: str | None) -> None:
     from agent.runner import Agent
     from core.emotions import EmotionClassifier
     from core.faces import default_detector
+    from core.head_pose import HeadPoseReader
     from db import store
     from db.engine import make_engine, upgrade
 
@@ -112,7 +115,8 @@ def run_bench(args, frame, work: Path, display: str | None) -> None:
 
     url = upgrade(f"sqlite:///{work / 'bench.db'}")
     engine = make_engine(url)
-    pipeline = CapturePipeline(default_detector(), EmotionClassifier(args.model), NameReader(), IdentityTracker())
+    classifier = None if args.signals == "attention" else EmotionClassifier(args.model)
+    pipeline = CapturePipeline(default_detector(), classifier, NameReader(), IdentityTracker(), HeadPoseReader())
     session_id = store.start_session(engine, "bench", "bench", 5.0, False, {})
     agent = Agent(pipeline, engine, session_id)
     timings_per_capture = []
@@ -146,7 +150,8 @@ def run_bench(args, frame, work: Path, display: str | None) -> None:
         engine.dispose()
 
     steady = timings_per_capture[1:]
-    table = Table(title=f"One capture of a 1920x1080 gallery, 25 tiles ({faces} faces found), {len(steady)} captures")
+    title = f"One capture of a 1920x1080 gallery, 25 tiles ({faces} faces found), {len(steady)} captures"
+    table = Table(title=f"{title}, signals: {args.signals}")
     table.add_column("stage")
     table.add_column("median ms", justify="right")
     table.add_column("p90 ms", justify="right")

@@ -76,13 +76,14 @@ def accuracy(model, images, labels, flip=False) -> float:
     return float((probs.argmax(1) == labels).mean())
 
 
-def latency_ms(model, crops: np.ndarray, repeats: int) -> float:
+def latency_ms(run, crops: np.ndarray, repeats: int) -> float:
+    """Median ms of `run(crops)` after a few warm-up calls."""
     for _ in range(5):
-        model.probabilities(crops)
+        run(crops)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        model.probabilities(crops)
+        run(crops)
         times.append(time.perf_counter() - start)
     return statistics.median(times) * 1000
 
@@ -108,8 +109,8 @@ def main() -> None:
                 model.name,
                 accuracy(model, images, labels),
                 accuracy(model, images, labels, flip=True),
-                latency_ms(model, crops, args.repeats),
-                latency_ms(model, np.concatenate([crops, crops[:, :, ::-1]]), args.repeats),
+                latency_ms(model.probabilities, crops, args.repeats),
+                latency_ms(model.probabilities, np.concatenate([crops, crops[:, :, ::-1]]), args.repeats),
                 model.path.stat().st_size / 1e6,
             )
         )

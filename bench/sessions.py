@@ -20,7 +20,7 @@ from db.models import Capture, ClassSession, Observation, Participant
 @dataclass(frozen=True)
 class Episode:
     student: int  # index, or -1 for the whole class
-    emotion: str  # an emotion, or "camera_off"
+    emotion: str  # an emotion, "camera_off", or "away" (head turned from the screen)
     start_min: float
     minutes: float
 
@@ -35,9 +35,12 @@ def generate(
     start: datetime | None = None,
     status: str = "ended",
     seed: int = 0,
+    signals: str = "emotions",
 ) -> int:
-    """Insert a whole session with bulk inserts; returns its id."""
+    """Insert a whole session with bulk inserts; returns its id. `signals` "attention": as the
+    agent records with --signals attention (head pose, no expression)."""
     rng = np.random.default_rng(seed)
+    pose_rng = np.random.default_rng(seed + 1)  # its own draws: the expressions stay as they were
     start = start or datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     steps = int(minutes * 60 / interval_s)
     with engine.begin() as db:
@@ -50,7 +53,7 @@ def generate(
                 status=status,
                 interval_s=interval_s,
                 pseudonymized=False,
-                settings={},
+                settings={"signals": signals},
             )
         ).inserted_primary_key[0]
         pids = []
@@ -93,11 +96,14 @@ def generate(
             drift = 0.97 * drift + rng.normal(0, 0.05, drift.shape)  # mean-reverting wander
             current = base + drift
             off = (minute >= off_start) & (minute < off_start + off_length)
+            away = np.zeros(students, bool)
             for ep in episodes:
                 if ep.start_min <= minute < ep.start_min + ep.minutes:
                     who = slice(None) if ep.student < 0 else ep.student
                     if ep.emotion == "camera_off":
                         off[who] = True
+                    elif ep.emotion == "away":
+                        away[who] = True
                     else:
                         current[who, EMOTIONS.index(ep.emotion)] += 4.0
             probs = np.exp(current - current.max(axis=1, keepdims=True))
@@ -112,13 +118,26 @@ def generate(
                     "tile_y": 0,
                 }
                 if off[s]:
-                    row.update(state="camera_off", top_emotion=None, **{f"p_{e}": None for e in EMOTIONS})
+                    row.update(
+                        state="camera_off",
+                        top_emotion=None,
+                        **{f"p_{e}": None for e in EMOTIONS},
+                        yaw=None,
+                        pitch=None,
+                        looking=None,
+                    )
                 else:
+                    yaw = float(pose_rng.normal(55 if away[s] else 0, 5))
                     row.update(
                         state="face",
                         top_emotion=EMOTIONS[int(probs[s].argmax())],
                         **{f"p_{e}": float(p) for e, p in zip(EMOTIONS, probs[s])},
+                        yaw=yaw,
+                        pitch=float(pose_rng.normal(-5, 5)),
+                        looking="away" if away[s] else "screen",
                     )
+                    if signals == "attention":
+                        row.update(top_emotion=None, **{f"p_{e}": None for e in EMOTIONS})
                 batch.append(row)
             if len(batch) >= 20000:
                 db.execute(insert(Observation), batch)

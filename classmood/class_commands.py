@@ -14,6 +14,7 @@ from classmood.options import (
     db_url_option,
     parse_rules,
     rule_option,
+    signals_option,
     timezone_option,
 )
 
@@ -26,7 +27,8 @@ from classmood.options import (
 @click.option("--port", default=8050, show_default=True, help="Port to listen on.")
 @rule_option
 @timezone_option
-def dashboard(db_url, host, port, rules, timezone) -> None:
+@signals_option
+def dashboard(db_url, host, port, rules, timezone, signals) -> None:
     """Serve the live dashboard and the session reports (to signed-in users, or to whoever
     has the printed address while no account exists)."""
     from dashboard.app import check_port_free, create_app, serve
@@ -37,7 +39,7 @@ def dashboard(db_url, host, port, rules, timezone) -> None:
     check_port_free(host, port)
     if not missing_sqlite_file(url):
         upgrade(url)  # a database from an older ClassMood gains the new columns (a missing one stays missing)
-    app = create_app(url, parse_rules(rules), token, accounts, port, timezone)
+    app = create_app(url, parse_rules(rules), token, accounts, port, timezone, signals)
     click.echo(f"ClassMood dashboard on {address(host, port, token)}  (database: {printable(url)}; Ctrl-C stops)")
     serve(app, host, port)
 
@@ -75,6 +77,7 @@ def run(
     retention_days,
     teacher,
     roster,
+    signals,
     no_browser,
     rules,
     timezone,
@@ -92,7 +95,7 @@ def run(
     accounts, token = access_mode(url, host)
     if accounts and not teacher:
         raise click.UsageError("this database has accounts: say whose class this is with --teacher NAME")
-    app = create_app(url, parse_rules(rules), token, accounts, port, timezone)
+    app = create_app(url, parse_rules(rules), token, accounts, port, timezone, signals)
     server = threading.Thread(target=serve, args=(app, host, port), daemon=True, name="dashboard")
     server.start()
     click.echo(f"dashboard: {address(host, port, token)}")
@@ -116,6 +119,7 @@ def run(
         retention_days=retention_days,
         teacher=teacher,
         roster=roster,
+        signals=signals,
     )
     click.echo("agent stopped; dashboard stopped")
 

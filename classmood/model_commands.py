@@ -9,9 +9,7 @@ from pathlib import Path
 
 import click
 
-from classmood.options import (
-    data_option,
-)
+from classmood.options import data_option, head_pose_reader, signals_option
 
 
 @click.command()
@@ -166,6 +164,34 @@ def train(
     )
 
 
+@click.command("train-pose")
+@data_option
+@click.option(
+    "--headpose",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    required=True,
+    help="A head pose set (labels.csv: path, person, yaw, pitch) that turns the mesh's angles into degrees.",
+)
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/head_pose"), show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=14, show_default=True)
+@click.option(
+    "--mesh",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="face_mesh.onnx already converted (default: fetched from the mediapipe wheel; needs tf2onnx).",
+)
+def train_pose(data, headpose, out, epochs, mesh) -> None:
+    """Train the head pose net on FER2013 faces labelled by a face mesh (training/head_pose.py)."""
+    from training.head_pose import build_pose_model
+
+    metrics = build_pose_model(data, headpose, out, epochs, mesh)
+    last = metrics["history"][-1]
+    click.echo(
+        f"PublicTest agreement with the mesh: yaw {last['val_yaw_mae']:.1f}, pitch {last['val_pitch_mae']:.1f} degrees;"
+        f" scales {metrics['yaw_scale']:.2f} / {metrics['pitch_scale']:.2f}; model: {metrics['model']}"
+    )
+
+
 @click.command()
 @data_option
 @click.option(
@@ -251,19 +277,22 @@ def evaluate(data, model, split, out, flip_average, as_json) -> None:
     show_default=True,
     help="Read faces as a lecture shows them (most calm) or with FER2013's class balance.",
 )
-def predict(paths, out, as_json, every, model, detector, webcam, balance) -> None:
-    """Find every face in images, folders or videos and name its expression."""
+@signals_option
+def predict(paths, out, as_json, every, model, detector, webcam, balance, signals) -> None:
+    """Find every face in images, folders or videos: its expression and where it is turned."""
     from classmood.predict import predict_paths, run_webcam
     from core.emotions import EmotionClassifier
     from core.faces import default_detector
 
-    classifier = EmotionClassifier(model, balance=balance)
+    attention_only = signals == "attention"
+    classifier = None if attention_only else EmotionClassifier(model, balance=balance)
+    poser = head_pose_reader(required=attention_only)
     face_detector = default_detector(detector)
     if webcam is not None:
-        run_webcam(webcam, face_detector, classifier)
+        run_webcam(webcam, face_detector, classifier, poser)
         return
     if not paths:
         raise click.UsageError("give at least one image, folder or video (or --webcam)")
-    failures = predict_paths(paths, face_detector, classifier, out, as_json, every)
+    failures = predict_paths(paths, face_detector, classifier, out, as_json, every, poser)
     if failures:
         sys.exit(1)

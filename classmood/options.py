@@ -76,6 +76,30 @@ rule_option = click.option(
 )
 
 
+signals_option = click.option(
+    "--signals",
+    type=click.Choice(["emotions", "attention"]),
+    default="emotions",
+    show_default=True,
+    help="attention: presence, camera, face seen and looking at the screen only; the emotion model is not "
+    "loaded and no expression is read, stored or shown.",
+)
+
+
+def head_pose_reader(required: bool):
+    """The head pose model, or None with a one-line warning when it cannot be used and only
+    emotions were asked for; with --signals attention it is required."""
+    from core.head_pose import HeadPoseReader, PoseModelError
+
+    try:
+        return HeadPoseReader()
+    except PoseModelError as exc:
+        if required:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"Warning: {exc}; head pose and looking are not read", err=True)
+        return None
+
+
 def check_interval(seconds: float) -> None:
     """Seconds between captures: a positive, finite number (nan, inf, 0 and -1 are refused)."""
     if not (math.isfinite(seconds) and 0 < seconds <= 86400):
@@ -173,6 +197,7 @@ def class_options(command):
             retention_option,
             teacher_option,
             roster_option,
+            signals_option,
         )
     ):
         command = option(command)

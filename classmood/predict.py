@@ -36,28 +36,37 @@ def expand_inputs(paths: Iterable[Path]) -> Iterator[Path]:
 
 
 def face_record(face: FaceEmotion, classifier) -> dict:
-    """One face as predict reports it; `uncertain`: the reading is a guess (core.calibration)."""
-    return {
-        "box": list(face.box),
-        "detector_score": round(face.detector_score, 3),
-        "emotion": face.emotion.top,
-        "score": round(face.emotion.score, 4),
-        "uncertain": classifier.uncertain(face.emotion.probabilities),
-        "probabilities": face.emotion.as_dict(),
+    """One face as predict reports it; `uncertain`: the reading is a guess (core.calibration);
+    yaw and pitch in degrees (core.head_pose), `looking` "screen", "away" or "unknown"."""
+    record = {"box": list(face.box), "detector_score": round(face.detector_score, 3)}
+    if face.emotion is not None:
+        record |= {
+            "emotion": face.emotion.top,
+            "score": round(face.emotion.score, 4),
+            "uncertain": classifier.uncertain(face.emotion.probabilities),
+            "probabilities": face.emotion.as_dict(),
+        }
+    pose = face.pose
+    record |= {
+        "yaw": round(pose.yaw, 1) if pose else None,
+        "pitch": round(pose.pitch, 1) if pose else None,
+        "looking": pose.looking() if pose else "unknown",
     }
+    return record
 
 
-def predict_paths(paths, detector, classifier, out: Path | None, as_json: bool, every: float) -> int:
-    """Analyse every input; report each bad one on one line and go on. Returns the failures."""
+def predict_paths(paths, detector, classifier, out: Path | None, as_json: bool, every: float, poser=None) -> int:
+    """Analyse every input; report each bad one on one line and go on. Returns the failures.
+    `classifier` None: no expression is read (--signals attention)."""
     failures = 0
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     for path in expand_inputs(paths):
         try:
             if path.suffix.lower() in VIDEO_SUFFIXES:
-                records = _predict_video(path, detector, classifier, out, every)
+                records = _predict_video(path, detector, classifier, out, every, poser)
             else:
-                records = [_predict_image(path, detector, classifier, out)]
+                records = [_predict_image(path, detector, classifier, out, poser)]
         except InputError as exc:
             failures += 1
             click.echo(f"Error: {exc}", err=True)
@@ -73,9 +82,13 @@ def predict_paths(paths, detector, classifier, out: Path | None, as_json: bool, 
     return failures
 
 
-def _predict_image(path: Path, detector, classifier, out: Path | None) -> dict:
+def _analyze(image, detector, classifier, poser) -> list[FaceEmotion]:
+    return analyze_image(image, detector, classifier, poser, emotions=classifier is not None)
+
+
+def _predict_image(path: Path, detector, classifier, out: Path | None, poser) -> dict:
     image = read_image(path)
-    faces = analyze_image(image, detector, classifier)
+    faces = _analyze(image, detector, classifier, poser)
     record = {"input": str(path), "faces": [face_record(f, classifier) for f in faces]}
     if out is not None:
         target = out / f"{path.stem}.annotated.png"
@@ -84,12 +97,12 @@ def _predict_image(path: Path, detector, classifier, out: Path | None) -> dict:
     return record
 
 
-def _predict_video(path: Path, detector, classifier, out: Path | None, every: float) -> list[dict]:
+def _predict_video(path: Path, detector, classifier, out: Path | None, every: float, poser) -> list[dict]:
     records, writer = [], None
     target = out / f"{path.stem}.annotated.mp4" if out is not None else None
     try:
         for seconds, frame in iter_video(path, every):
-            faces = analyze_image(frame, detector, classifier)
+            faces = _analyze(frame, detector, classifier, poser)
             records.append(
                 {"input": str(path), "time": round(seconds, 3), "faces": [face_record(f, classifier) for f in faces]}
             )
@@ -110,15 +123,20 @@ def _print_record(record: dict) -> None:
     where = record["input"] + (f" @ {record['time']:.1f}s" if "time" in record else "")
     for i, face in enumerate(record["faces"], 1):
         x, y, w, h = face["box"]
-        second = sorted(face["probabilities"].items(), key=lambda kv: -kv[1])[1]
-        guess = "? (uncertain)" if face["uncertain"] else ""
-        click.echo(
-            f"{where}  face {i} at ({x},{y}) {w}x{h}: {face['emotion']}{guess} {face['score']:.2f}"
-            f" (next: {second[0]} {second[1]:.2f})"
-        )
+        said = []
+        if "emotion" in face:
+            second = sorted(face["probabilities"].items(), key=lambda kv: -kv[1])[1]
+            guess = "? (uncertain)" if face["uncertain"] else ""
+            said.append(f"{face['emotion']}{guess} {face['score']:.2f} (next: {second[0]} {second[1]:.2f})")
+        if face["yaw"] is None:
+            said.append("pose unknown")
+        else:
+            where_to = "at the screen" if face["looking"] == "screen" else "looking away"
+            said.append(f"{where_to} (yaw {face['yaw']:+.0f}, pitch {face['pitch']:+.0f})")
+        click.echo(f"{where}  face {i} at ({x},{y}) {w}x{h}: " + "; ".join(said))
 
 
-def run_webcam(camera: int, detector, classifier) -> None:
+def run_webcam(camera: int, detector, classifier, poser=None) -> None:
     """A live window with boxes and labels; q or Esc quits."""
     if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         raise InputError("--webcam needs a display (no DISPLAY or WAYLAND_DISPLAY is set)")
@@ -130,7 +148,7 @@ def run_webcam(camera: int, detector, classifier) -> None:
             ok, frame = capture.read()
             if not ok:
                 raise InputError(f"camera {camera} stopped sending frames")
-            cv2.imshow("ClassMood (q to quit)", annotate(frame, analyze_image(frame, detector, classifier)))
+            cv2.imshow("ClassMood (q to quit)", annotate(frame, _analyze(frame, detector, classifier, poser)))
             if cv2.waitKey(1) & 0xFF in (ord("q"), 27):
                 break
     finally:

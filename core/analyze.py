@@ -17,6 +17,7 @@ import numpy as np
 
 from core.emotions import Emotion, EmotionClassifier, default_classifier
 from core.faces import Face, FaceDetector, crop_face, default_detector
+from core.head_pose import HeadPose, HeadPoseReader
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"}
@@ -31,7 +32,8 @@ class InputError(ValueError):
 class FaceEmotion:
     box: tuple[int, int, int, int]
     detector_score: float
-    emotion: Emotion
+    emotion: Emotion | None  # None: no expression read (--signals attention)
+    pose: HeadPose | None = None  # None: not asked for, or a flat crop
 
 
 def read_image(path: str | os.PathLike) -> np.ndarray:
@@ -89,14 +91,19 @@ def analyze_image(
     image: np.ndarray,
     detector: FaceDetector | None = None,
     classifier: EmotionClassifier | None = None,
+    poser: HeadPoseReader | None = None,
+    emotions: bool = True,
 ) -> list[FaceEmotion]:
-    """Every face in the image with its emotion probabilities (one batched forward pass)."""
+    """Every face in the image with its emotion probabilities (one batched forward pass) and,
+    given a `poser`, its head pose. `emotions=False` reads no expression at all."""
     detector = detector or _default_detector()
-    classifier = classifier or default_classifier()
+    classifier = (classifier or default_classifier()) if emotions else None
     faces = find_faces(image, detector)
-    crops = face_crops(image, faces, classifier.input_size, getattr(detector, "crop_margin", 0.0))
-    emotions = classifier.classify(crops)
-    return [FaceEmotion(f.box, f.score, e) for f, e in zip(faces, emotions)]
+    size = classifier.input_size if classifier else poser.input_size if poser else 48
+    crops = face_crops(image, faces, size, getattr(detector, "crop_margin", 0.0))
+    read = classifier.classify(crops) if classifier else [None] * len(faces)
+    poses = poser.read(crops) if poser else [None] * len(faces)
+    return [FaceEmotion(f.box, f.score, e, p) for f, e, p in zip(faces, read, poses)]
 
 
 def annotate(image: np.ndarray, results: list[FaceEmotion]) -> np.ndarray:
@@ -105,9 +112,12 @@ def annotate(image: np.ndarray, results: list[FaceEmotion]) -> np.ndarray:
     thickness = max(1, round(max(image.shape[:2]) / 600))
     for face in results:
         x, y, w, h = face.box
-        color = EMOTION_COLORS[face.emotion.top]
+        color = EMOTION_COLORS[face.emotion.top] if face.emotion else POSE_COLOR
         cv2.rectangle(out, (x, y), (x + w, y + h), color, thickness)
-        label = f"{face.emotion.top} {face.emotion.score:.2f}"
+        label = f"{face.emotion.top} {face.emotion.score:.2f}" if face.emotion else ""
+        if face.pose:
+            label += f" {face.pose.looking()} ({face.pose.yaw:+.0f}/{face.pose.pitch:+.0f})"
+        label = label.strip() or "face"
         scale = max(0.4, w / 160)
         (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
         top = max(0, y - th - base - 2)
@@ -126,6 +136,7 @@ EMOTION_COLORS: dict[str, tuple[int, int, int]] = {
     "surprise": (0, 159, 230),
     "neutral": (180, 180, 180),
 }
+POSE_COLOR = (255, 255, 255)  # a face read for its pose only
 
 _detector: FaceDetector | None = None
 

@@ -35,11 +35,13 @@ class FlagRules:
     class_negative_share: float = 0.35  # fear+surprise+sad across the class over the window
     class_neutral_share: float = 0.70  # neutral across the class over the window
     class_window_minutes: int = 3
+    away_share: float = 0.5  # readings looking away (or no face in front of a live camera) over this share ...
+    away_minutes: int = 5  # ... for this many minutes in a row
 
 
 @dataclass(frozen=True)
 class Flag:
-    kind: str  # negative | absent | drop | class_negative | class_neutral
+    kind: str  # negative | absent | drop | away | class_negative | class_neutral
     since: datetime
     until: datetime
     reason: str
@@ -70,6 +72,7 @@ class MinuteSeries:
     surprise_fear_sad: np.ndarray | None = None
     faces: np.ndarray | None = None
     read: np.ndarray | None = None
+    away: np.ndarray | None = None
 
     def trusted(self, rules: FlagRules) -> np.ndarray:
         """Minutes whose expression means rest on confident readings, most of that minute's."""
@@ -117,6 +120,23 @@ def student_flags(
     if session_minutes is not None:
         flags.extend(_absent_flags(series, rules, participant_id, session_minutes))
     flags.extend(_drop_flags(series, rules, participant_id))
+    flags.extend(_away_flags(series, rules, participant_id))
+    return flags
+
+
+def _away_flags(series: MinuteSeries, rules: FlagRules, participant_id: int | None) -> list[Flag]:
+    """Minutes in which the student mostly looked away from their screen (after their own
+    baseline and the agent's hysteresis: agent.attention) or left the camera's view. Camera-off
+    minutes carry no pose and neither raise nor extend the flag."""
+    if series.away is None:
+        return []
+    away = np.asarray(series.away, float)
+    flags = []
+    for first, last in runs_where(np.nan_to_num(away) >= rules.away_share, series.minutes, rules.away_minutes):
+        since, until = _span(series, first, last)
+        share = np.nanmean(away[first : last + 1])
+        reason = f"looking away from the screen or out of view {share:.0%} of the time for {last - first + 1} min"
+        flags.append(Flag("away", since, until, reason, participant_id))
     return flags
 
 

@@ -64,12 +64,27 @@ class Contract:
         return cls(**known)
 
 
+@dataclass(frozen=True)
+class Head:
+    """A network's output layer: its name, width and activation, and the network's name."""
+
+    name: str
+    units: int
+    activation: str
+    model_name: str
+
+
+EMOTION_HEAD = Head("emotion", len(EMOTIONS), "softmax", "classmood_emotion_cnn")
+POSE_HEAD = Head("pose", 2, "linear", "classmood_head_pose")  # yaw, pitch (training.head_pose)
+
+
 def make_model(
     input_size: int = 48,
     widths: tuple[int, ...] = (16, 48, 128, 256),
     dense: int = 256,
     dropout: float = 0.4,
     batchnorm: bool = True,
+    head: Head | None = None,
 ):
     """A VGG-style CNN sized for a 2-core CPU: cheap full-resolution stage, wide deep stages.
 
@@ -77,6 +92,7 @@ def make_model(
     and 6 px maps and can afford width. Rescaling sits inside the model so inference cannot
     drift from training. `batchnorm=False` builds the inference twin that `fold_batchnorm`
     fills: the same function with each BatchNormalization merged into its convolution.
+    `head` swaps the emotion output for another (the head pose net is this body, narrower).
     """
     import keras
     from keras import layers
@@ -96,8 +112,9 @@ def make_model(
     x = layers.GlobalAveragePooling2D()(x)
     x = layers.Dense(dense, activation="relu", name="head_dense")(x)
     x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(len(EMOTIONS), activation="softmax", name="emotion")(x)
-    return keras.Model(inputs, outputs, name="classmood_emotion_cnn")
+    head = head or EMOTION_HEAD
+    outputs = layers.Dense(head.units, activation=head.activation, name=head.name)(x)
+    return keras.Model(inputs, outputs, name=head.model_name)
 
 
 def fold_batchnorm(model):
@@ -109,14 +126,16 @@ def fold_batchnorm(model):
     convs = [layer for layer in model.layers if layer.name.endswith(("_conv0", "_conv1"))]
     widths = tuple(layer.filters for layer in convs[::2])
     dense = model.get_layer("head_dense").units
-    folded = make_model(model.input_shape[1], widths=widths, dense=dense, batchnorm=False)
+    out = model.layers[-1]
+    head = Head(out.name, out.units, out.get_config()["activation"], model.name)
+    folded = make_model(model.input_shape[1], widths=widths, dense=dense, batchnorm=False, head=head)
     for conv in convs:
         bn = model.get_layer(conv.name.replace("_conv", "_bn"))
         gamma, beta, mean, variance = bn.get_weights()
         scale = gamma / np.sqrt(variance + bn.epsilon)
         (kernel,) = conv.get_weights()
         folded.get_layer(conv.name).set_weights([kernel * scale, beta - mean * scale])
-    for name in ("head_dense", "emotion"):
+    for name in ("head_dense", head.name):
         folded.get_layer(name).set_weights(model.get_layer(name).get_weights())
     return folded
 

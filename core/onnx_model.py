@@ -36,7 +36,8 @@ def _weights_in_order(h5) -> list[list[np.ndarray]]:
 
 
 def onnx_graph(path: str | Path) -> bytes:
-    """The model file's network as a serialized ONNX model (input "face": N x 48 x 48 x 1)."""
+    """The model file's network as a serialized ONNX model (input "face": N x 48 x 48 x 1,
+    output N x the last layer's units)."""
     import h5py
     from onnx import TensorProto, helper, numpy_helper
 
@@ -98,9 +99,9 @@ def onnx_graph(path: str | Path) -> bytes:
         current = out
     graph = helper.make_graph(
         nodes,
-        "classmood_emotion_cnn",
+        config["config"]["name"],
         [helper.make_tensor_value_info("face", TensorProto.FLOAT, ["n", size, size, 1])],
-        [helper.make_tensor_value_info(current, TensorProto.FLOAT, ["n", 7])],
+        [helper.make_tensor_value_info(current, TensorProto.FLOAT, ["n", layers[-1]["config"]["units"]])],
         inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="classmood")

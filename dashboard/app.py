@@ -25,10 +25,12 @@ def create_app(
     accounts: bool = False,
     port: int | None = None,
     timezone: str | None = None,
+    signals: str = "emotions",
 ) -> Dash:
     """The app; with accounts, only signed-in users are served, each their own sessions
-    (dashboard.signin); else, with a token, only requests that carry it (or its cookie)."""
-    CONTEXT.use(db_url, rules)
+    (dashboard.signin); else, with a token, only requests that carry it (or its cookie).
+    `signals` "attention": no page or export shows an expression, whatever a session holds."""
+    CONTEXT.use(db_url, rules, signals)
     zone = clock.use(timezone)
     app = Dash(
         __name__,

@@ -26,6 +26,7 @@ FLAG_COLORS = {
     "drop": "#0072B2",
     "class_negative": "#CC79A7",
     "class_neutral": "#999999",
+    "away": "#56B4E9",
 }
 LABEL_ROOM = 0.12  # of the chart's time span: about how wide a flag's label prints
 LABEL_STEP = 0.08  # of the chart's height: one row of flag labels
@@ -211,6 +212,34 @@ def rests_on(timeline: pd.DataFrame) -> str:
     )
 
 
+def at_screen(timeline: pd.DataFrame) -> dict:
+    """Share of the class at their screen per capture, of the students with their camera on
+    whose head pose was read or whose face was not found (a live camera nobody sits in front of)."""
+    if timeline.empty or "watched" not in timeline or timeline["watched"].fillna(0).sum() == 0:
+        return empty_figure("No head pose read yet in this session").to_plotly_json()
+    frame = with_gaps(timeline)
+    watched = frame["watched"].where(frame["watched"] > 0)
+    share = (frame["at_screen"] / watched).round(3)
+    line = {
+        "type": "scatter",
+        "mode": "lines+markers" if len(frame) < 30 else "lines",
+        "x": frame["time"],
+        "y": share,
+        "name": "at their screen",
+        "line": {"color": FLAG_COLORS["away"]},
+        "customdata": np.stack([frame["at_screen"].fillna(0), frame["watched"].fillna(0)], axis=1),
+        "hovertemplate": "%{y:.0%} (%{customdata[0]:.0f} of %{customdata[1]:.0f} with camera on)<extra></extra>",
+    }
+    layout = {
+        "template": TEMPLATE,
+        "height": 220,
+        "margin": {"t": 10, "b": 30, "l": 55, "r": 20},
+        "yaxis": {"range": [0, 1.05], "tickformat": ".0%", "title": {"text": "at their screen"}},
+        "showlegend": False,
+    }
+    return {"data": [line], "layout": layout}
+
+
 def snapshot(shares: dict[str, float]) -> dict:
     """The latest capture's share of each expression, as a plain figure dict (sent each capture)."""
     if not any(shares.values()):
@@ -312,5 +341,38 @@ def distribution(shares: dict[str, float]) -> go.Figure:
         uniformtext_minsize=10,
         uniformtext_mode="hide",
         legend={"yanchor": "middle", "y": 0.5},  # clear of the toolbar at the top right
+    )
+    return fig
+
+
+LOOKING_ROWS = ("camera off", "no face found", "looking away", "at the screen")
+
+
+def student_looking(observations: pd.DataFrame) -> go.Figure:
+    """Where one student looked, capture by capture: at the screen, away, no face, camera off
+    (a row each), with the head's yaw and pitch in the hover."""
+    if observations.empty or "looking" not in observations or observations["looking"].isna().all():
+        return empty_figure("No head pose read for this student")
+    words = {"screen": "at the screen", "away": "looking away"}
+    rows = [
+        STATE_WORDS.get(state) or words.get(looking) or "no face found"
+        for state, looking in zip(observations["state"], observations["looking"])
+    ]
+    colors = {"at the screen": "#009E73", "looking away": FLAG_COLORS["away"]}
+    fig = go.Figure(
+        go.Scatter(
+            x=observations["time"],
+            y=rows,
+            mode="markers",
+            marker={"color": [colors.get(r, "#999999") for r in rows], "size": 7, "symbol": "line-ns-open"},
+            customdata=np.stack([observations["yaw"], observations["pitch"]], axis=1),
+            hovertemplate="%{y}: yaw %{customdata[0]:+.0f}°, pitch %{customdata[1]:+.0f}°<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=200,
+        margin={"t": 10, "b": 30, "l": 110, "r": 20},
+        yaxis={"categoryorder": "array", "categoryarray": list(LOOKING_ROWS)},
+        showlegend=False,
     )
     return fig

@@ -28,15 +28,17 @@ class NoData(Exception):
 class Context:
     url: str = field(default_factory=default_url)
     rules: FlagRules = field(default_factory=FlagRules)
+    signals: str = "emotions"  # "attention": no expression shown anywhere (--signals attention)
     _engine: Engine | None = None
     _has_tables: bool = False  # checked once per engine: the live view asks for it several times a refresh
 
-    def use(self, url: str | None, rules: FlagRules | None) -> None:
+    def use(self, url: str | None, rules: FlagRules | None, signals: str = "emotions") -> None:
         """Point the dashboard at another database (and thresholds); the engine is made anew."""
         if url:
             self.url = url
         if rules:
             self.rules = rules
+        self.signals = signals
         self._engine = None
         self._has_tables = False
 
@@ -69,6 +71,20 @@ def pick_session(session_id: int | None) -> queries.SessionInfo:
             raise NoData("No class session yet. Start the agent during a lecture: classmood agent --window Zoom")
         raise NoData(f"There is no session {session_id}.")
     return found
+
+
+def attention_only(info: queries.SessionInfo) -> bool:
+    """No expression is shown for this session: the dashboard runs with --signals attention,
+    or the agent recorded the session so (it then read none)."""
+    return CONTEXT.signals == "attention" or (info.settings or {}).get("signals") == "attention"
+
+
+ATTENTION_FLAGS = ("absent", "away")  # the flags that say nothing of an expression
+
+
+def shown_flags(info: queries.SessionInfo, flags: list[Flag]) -> list[Flag]:
+    """The flags a page may show for this session: with no expressions, presence and looking only."""
+    return [f for f in flags if f.kind in ATTENTION_FLAGS] if attention_only(info) else flags
 
 
 def captures_text(total: int, failed: int) -> str:

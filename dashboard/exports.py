@@ -8,7 +8,7 @@ import io
 from flask import Response, abort
 
 from dashboard import queries, report
-from dashboard.data import CONTEXT, NoData
+from dashboard.data import CONTEXT, NoData, attention_only, pick_session
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -32,7 +32,8 @@ def register(server) -> None:
     @server.route("/export/<int:session_id>/observations.csv")
     def observations_csv(session_id: int):
         try:
-            header, rows = queries.raw_observations(CONTEXT.engine(), session_id)
+            info = pick_session(session_id)
+            header, rows = queries.raw_observations(CONTEXT.engine(), info.id, not attention_only(info))
         except NoData:
             abort(404)
 

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.backends.backend_pdf import PdfPages  # noqa: E402
 
 from dashboard import clock, static_charts  # noqa: E402
+from dashboard.report import caveat, readable_students  # noqa: E402
 
 ROWS_A_PAGE = 22
 
@@ -20,39 +21,29 @@ def to_pdf(report) -> bytes:
     """The report as PDF bytes. Names are drawn as plain text: with matplotlib's math text on,
     a name holding "$...$" would be typeset as a formula or break the drawing."""
     buffer = io.BytesIO()
-    summary = report.class_summary
     with matplotlib.rc_context({"text.parse_math": False}), PdfPages(buffer) as pdf:
         fig = plt.figure(figsize=(11.7, 8.3))
         fig.suptitle(f"ClassMood report: {report.info.name}", fontsize=16, x=0.05, ha="left")
         fig.text(
             0.05,
             0.9,
-            f"{clock.span(report.info.started_at, report.info.ended_at)}; {summary['captures_text']}, "
-            f"{summary['students']} students, mean valence {summary['mean_valence']:+.2f}, "
-            f"{summary['flags']} flags.",
+            textwrap.fill(f"{clock.span(report.info.started_at, report.info.ended_at)}; {report.said()}", 150),
             fontsize=10,
         )
-        static_charts.class_mood(
-            fig.add_axes((0.06, 0.42, 0.58, 0.42)), report.timeline, clock.zone_text(report.info.started_at)
-        )
-        static_charts.distribution(fig.add_axes((0.7, 0.45, 0.27, 0.38)), report.distribution)
+        if not report.no_expressions:
+            static_charts.class_mood(
+                fig.add_axes((0.06, 0.42, 0.58, 0.42)), report.timeline, clock.zone_text(report.info.started_at)
+            )
+            static_charts.distribution(fig.add_axes((0.7, 0.45, 0.27, 0.38)), report.distribution)
         lines = [f"{f.kind}: {f.who(report.names)}, {f.since:%H:%M}-{f.until:%H:%M}, {f.reason}" for f in report.flags]
         fig.text(0.05, 0.27, "Flagged moments\n" + ("\n".join(lines[:14]) or "none"), fontsize=9, va="top")
-        fig.text(
-            0.05,
-            0.02,
-            "Facial expressions are not feelings and the model errs; use this as a prompt to "
-            "check in, never as a judgement.",
-            fontsize=7,
-            color="gray",
-        )
+        fig.text(0.05, 0.02, textwrap.fill(caveat(report), 180), fontsize=7, color="gray")
         pdf.savefig(fig)
         plt.close(fig)
         if not report.students.empty:
-            from dashboard.report import readable_students
-
             wanted = (
-                "Student", "Captures", "Face seen", "Camera off", "Mean valence (-1 to +1)", "Most shown expression",
+                "Student", "Captures", "Face seen", "Camera off", "At their screen", "Mean valence (-1 to +1)",
+                "Most shown expression",
                 "Flags",
             )  # fmt: skip
             headers, rows = readable_students(report)

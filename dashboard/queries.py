@@ -25,6 +25,12 @@ IS_FACE = case((Observation.state == "face", 1), else_=0)
 IS_OFF = case((Observation.state == "camera_off", 1), else_=0)
 CONFIDENT = Observation.uncertain.is_not(True)  # guesses stay out of the means the flags use
 IS_READ = case(((Observation.state == "face") & CONFIDENT, 1), else_=0)
+# Camera on: looking away, or no face in front of the camera; NULL where no pose is known.
+IS_AWAY = case(
+    (Observation.state == "no_face", 1), (Observation.looking == "away", 1), (Observation.looking == "screen", 0)
+)
+AT_SCREEN = case((Observation.looking == "screen", 1), else_=0)
+WATCHED = case((Observation.state == "no_face", 1), (Observation.looking.is_not(None), 1), else_=0)
 
 
 def confident(expression):
@@ -42,6 +48,7 @@ MINUTE_MEASURES = (
     func.avg(confident(P["fear"] + P["surprise"] + P["sad"])).label("surprise_fear_sad"),
     func.sum(IS_FACE).label("faces"),
     func.sum(IS_READ).label("read"),
+    func.avg(IS_AWAY).label("away"),
 )
 
 
@@ -135,6 +142,8 @@ def class_timeline(
         func.sum(IS_FACE).label("faces"),
         func.sum(IS_READ).label("read"),
         func.sum(IS_OFF).label("camera_off"),
+        func.sum(AT_SCREEN).label("at_screen"),
+        func.sum(WATCHED).label("watched"),
         func.avg(confident(VALENCE_EXPR)).label("valence"),
         *[func.avg(confident(P[name])).label(name) for name in EMOTIONS],
     ]
@@ -260,7 +269,7 @@ def series_by(frame: pd.DataFrame, key: str | None = "participant_id") -> dict[i
     def column(name):
         return frame[name].to_numpy(dtype=float) if name in frame else None
 
-    columns = ("present", "negative", "valence", "neutral", "surprise_fear_sad", "faces", "read")
+    columns = ("present", "negative", "valence", "neutral", "surprise_fear_sad", "faces", "read", "away")
     arrays = [column(name) for name in columns]
     minutes = list(frame["minute"].dt.to_pydatetime())
     if key is None:
@@ -300,10 +309,42 @@ def latest_states(engine: Engine, session_id: int) -> dict[int, dict]:
     last_capture = (
         select(func.max(Capture.id)).where(Capture.session_id == session_id, Capture.tiles_found > 0).scalar_subquery()
     )
-    columns = (Observation.participant_id, Observation.state, Observation.top_emotion, Observation.uncertain)
+    columns = (
+        Observation.participant_id,
+        Observation.state,
+        Observation.top_emotion,
+        Observation.uncertain,
+        Observation.looking,
+    )
     with engine.connect() as db:
         rows = db.execute(select(*columns).where(Observation.capture_id == last_capture)).all()
-    return {pid: {"state": state, "top": top, "uncertain": uncertain} for pid, state, top, uncertain in rows}
+    return {
+        pid: {"state": state, "top": top, "uncertain": uncertain, "looking": looking}
+        for pid, state, top, uncertain, looking in rows
+    }
+
+
+def away_since(engine: Engine, session_id: int, participant_ids: list[int]) -> dict[int, datetime]:
+    """For students now looking away: when their current run of "away" readings began (the
+    first away reading after their last one at the screen)."""
+    if not participant_ids:
+        return {}
+    mine = (Observation.session_id == session_id, Observation.participant_id.in_(participant_ids))
+    last_screen = (
+        select(Observation.participant_id, func.max(Observation.observed_at).label("at"))
+        .where(*mine, Observation.looking == "screen")
+        .group_by(Observation.participant_id)
+        .subquery()
+    )
+    query = (
+        select(Observation.participant_id, func.min(Observation.observed_at))
+        .outerjoin(last_screen, last_screen.c.participant_id == Observation.participant_id)
+        .where(*mine, Observation.looking == "away")
+        .where((last_screen.c.at.is_(None)) | (Observation.observed_at > last_screen.c.at))
+        .group_by(Observation.participant_id)
+    )
+    with engine.connect() as db:
+        return {pid: clock.local(to_time(at)) for pid, at in db.execute(query).all()}
 
 
 def student_observations(engine: Engine, session_id: int, participant_id: int) -> pd.DataFrame:
@@ -314,6 +355,9 @@ def student_observations(engine: Engine, session_id: int, participant_id: int) -
             VALENCE_EXPR.label("valence"),
             Observation.top_emotion,
             Observation.uncertain,
+            Observation.looking,
+            Observation.yaw,
+            Observation.pitch,
             *[P[name].label(name) for name in EMOTIONS],
         )
         .where(Observation.session_id == session_id, Observation.participant_id == participant_id)
@@ -323,12 +367,13 @@ def student_observations(engine: Engine, session_id: int, participant_id: int) -
         frame = pd.DataFrame(db.execute(query).mappings().all())
     if not frame.empty:
         frame["time"] = clock.local_series(frame["time"])
-        numeric(frame, ("time", "state", "top_emotion", "uncertain"))
+        numeric(frame, ("time", "state", "top_emotion", "uncertain", "looking"))
     return frame
 
 
 def student_summary(engine: Engine, session_id: int) -> pd.DataFrame:
-    """Per student: observations, shares of face/camera-off, mean valence and probabilities."""
+    """Per student: observations, shares of face/camera-off/at the screen (of the captures with the
+    camera on and a pose read or no face), mean valence and probabilities."""
     query = (
         select(
             Participant.id.label("participant_id"),
@@ -336,6 +381,7 @@ def student_summary(engine: Engine, session_id: int) -> pd.DataFrame:
             func.count().label("observations"),
             func.avg(IS_FACE).label("face_share"),
             func.avg(IS_OFF).label("camera_off_share"),
+            (1 - func.avg(IS_AWAY)).label("at_screen_share"),
             func.avg(VALENCE_EXPR).label("mean_valence"),
             *[func.avg(P[name]).label(name) for name in EMOTIONS],
             *[func.avg(confident(P[name])).label(f"confident_{name}") for name in EMOTIONS],
@@ -366,33 +412,30 @@ def emotion_distribution(engine: Engine, session_id: int) -> dict[str, float]:
     return {name: float(row[name] or 0.0) for name in EMOTIONS}
 
 
-def raw_observations(engine: Engine, session_id: int):
-    """All observations of a session, oldest first, as (header, row iterator) for CSV export."""
-    header = [
-        "time",
-        "student",
-        "state",
-        "top_emotion",
-        "uncertain",
-        *[f"p_{n}" for n in EMOTIONS],
-        "face_x",
-        "face_y",
-        "face_w",
-        "face_h",
-    ]
+def raw_observations(engine: Engine, session_id: int, expressions: bool = True):
+    """All observations of a session, oldest first, as (header, row iterator) for CSV export;
+    `expressions` False leaves every expression column out (--signals attention)."""
+    columns = {
+        "time": Observation.observed_at,
+        "student": Participant.display_name,
+        "state": Observation.state,
+        "top_emotion": Observation.top_emotion,
+        "uncertain": Observation.uncertain,
+        **{f"p_{n}": P[n] for n in EMOTIONS},
+        "face_x": Observation.face_x,
+        "face_y": Observation.face_y,
+        "face_w": Observation.face_w,
+        "face_h": Observation.face_h,
+        "yaw": Observation.yaw,
+        "pitch": Observation.pitch,
+        "looking": Observation.looking,
+    }
+    if not expressions:
+        columns = {
+            k: v for k, v in columns.items() if k not in ("top_emotion", "uncertain", *[f"p_{n}" for n in EMOTIONS])
+        }
     query = (
-        select(
-            Observation.observed_at,
-            Participant.display_name,
-            Observation.state,
-            Observation.top_emotion,
-            Observation.uncertain,
-            *[P[n] for n in EMOTIONS],
-            Observation.face_x,
-            Observation.face_y,
-            Observation.face_w,
-            Observation.face_h,
-        )
+        select(*columns.values())
         .join(Participant, Participant.id == Observation.participant_id)
         .where(Observation.session_id == session_id)
         .order_by(Observation.observed_at, Participant.display_name)
@@ -403,4 +446,4 @@ def raw_observations(engine: Engine, session_id: int):
             for row in db.execute(query.execution_options(yield_per=5000)):
                 yield [clock.stamp(row[0]), *row[1:]]
 
-    return header, rows()
+    return list(columns), rows()

@@ -10,7 +10,7 @@ import pandas as pd
 from core.flags import Flag
 from core.labels import EMOTIONS
 from dashboard import clock, queries
-from dashboard.data import CONTEXT, captures_text, flags_for, pick_session
+from dashboard.data import CONTEXT, attention_only, captures_text, flags_for, pick_session, shown_flags
 
 
 @dataclass
@@ -24,6 +24,7 @@ class Report:
     capture_count: int = 0  # every capture row, as the live line counts them (queries.capture_errors)
     failed_captures: int = 0  # of those, the ones that hold an error instead of tiles
     student_count: int = 0  # also in the anonymous view, whose names are left out
+    no_expressions: bool = False  # read for attention only (--signals attention): no expression anywhere
 
     @property
     def class_summary(self) -> dict:
@@ -36,9 +37,27 @@ class Report:
             "captures_text": captures_text(self.capture_count, self.failed_captures),
             "students": self.student_count,
             "mean_faces_per_capture": float(self.timeline["faces"].mean()) if read else 0.0,
-            "mean_valence": float(self.timeline["valence"].mean()) if read else 0.0,
+            "mean_valence": float(self.timeline["valence"].mean()) if read and not self.no_expressions else 0.0,
+            "at_screen": at_screen_share(self.timeline),
             "flags": len(self.flags),
         }
+
+    def said(self) -> str:
+        """The summary sentence every format prints: counts, then mood or where the class looked."""
+        s = self.class_summary
+        text = f"{s['captures_text']}, {s['students']} students, {s['mean_faces_per_capture']:.1f} faces per capture"
+        if not self.no_expressions:
+            text += f", mean valence {s['mean_valence']:+.2f}"
+        if s["at_screen"] is not None:
+            text += f", at their screen in {s['at_screen']:.0%} of the readings with the camera on"
+        return text + f", {s['flags']} flag{'' if s['flags'] == 1 else 's'}."
+
+
+def at_screen_share(timeline: pd.DataFrame) -> float | None:
+    """Of the readings with the camera on whose pose was read (or no face found): at the screen."""
+    if timeline.empty or "watched" not in timeline or not timeline["watched"].fillna(0).sum():
+        return None
+    return float(timeline["at_screen"].fillna(0).sum() / timeline["watched"].sum())
 
 
 def build(session_id: int, anonymous: bool = False) -> Report:
@@ -47,15 +66,22 @@ def build(session_id: int, anonymous: bool = False) -> Report:
     students = queries.student_summary(engine, info.id)
     names = queries.participants(engine, info.id)
     student_count = len(names)
-    flags = flags_for(info.id)
+    flags = shown_flags(info, flags_for(info.id))
+    no_expressions = attention_only(info)
+    if no_expressions:
+        students = students.drop(columns=[c for c in EXPRESSION_COLUMNS if c in students.columns])
     if anonymous:
         students = students.iloc[0:0]
         names = {}
         flags = [f for f in flags if f.participant_id is None]
     timeline = queries.class_timeline(engine, info.id)
     total, failed, _ = queries.capture_errors(engine, info.id)
-    distribution = queries.emotion_distribution(engine, info.id)
-    return Report(info, timeline, students, distribution, flags, names, total, failed, student_count)
+    distribution = {} if no_expressions else queries.emotion_distribution(engine, info.id)
+    if no_expressions:
+        timeline = timeline.drop(columns=[c for c in ("valence", *EMOTIONS) if c in timeline.columns])
+    report = Report(info, timeline, students, distribution, flags, names, total, failed, student_count)
+    report.no_expressions = no_expressions
+    return report
 
 
 def student_table(report: Report) -> pd.DataFrame:
@@ -75,11 +101,15 @@ STUDENT_COLUMNS: list[tuple[str, str, str]] = [
     ("observations", "Captures", "count"),
     ("face_share", "Face seen", "percent"),
     ("camera_off_share", "Camera off", "percent"),
+    ("at_screen_share", "At their screen", "percent"),
     ("mean_valence", "Mean valence (-1 to +1)", "valence"),
     ("dominant", "Most shown expression", "text"),
     *[(emotion, emotion.capitalize(), "percent") for emotion in EMOTIONS],
     ("flags", "Flags", "count"),
 ]
+
+
+EXPRESSION_COLUMNS = ("mean_valence", "dominant", *EMOTIONS)  # what --signals attention never shows
 
 
 def readable_cell(value, kind: str) -> str:
@@ -133,8 +163,9 @@ function sortBy(th) {
 def to_html(report: Report, anonymous: bool = False) -> str:
     from dashboard.static_charts import figures
 
-    mood, dist = figures(report)
-    summary = report.class_summary
+    charts = (
+        "" if report.no_expressions else "<h2>Class mood</h2>{}<h2>Emotion distribution</h2>{}".format(*figures(report))
+    )
     rows = "".join(
         f"<tr><td>{escape.escape(f.who(report.names))}</td><td>{f.kind}</td>"
         f"<td>{f.since:%H:%M}–{f.until:%H:%M}</td><td>{escape.escape(f.reason)}</td></tr>"
@@ -151,11 +182,20 @@ def to_html(report: Report, anonymous: bool = False) -> str:
 td,th{{padding:3px 8px;border-bottom:1px solid #ddd}} table.students th{{cursor:pointer}}
 table.students td{{text-align:right}} table.students td:first-child{{text-align:left}}</style>
 </head><body><h1>{title}</h1>
-<p>{clock.span(report.info.started_at, report.info.ended_at)}; {summary["captures_text"]},
-{summary["students"]} students, {summary["mean_faces_per_capture"]:.1f} faces per capture on average,
-mean valence {summary["mean_valence"]:+.2f}.</p>
-<h2>Class mood</h2>{mood}<h2>Emotion distribution</h2>{dist}
+<p>{clock.span(report.info.started_at, report.info.ended_at)}; {escape.escape(report.said())}</p>
+{charts}
 <h2>Flagged moments</h2>{flag_table}
 {"" if anonymous else "<h2>Students</h2>" + students}
-<p><small>Facial expressions are not feelings and the model errs, more for some classes and groups than others.
-Use this as a prompt to check in with students, never as a judgement.</small></p></body></html>"""
+<p><small>{escape.escape(caveat(report))}</small></p></body></html>"""
+
+
+def caveat(report: Report) -> str:
+    if report.no_expressions:
+        return (
+            "Read for attention only: presence, camera and where each face was turned; no expression was read."
+            " Looking away is not the same as not listening; use this as a prompt, never as a judgement."
+        )
+    return (
+        "Facial expressions are not feelings and the model errs, more for some classes and groups than others."
+        " Use this as a prompt to check in with students, never as a judgement."
+    )

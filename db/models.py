@@ -156,6 +156,12 @@ class Observation(Base):
     # The calibrated reading is a guess (under the model's uncertain_below); it is shown, but
     # kept out of the means the attention flags use. NULL: no face, or an older row.
     uncertain: Mapped[bool | None] = mapped_column(Boolean)
+    # Head pose in degrees (core.head_pose: yaw > 0 turned to the student's right, pitch > 0 up)
+    # and "screen"/"away" after the student's own baseline and hysteresis (agent.attention).
+    # NULL: no face, or an older row.
+    yaw: Mapped[float | None] = mapped_column(Float)
+    pitch: Mapped[float | None] = mapped_column(Float)
+    looking: Mapped[str | None] = mapped_column(String(6))
 
 
 class AuditEvent(Base):

@@ -222,6 +222,9 @@ def observation_record(o: Observation) -> dict:
         "top_emotion": o.top_emotion,
         "uncertain": o.uncertain,
         **{column[2:]: getattr(o, column) for column in PROBABILITY_COLUMNS},
+        "yaw": o.yaw,
+        "pitch": o.pitch,
+        "looking": o.looking,
     }
 
 

@@ -232,6 +232,9 @@ def observation_rows(session_id: int, capture_id: int, result, ids: dict[str, in
                 "face_h": face[3],
                 "top_emotion": max(probs, key=probs.get) if probs else None,
                 "uncertain": tile.uncertain,
+                "yaw": tile.yaw,
+                "pitch": tile.pitch,
+                "looking": tile.looking,
                 **{f"p_{name}": probs.get(name) for name in EMOTIONS},
             }
         )

@@ -396,3 +396,29 @@ def test_an_overrunning_capture_makes_the_next_one_skip(labels_csv, tmp_path, ti
     assert agent.stats.skipped >= 3
     assert 2 <= agent.stats.captures <= 5
     assert agent.stats.failed == 0
+
+
+def test_attention_only_agent_loads_no_emotion_model_and_stores_no_expression(labels_csv, tmp_path, yunet_file):
+    """--signals attention: presence, camera, face and head pose; the emotion model file is
+    never opened (CLASSMOOD_MODEL points at nothing, which stops an emotions run), no
+    expression column is written, and the session says how it was read."""
+    folder = tmp_path / "frames"
+    write_frames(folder, people(labels_csv, 6, camera_off={2}), [{"speaker": 0}, {"speaker": 0}])
+    env = {"CLASSMOOD_YUNET": str(yunet_file), "CLASSMOOD_MODEL": str(tmp_path / "no-emotion-model.keras")}
+    url = f"sqlite:///{tmp_path / 'attention.db'}"
+    emotions = run_agent_cli("--images", folder, "--db", url, "--no-ocr", env=env)
+    assert emotions.returncode != 0 and "model file not found" in emotions.stderr
+    result = run_agent_cli("--images", folder, "--db", url, "--no-ocr", "--signals", "attention", env=env)
+    assert result.returncode == 0, result.stderr
+    con = sqlite3.connect(tmp_path / "attention.db")
+    (settings,) = con.execute("select settings from class_session where status = 'ended'").fetchone()
+    assert '"signals": "attention"' in settings
+    expression = " or ".join(f"p_{e} is not null" for e in ("angry", "happy", "sad", "neutral"))
+    assert con.execute(
+        f"select count(*) from observation where top_emotion is not null or {expression}"
+    ).fetchone() == (0,)
+    faces = con.execute("select yaw, pitch, looking from observation where state = 'face'").fetchall()
+    assert len(faces) >= 8 and all(yaw is not None and pitch is not None for yaw, pitch, _ in faces)
+    assert {looking for _, _, looking in faces} <= {"screen", "away"}
+    off = con.execute("select yaw, looking from observation where state = 'camera_off'").fetchall()
+    assert off and all(row == (None, None) for row in off)

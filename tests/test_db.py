@@ -44,6 +44,23 @@ def test_migrations_up_and_down(db_url):
     engine.dispose()
 
 
+def test_migrations_build_what_the_models_describe(db_url):
+    """Every column the models name exists after `upgrade` with its type: a model change
+    without its migration fails here, not on a teacher's database."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from db.models import Base
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        changes = [c for c in compare_metadata(context, Base.metadata) if c[0] in ("add_column", "remove_column")]
+    engine.dispose()
+    assert changes == []
+
+
 def test_capture_written_in_one_transaction(db_url):
     upgrade(db_url)
     engine = make_engine(db_url)

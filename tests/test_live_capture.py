@@ -116,53 +116,46 @@ def test_agent_follows_a_real_window(display, tmp_path, tiny_model_file, yunet_f
     assert con.execute("select count(*) from observation where state = 'camera_off'").fetchone()[0] >= 4
 
 
-def test_the_main_job_runs_agent_and_dashboard_until_ctrl_c(display, tmp_path, tiny_model_file, yunet_file):
-    """`classmood run` (what `make run` starts): screen capture + dashboard; Ctrl-C stops both."""
-    import signal
+def main_job(display, tmp_path, yunet_file, *options: str, more_env: dict | None = None):
+    """`classmood run` on the embedded SQLite default, capturing a stand-in meeting window of 6
+    people every second: (job, meeting window, env, port, database file)."""
     import socket
-    import urllib.request
 
     labels = shared_file("data/wild_faces/labels_min48px.csv")
     frames = tmp_path / "frames"
     write_frames(frames, people(labels, 6), [{"width": 1280, "height": 720}])
     env = {**display_env(display, tmp_path, yunet_file), "XDG_DATA_HOME": str(tmp_path / "data")}
-    env["CLASSMOOD_DASHBOARD_TOKEN"] = "live-test-token"
+    env |= {"CLASSMOOD_DASHBOARD_TOKEN": "live-test-token", **(more_env or {})}
     window = show_window("Zoom Meeting", frames, 60, env)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    job = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "classmood",
-            "run",
-            "--no-browser",
-            "--interval",
-            "1",
-            "--port",
-            str(port),
-            "--model",
-            str(tiny_model_file),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    db = tmp_path / "data" / "classmood" / "classmood.db"  # the embedded SQLite default
+    command = [sys.executable, "-m", "classmood", "run", "--no-browser", "--interval", "1", "--port", str(port)]
+    job = subprocess.Popen([*command, *options], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return job, window, env, port, tmp_path / "data" / "classmood" / "classmood.db"
+
+
+def as_a_browser(port: int, path: str, token: str) -> bytes | None:
+    """The page at `path` as a browser gets it (the token leaves a cookie), None until served."""
+    import urllib.request
+
+    try:
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        browser.open(f"http://127.0.0.1:{port}/?token={token}", timeout=2)
+        with browser.open(f"http://127.0.0.1:{port}{path}", timeout=10) as answer:
+            return answer.read()
+    except OSError:
+        return None
+
+
+def test_the_main_job_runs_agent_and_dashboard_until_ctrl_c(display, tmp_path, tiny_model_file, yunet_file):
+    """`classmood run` (what `make run` starts): screen capture + dashboard; Ctrl-C stops both."""
+    import signal
+
+    job, window, env, port, db = main_job(display, tmp_path, yunet_file, "--model", str(tiny_model_file))
     try:
         wait_for(lambda: count(db, "select count(*) from capture where faces_found >= 5") >= 2, 90, "captures")
-
-        def page_ok():  # as a browser: the token leaves a cookie, then the page comes without it
-            try:
-                url = f"http://127.0.0.1:{port}/?token={env['CLASSMOOD_DASHBOARD_TOKEN']}"
-                browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-                return browser.open(url, timeout=2).status == 200
-            except OSError:
-                return False
-
-        wait_for(page_ok, 30, "the dashboard")
+        wait_for(lambda: as_a_browser(port, "/", env["CLASSMOOD_DASHBOARD_TOKEN"]), 30, "the dashboard")
         job.send_signal(signal.SIGINT)
         _, err = job.communicate(timeout=60)
     finally:
@@ -172,6 +165,31 @@ def test_the_main_job_runs_agent_and_dashboard_until_ctrl_c(display, tmp_path, t
     assert "Traceback" not in err
     with sqlite3.connect(db) as con:
         assert con.execute("select status from class_session").fetchone()[0] == "ended"
+
+
+def test_the_main_job_for_attention_only_reads_and_shows_no_expression(display, tmp_path, yunet_file):
+    """`classmood run --signals attention` on a real window under Xvfb: the emotion model is never
+    opened (CLASSMOOD_MODEL names no file), no expression is stored, and the observations export
+    has yaw, pitch and looking but no expression column."""
+    import signal
+
+    no_model = {"CLASSMOOD_MODEL": str(tmp_path / "no-emotion-model.keras")}
+    job, window, env, port, db = main_job(display, tmp_path, yunet_file, "--signals", "attention", more_env=no_model)
+    token = env["CLASSMOOD_DASHBOARD_TOKEN"]
+    try:
+        wait_for(lambda: count(db, "select count(*) from capture where faces_found >= 5") >= 2, 90, "captures")
+        sid = count(db, "select max(id) from class_session")
+        export = wait_for(lambda: as_a_browser(port, f"/export/{sid}/observations.csv", token), 30, "the export")
+        job.send_signal(signal.SIGINT)
+        _, err = job.communicate(timeout=60)
+    finally:
+        window.kill()
+        job.kill()
+    assert job.returncode == 0 and "Traceback" not in err, err
+    header = export.decode().splitlines()[0].split(",")
+    assert {"yaw", "pitch", "looking"} <= set(header) and not [c for c in header if c.startswith("p_")], header
+    assert count(db, "select count(*) from observation where top_emotion is not null or p_happy is not null") == 0
+    assert count(db, "select count(*) from observation where state = 'face' and yaw is not null") >= 10
 
 
 def test_agent_on_real_screenshots_in_a_resized_window_keeps_one_participant_per_student(

@@ -220,3 +220,77 @@ def test_screenshots_of_every_page_at_two_screen_sizes(tmp_path):
         _, err = process.communicate(timeout=20)
     assert "Traceback" not in err, err
     assert len(list(folder.glob("*.png"))) == 2 * len(pages)
+
+
+EXPRESSION_WORDS = ("valence", "Happy", "happy", "Most shown", "Class mood", "Emotion distribution", "p_sad")
+
+
+def fetched(url: str) -> bytes:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return answer.read()
+
+
+def check_no_expression(browser, base: str, sid: int, pid: int, away_pid: int) -> None:
+    """Every page and export of session `sid` without an expression; where students looked instead."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    from selenium.webdriver.common.by import By
+
+    rendered(browser, f"{base}/", "live-screen")
+    assert browser.find_element(By.ID, "live-mood-row").value_of_css_property("display") == "none"
+    grid = rendered(browser, f"{base}/", "live-students")
+    assert "at the screen" in grid and not any(word in grid for word in EXPRESSION_WORDS), grid
+    summary = rendered(browser, f"{base}/report/{sid}", "report-summary")
+    assert "at their screen" in summary and "valence" not in summary, summary
+    page = browser.find_element(By.TAG_NAME, "body").text
+    assert not any(word in page for word in EXPRESSION_WORDS), page
+    assert "away" in rendered(browser, f"{base}/report/{sid}", "report-flags")
+    assert "at the screen in" in rendered(browser, f"{base}/student/{sid}/{pid}", "student-looking")
+    assert {"student-usual", "student-timeline"}.isdisjoint(ids_on_page(browser))
+    assert "looking away" in rendered(browser, f"{base}/student/{sid}/{away_pid}", "student-looking-chart")
+    observations = fetched(f"{base}/export/{sid}/observations.csv?token={TOKEN}").decode()
+    header = observations.splitlines()[0].split(",")
+    assert {"yaw", "pitch", "looking"} <= set(header) and not {"top_emotion", "p_happy"} & set(header), header
+    students = fetched(f"{base}/export/{sid}/students.csv?token={TOKEN}").decode().splitlines()[0]
+    assert "at_screen_share" in students and "happy" not in students and "valence" not in students, students
+    report_html = fetched(f"{base}/export/{sid}/report.html?token={TOKEN}").decode()
+    assert "At their screen" in report_html and not any(w in report_html for w in EXPRESSION_WORDS)
+    pdf = PdfReader(BytesIO(fetched(f"{base}/export/{sid}/report.pdf?token={TOKEN}")))
+    text = " ".join(p.extract_text() for p in pdf.pages)
+    assert "at their screen" in text and not any(word in text for word in EXPRESSION_WORDS), text[:500]
+
+
+def test_attention_only_shows_and_exports_no_expression(tmp_path):
+    """A session the agent read with --signals attention, and an emotions session shown by a
+    dashboard started with --signals attention: no page, chart, flag or export holds an
+    expression; each shows who is at their screen, and the "looking away" flag with its reason."""
+    url = upgrade(f"sqlite:///{tmp_path / 'attention.db'}")
+    engine = make_engine(url)
+    away = (Episode(1, "away", 2, 7),)
+    read_for_attention = generate(engine, students=4, minutes=12, name="Attention lecture", start=START, seed=5,
+                                  episodes=away, signals="attention")  # fmt: skip
+    read_for_emotions = generate(engine, students=4, minutes=12, name="Mood lecture", start=START, seed=6,
+                                 episodes=away)  # fmt: skip
+    with Session(engine) as db:
+        pids = {
+            sid: db.scalars(select(Participant.id).where(Participant.session_id == sid).order_by(Participant.id)).all()
+            for sid in (read_for_attention, read_for_emotions)
+        }
+    engine.dispose()
+    env = {"CLASSMOOD_DASHBOARD_TOKEN": TOKEN}
+    for sid, extra in ((read_for_attention, ()), (read_for_emotions, ("--signals", "attention"))):
+        with Session(make_engine(url)) as db, db.begin():  # the live view shows the newest session
+            db.execute(update(ClassSession).where(ClassSession.id == sid).values(started_at=datetime.now(UTC)))
+        process, base, _ = start_dashboard(url, f"/_dash-layout?token={TOKEN}", env, extra)
+        browser = chromium()
+        try:
+            browser.get(f"{base}/?token={TOKEN}")
+            check_no_expression(browser, base, sid, pids[sid][0], pids[sid][1])
+        finally:
+            browser.quit()
+            process.terminate()
+            _, err = process.communicate(timeout=20)
+        assert "Traceback" not in err, err

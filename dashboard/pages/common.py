@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from dash import dcc, html
 
 from core.flags import Flag
@@ -48,3 +50,10 @@ def stat(label: str, value, element_id: str) -> html.Div:
         [html.Div(str(value), className="fs-3 fw-bold", id=element_id), html.Div(label, className="text-muted small")],
         className="col text-center",
     )
+
+
+def looking_text(looking: str | None, since: datetime | None = None) -> str:
+    """ "looking away since 10:32", "at the screen", or "" when no head pose was read."""
+    if looking == "away":
+        return f"looking away since {since:%H:%M}" if since else "looking away"
+    return "at the screen" if looking == "screen" else ""

@@ -14,9 +14,9 @@ from dash import Input, Output, State, callback, dcc, html
 from core.flags import MinuteSeries
 from core.labels import EMOTIONS
 from dashboard import charts, queries
-from dashboard.data import CONTEXT, NoData, agent_state, flags_for, pick_session
+from dashboard.data import CONTEXT, NoData, agent_state, attention_only, flags_for, pick_session, shown_flags
 from dashboard.live_window import LiveWindows, window_start
-from dashboard.pages.common import card, empty_state, flag_list, stat
+from dashboard.pages.common import card, empty_state, flag_list, looking_text, stat
 
 REFRESH_MS = 3000
 BUILT_KEPT = 64  # sessions x zooms whose latest parts stay built
@@ -49,7 +49,9 @@ def layout(**_):
                             html.Div(card("Now", dcc.Graph(id="live-snapshot")), className="col-lg-4"),
                         ],
                         className="row",
+                        id="live-mood-row",
                     ),
+                    card("At their screen, last hour", dcc.Graph(id="live-screen-chart")),
                     card("Needs attention", html.Div(id="live-attention")),
                     card("Students", html.Div(id="live-grid")),
                 ],
@@ -69,8 +71,10 @@ def layout(**_):
     Output("live-stats", "children"),
     Output("live-mood", "figure"),
     Output("live-snapshot", "figure"),
+    Output("live-screen-chart", "figure"),
     Output("live-attention", "children"),
     Output("live-grid", "children"),
+    Output("live-mood-row", "style"),
     Output("live-shown", "data"),
     Input("live-tick", "n_intervals"),
     State("live-mood", "relayoutData"),
@@ -80,7 +84,7 @@ def refresh(_n, zoom, shown):
     try:
         info = pick_session(None)
     except NoData as exc:
-        return empty_state(str(exc)), {"display": "none"}, *[dash.no_update] * 8, None
+        return empty_state(str(exc)), {"display": "none"}, *[dash.no_update] * 10, None
     return None, {}, *live_parts(info, zoom, shown)
 
 
@@ -98,7 +102,7 @@ def live_parts(info, zoom: dict | None = None, shown: str | None = None) -> tupl
     key = opaque(json.dumps(parts, sort_keys=True, default=str))
     agent_line = (state_text, "alert " + ("alert-success" if running else "alert-warning"))
     if key == shown:
-        return (dash.no_update, *agent_line, *[dash.no_update] * 5, key)
+        return (dash.no_update, *agent_line, *[dash.no_update] * 7, key)
     with _BUILT_LOCK:
         built = _BUILT.get(key)
     if built is None:
@@ -120,7 +124,8 @@ def opaque(key: str) -> str:
 
 
 def capture_parts(info, last, zoom: dict | None) -> tuple:
-    """The parts that change only with a new capture: title, counts, charts, flags, grid."""
+    """The parts that change only with a new capture: title, counts, charts, flags, grid (and
+    whether the mood charts show: not for a session read for attention only)."""
     engine = CONTEXT.engine()
     since = window_start(last, WINDOW) if last else None
     if since is None:
@@ -131,10 +136,13 @@ def capture_parts(info, last, zoom: dict | None) -> tuple:
     names = queries.participants(engine, info.id)
     latest = queries.latest_states(engine, info.id)
     series = queries.series_by(minutes)
-    flags = flags_for(info.id, since, series, timeline)
+    flags = shown_flags(info, flags_for(info.id, since, series, timeline))
+    no_expressions = attention_only(info)
     present = len(latest)
     camera_on = sum(s["state"] != "camera_off" for s in latest.values())
     faces = sum(s["state"] == "face" for s in latest.values())
+    at_screen = sum(s["looking"] == "screen" for s in latest.values())
+    away = queries.away_since(engine, info.id, [pid for pid, s in latest.items() if s["looking"] == "away"])
     snapshot = {n: float(timeline.iloc[-1][n] or 0.0) for n in EMOTIONS} if not timeline.empty else {}
     if not timeline.empty and timeline.iloc[-1]["faces"] == 0:
         snapshot = {n: 0.0 for n in EMOTIONS}
@@ -144,12 +152,17 @@ def capture_parts(info, last, zoom: dict | None) -> tuple:
             stat("students present", present, "live-present"),
             stat("camera on", camera_on, "live-camera"),
             stat("face found", faces, "live-faces"),
+            stat("at their screen", at_screen, "live-screen"),
             stat("flags", len(flags), "live-flag-count"),
         ],
-        charts.keep_zoom(charts.class_mood(timeline, flags), zoom),
-        charts.snapshot(snapshot) if snapshot else charts.empty_figure("No capture yet"),
+        charts.empty_figure("") if no_expressions else charts.keep_zoom(charts.class_mood(timeline, flags), zoom),
+        charts.empty_figure("" if no_expressions else "No capture yet")
+        if no_expressions or not snapshot
+        else charts.snapshot(snapshot),
+        charts.at_screen(timeline),
         flag_list(flags, names, info.id, "live-flags"),
-        student_grid(info.id, names, latest, series, flags),
+        student_grid(info.id, names, latest, series, flags, away, no_expressions),
+        {"display": "none"} if no_expressions else {},
     )
 
 
@@ -159,7 +172,11 @@ def reading_label(now: dict | None) -> str:
     return f"{top}? (uncertain)" if top and (now or {}).get("uncertain") else top
 
 
-def student_grid(session_id, names, latest, series: dict[int, MinuteSeries], flags) -> html.Div:
+def student_grid(
+    session_id, names, latest, series: dict[int, MinuteSeries], flags, away=None, no_expressions: bool = False
+) -> html.Div:
+    """A card per student: name, recent mood, what was seen now (and since when they look away);
+    `no_expressions`: where they look instead of mood and expression."""
     if not names:
         return html.Div("No students seen yet.", className="text-muted")
     flagged = {f.participant_id for f in flags}
@@ -168,16 +185,20 @@ def student_grid(session_id, names, latest, series: dict[int, MinuteSeries], fla
         now = latest.get(pid)
         state = "left" if now is None else now["state"]
         label = {
-            "face": reading_label(now),
+            "face": "" if no_expressions else reading_label(now),
             "camera_off": "camera off",
             "no_face": "no face",
             "left": "not in gallery",
         }[state]
-        recent = series.get(pid)
+        looking = (now or {}).get("looking")
+        if looking == "away" or (looking and no_expressions):
+            where = looking_text(looking, (away or {}).get(pid))
+            label = f"{label} · {where}" if label else where
+        recent = None if no_expressions else series.get(pid)
         spark = (
             dcc.Graph(figure=charts.sparkline(recent.minutes[-15:], recent.valence[-15:]), config={"staticPlot": True})
             if recent is not None
-            else html.Div(style={"height": "50px"})
+            else html.Div(style={"height": "0px" if no_expressions else "50px"})
         )
         border = "border-warning" if pid in flagged else ""
         cards.append(

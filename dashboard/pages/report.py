@@ -20,18 +20,12 @@ def layout(session_id=None, **_):
         data = report.build(int(session_id))
     except (NoData, TypeError, ValueError) as exc:
         return empty_state(str(exc) if isinstance(exc, NoData) else "Unknown session.")
-    summary = data.class_summary
     table = report.student_table(data)
     sid = data.info.id
     return html.Div(
         [
             html.H4(data.info.name, id="report-title"),
-            html.P(
-                f"{summary['captures_text']}, {summary['students']} students, "
-                f"{summary['mean_faces_per_capture']:.1f} faces per capture, mean valence "
-                f"{summary['mean_valence']:+.2f}, {summary['flags']} flags.",
-                id="report-summary",
-            ),
+            html.P(data.said(), id="report-summary"),
             html.Div(
                 [
                     html.A(
@@ -69,7 +63,10 @@ def layout(session_id=None, **_):
                     ),
                 ],
                 className="row",
-            ),
+            )
+            if not data.no_expressions
+            else None,
+            card("At their screen", dcc.Graph(figure=charts.at_screen(data.timeline), id="report-screen")),
             card("Flagged moments", flag_list(data.flags, data.names, sid, "report-flags")),
             card(
                 "Students",

@@ -8,8 +8,8 @@ from dash import dcc, html
 from core.labels import NEGATIVE
 from dashboard import charts, queries
 from dashboard.corrections import correction_forms
-from dashboard.data import CONTEXT, NoData, flags_for, pick_session
-from dashboard.pages.common import card, empty_state, flag_list
+from dashboard.data import CONTEXT, NoData, attention_only, flags_for, pick_session, shown_flags
+from dashboard.pages.common import card, empty_state, flag_list, looking_text
 
 
 def layout(session_id=None, participant_id=None, **_):
@@ -23,7 +23,8 @@ def layout(session_id=None, participant_id=None, **_):
     except (NoData, TypeError, ValueError) as exc:
         return empty_state(str(exc) if isinstance(exc, NoData) else "Unknown session or student.")
     observations = queries.student_observations(engine, info.id, pid)
-    flags = [f for f in flags_for(info.id) if f.participant_id == pid]
+    flags = [f for f in shown_flags(info, flags_for(info.id)) if f.participant_id == pid]
+    no_expressions = attention_only(info)
     faces = (observations["state"] == "face").mean() if not observations.empty else 0
     others = {other: entry["name"] for other, entry in names.items() if other != pid}
     return html.Div(
@@ -33,8 +34,17 @@ def layout(session_id=None, participant_id=None, **_):
                 f"{info.name}: {len(observations)} observations, face found in {faces:.0%}.", className="text-muted"
             ),
             html.P(name_source(names[pid]), id="student-name-source", className="small"),
-            html.P(usual_reading(observations), id="student-usual"),
-            card("Timeline", dcc.Graph(figure=charts.student_timeline(observations, flags), id="student-timeline")),
+            None if no_expressions else html.P(usual_reading(observations), id="student-usual"),
+            html.P(where_looking(observations), id="student-looking"),
+            None
+            if no_expressions
+            else card(
+                "Timeline", dcc.Graph(figure=charts.student_timeline(observations, flags), id="student-timeline")
+            ),
+            card(
+                "Where they looked",
+                dcc.Graph(figure=charts.student_looking(observations), id="student-looking-chart"),
+            ),
             card("Flags", flag_list(flags, names, info.id, "student-flags")),
             card("Name", correction_forms(info.id, pid, names[pid]["name"], others)),
             html.P(
@@ -57,6 +67,22 @@ def name_source(participant: dict) -> str:
     if participant["listed"] is False:
         return "Not on the class list: the name as its tag was read."
     return "Name as its tag was read."
+
+
+def where_looking(observations) -> str:
+    """Now at the screen or looking away (since when), and the session's share at the screen."""
+    if observations.empty or "looking" not in observations or observations["looking"].isna().all():
+        return "No head pose read for this student yet."
+    posed = observations[observations["looking"].notna()]
+    at_screen = (posed["looking"] == "screen").mean()
+    now = posed["looking"].iloc[-1]
+    since = None
+    if now == "away":
+        screen_times = posed.loc[posed["looking"] == "screen", "time"]
+        run = posed if screen_times.empty else posed[posed["time"] > screen_times.iloc[-1]]
+        since = run["time"].iloc[0]
+    text = looking_text(now, since)
+    return f"Now {text}; at the screen in {at_screen:.0%} of {len(posed)} readings of the head's pose."
 
 
 def usual_reading(observations) -> str:
