@@ -174,3 +174,43 @@ def test_camera_off_minutes_neither_raise_nor_extend_an_away_flag():
     gap = [1.0, 1.0, np.nan, np.nan, 1.0]
     assert not [f for f in student_flags(series(gap), rules) if f.kind == "away"]
     assert not [f for f in student_flags(series([np.nan] * 8), rules) if f.kind == "away"]
+
+
+def rotated_face(yaw: float, pitch: float) -> np.ndarray:
+    """Mesh points (image axes: x right, y down, z away from the camera) of a head turned by
+    `yaw` (to its own right) and `pitch` (up): only the four points mesh_angles reads are set."""
+    from training.head_pose import CHIN, FOREHEAD, LEFT_EYE, RIGHT_EYE
+
+    points = np.zeros((468, 3))
+    # the student's right eye is on the image's left
+    points[[RIGHT_EYE, LEFT_EYE, FOREHEAD, CHIN]] = [[-1, 0, 0], [1, 0, 0], [0, -1.2, 0], [0, 1.3, 0]]
+    a, b = np.radians(yaw), np.radians(pitch)
+    turn = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])  # nose to image left
+    nod = np.array([[1, 0, 0], [0, np.cos(b), np.sin(b)], [0, -np.sin(b), np.cos(b)]])  # nose up (y down)
+    return points @ (turn @ nod).T
+
+
+@pytest.mark.parametrize(("yaw", "pitch"), [(0, 0), (30, 0), (-45, 0), (0, 25), (0, -40), (20, -15)])
+def test_mesh_angles_follow_the_product_convention(yaw, pitch):
+    from training.head_pose import mesh_angles
+
+    got = mesh_angles(rotated_face(yaw, pitch)[None])[0]
+    assert got[0] == pytest.approx(yaw, abs=1) and got[1] == pytest.approx(pitch, abs=1)
+
+
+def test_the_exported_pose_net_computes_what_keras_does(tmp_path):
+    """train-pose's export (BN folded, ONNX, scales in the metadata) read back by the product."""
+    import keras
+
+    from core.model import POSE_HEAD, make_model
+    from training.head_pose import export_pose_net
+
+    keras.utils.set_random_seed(1)
+    model = make_model(48, widths=(4, 4, 8, 8), dense=8, head=POSE_HEAD)
+    model.get_layer("s0_bn0").set_weights([np.full(4, 1.5), np.full(4, 0.1), np.full(4, 0.2), np.full(4, 2.0)])
+    path = export_pose_net(model, tmp_path / "pose.onnx", 1.4, 2.4, {"model_version": "test"})
+    reader = HeadPoseReader(path)
+    crops = np.random.default_rng(0).integers(0, 256, (5, 48, 48)).astype(np.uint8)
+    expected = model.predict(crops[..., None].astype(np.float32), verbose=0)
+    assert np.allclose(reader.raw(crops), expected, atol=1e-4)
+    assert (reader.yaw_scale, reader.pitch_scale, reader.version) == (1.4, 2.4, "test")
