@@ -21,8 +21,9 @@ SHIPPED_POSE_MODEL = Path(__file__).parent / "assets" / "head_pose.onnx"
 SCREEN, AWAY = "screen", "away"
 # "At the screen" is within 15 degrees both ways; "away" is a yaw of 45 or a pitch of 60
 # (data/headpose's scoring). Half way between (30, 37.5) called 8 % of the four development
-# people's at-screen photos away; these, chosen among five pairs on those people (bench.headpose),
-# 3 %, with 96 % of away photos caught. Webcams above a screen make reading it a look down.
+# people's at-screen photos away; these, chosen among five pairs on those people (bench.headpose,
+# HEAD_POSE_CARD.md), 3 %, with 95-96 % of away photos caught. A webcam above a screen makes
+# reading it a look down.
 AWAY_YAW = 35.0
 AWAY_PITCH = 45.0
 FLAT_CROP = 4.0  # a crop whose pixels vary less than this (0-255 std) shows no face to turn

@@ -40,7 +40,7 @@ MESH_INPUT = 192
 MESH_PAD = 0.25  # the mesh wants the face in the middle two thirds of its input: pad a FER2013-framed crop
 # Mesh points: the outer eye corners (the student's right, then left), forehead top and chin.
 RIGHT_EYE, LEFT_EYE, FOREHEAD, CHIN = 33, 263, 10, 152
-POSE_WIDTHS = (16, 32, 64, 96)
+POSE_WIDTHS = (8, 16, 32, 64)
 POSE_DENSE = 64
 
 
