@@ -48,13 +48,15 @@ class HeadPose:
 class HeadPoseReader:
     """`read(crops)`: a HeadPose per (n, 48, 48) uint8 crop, None where the crop is flat."""
 
-    def __init__(self, path: str | os.PathLike | None = None, threads: int = 2):
+    def __init__(self, path: str | os.PathLike | None = None, threads: int = 1):
         import onnxruntime
 
         self.path = Path(path or os.environ.get("CLASSMOOD_POSE_MODEL") or SHIPPED_POSE_MODEL)
         if not self.path.is_file():
             raise PoseModelError(f"head pose model not found: {self.path}")
         options = onnxruntime.SessionOptions()
+        # One thread: a second one (with onnxruntime's spinning pool) took the cores the
+        # capture's other stages wait on: +27 ms a 25-face capture against +7 (bench.capture).
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
         try:
