@@ -330,9 +330,10 @@ def make_pipeline(model: Path | None = None, roster=None):
     from agent.pipeline import CapturePipeline
     from core.emotions import default_classifier
     from core.faces import default_detector
+    from core.head_pose import HeadPoseReader
 
     tracker = IdentityTracker(roster=roster)
-    return CapturePipeline(default_detector(), default_classifier(model), NameReader(), tracker)
+    return CapturePipeline(default_detector(), default_classifier(model), NameReader(), tracker, HeadPoseReader())
 
 
 def score_cells(score: Score) -> list[str]:
