@@ -3,7 +3,7 @@
 yaw > 0: the student turns to their own right (the nose moves toward the image's left);
 pitch > 0: they look up. Both in degrees, read from the same 48x48 crop the emotion CNN reads
 by a small net (`core/assets/head_pose.onnx`, taught by a face mesh: training/head_pose.py),
-so a capture of 25 faces pays about a millisecond for it. A head pose is a physical state,
+so a capture of 25 faces pays about 6 ms for it (HEAD_POSE_CARD.md). A head pose is a physical state,
 not an emotion: `--signals attention` uses it without the emotion model.
 """
 

@@ -4,12 +4,12 @@ Where a face is turned needs more than YuNet's five points (they carry yaw, not 
 regression on them erred 21 degrees in pitch). MediaPipe's face mesh (Apache-2.0; its model
 file ships inside the `mediapipe` 0.10.14 wheel on PyPI) reads pitch well: its own 3-D
 points give yaw and pitch within about 6 and 8 degrees on Pointing'04 (bench.headpose). But
-it costs about 63 ms for 25 faces on two cores, thirty times the agent's budget for pose.
+it costs about 55 ms for 25 faces on two cores, most of a capture's budget.
 
 So the mesh is the teacher and never runs in the product: it reads the pose of every
 FER2013 face (28,709 web photos in many poses, with no pose labels of their own), and a small
-CNN learns to read the same angles from the very 48x48 crop the emotion CNN reads (about a
-millisecond for 25 faces). Pointing'04 (bench.headpose) is only the test, apart from one
+CNN learns to read the same angles from the very 48x48 crop the emotion CNN reads (about
+6 ms for 25 faces on one thread). Pointing'04 (bench.headpose) is only the test, apart from one
 scale per angle (`fit_scale`) that turns the mesh's depth into degrees.
 
 Steps, each resumable by hand:
