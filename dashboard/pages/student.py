@@ -70,7 +70,7 @@ def name_source(participant: dict) -> str:
 
 
 def where_looking(observations) -> str:
-    """Now at the screen or looking away (since when), and the session's share at the screen."""
+    """The latest reading: at the screen or looking away (since when), and the session's share at the screen."""
     if observations.empty or "looking" not in observations or observations["looking"].isna().all():
         return "No head pose read for this student yet."
     posed = observations[observations["looking"].notna()]
@@ -82,7 +82,7 @@ def where_looking(observations) -> str:
         run = posed if screen_times.empty else posed[posed["time"] > screen_times.iloc[-1]]
         since = run["time"].iloc[0]
     text = looking_text(now, since)
-    return f"Now {text}; at the screen in {at_screen:.0%} of {len(posed)} readings of the head's pose."
+    return f"Latest reading: {text}; at the screen in {at_screen:.0%} of {len(posed)} readings of the head's pose."
 
 
 def usual_reading(observations) -> str:
