@@ -48,7 +48,7 @@ system-deps: ocr-deps
 
 test: setup system-deps
 	$(BIN)/ruff check .
-	CLASSMOOD_SHARED=$(SHARED) $(BIN)/pytest -q
+	CLASSMOOD_SHARED=$(abspath $(SHARED)) $(BIN)/pytest -q
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

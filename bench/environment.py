@@ -14,8 +14,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def shared_folder() -> Path:
-    """The data and third-party models that are never committed: $CLASSMOOD_SHARED, else ../shared."""
-    return Path(os.environ.get("CLASSMOOD_SHARED", ROOT.parent / "shared"))
+    """The data and third-party models that are never committed: $CLASSMOOD_SHARED, else ../shared;
+    made absolute, so that a test or bench that changes its working folder still finds it."""
+    return Path(os.environ.get("CLASSMOOD_SHARED", ROOT.parent / "shared")).absolute()
 
 
 def missing_display_tools() -> list[str]:
