@@ -67,21 +67,18 @@ def build(session_id: int, anonymous: bool = False) -> Report:
     names = queries.participants(engine, info.id)
     student_count = len(names)
     flags = shown_flags(info, flags_for(info.id))
-    no_expressions = attention_only(info)
-    if no_expressions:
-        students = students.drop(columns=[c for c in EXPRESSION_COLUMNS if c in students.columns])
     if anonymous:
         students = students.iloc[0:0]
         names = {}
         flags = [f for f in flags if f.participant_id is None]
     timeline = queries.class_timeline(engine, info.id)
     total, failed, _ = queries.capture_errors(engine, info.id)
-    distribution = {} if no_expressions else queries.emotion_distribution(engine, info.id)
-    if no_expressions:
-        timeline = timeline.drop(columns=[c for c in ("valence", *EMOTIONS) if c in timeline.columns])
-    report = Report(info, timeline, students, distribution, flags, names, total, failed, student_count)
-    report.no_expressions = no_expressions
-    return report
+    if not attention_only(info):
+        distribution = queries.emotion_distribution(engine, info.id)
+        return Report(info, timeline, students, distribution, flags, names, total, failed, student_count)
+    students = students.drop(columns=[c for c in EXPRESSION_COLUMNS if c in students.columns])
+    timeline = timeline.drop(columns=[c for c in ("valence", *EMOTIONS) if c in timeline.columns])
+    return Report(info, timeline, students, {}, flags, names, total, failed, student_count, no_expressions=True)
 
 
 def student_table(report: Report) -> pd.DataFrame:
@@ -163,9 +160,10 @@ function sortBy(th) {
 def to_html(report: Report, anonymous: bool = False) -> str:
     from dashboard.static_charts import figures
 
-    charts = (
-        "" if report.no_expressions else "<h2>Class mood</h2>{}<h2>Emotion distribution</h2>{}".format(*figures(report))
-    )
+    charts = ""
+    if not report.no_expressions:
+        mood, dist = figures(report)
+        charts = f"<h2>Class mood</h2>{mood}<h2>Emotion distribution</h2>{dist}"
     rows = "".join(
         f"<tr><td>{escape.escape(f.who(report.names))}</td><td>{f.kind}</td>"
         f"<td>{f.since:%H:%M}–{f.until:%H:%M}</td><td>{escape.escape(f.reason)}</td></tr>"

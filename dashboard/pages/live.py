@@ -155,15 +155,20 @@ def capture_parts(info, last, zoom: dict | None) -> tuple:
             stat("at their screen", at_screen, "live-screen"),
             stat("flags", len(flags), "live-flag-count"),
         ],
-        charts.empty_figure("") if no_expressions else charts.keep_zoom(charts.class_mood(timeline, flags), zoom),
-        charts.empty_figure("" if no_expressions else "No capture yet")
-        if no_expressions or not snapshot
-        else charts.snapshot(snapshot),
+        *mood_charts(timeline, flags, zoom, snapshot, no_expressions),
         charts.at_screen(timeline),
         flag_list(flags, names, info.id, "live-flags"),
         student_grid(info.id, names, latest, series, flags, away, no_expressions),
         {"display": "none"} if no_expressions else {},
     )
+
+
+def mood_charts(timeline, flags, zoom, snapshot: dict, no_expressions: bool) -> tuple:
+    """The class mood and "Now" figures; empty for a session read for attention only (their row is hidden)."""
+    if no_expressions:
+        return charts.empty_figure(""), charts.empty_figure("")
+    now = charts.snapshot(snapshot) if snapshot else charts.empty_figure("No capture yet")
+    return charts.keep_zoom(charts.class_mood(timeline, flags), zoom), now
 
 
 def reading_label(now: dict | None) -> str:
