@@ -64,7 +64,3 @@ class AttentionTracker:
             if at - student.away_since >= self.away_after:
                 student.state = AWAY
         return student.state
-
-    def baseline(self, key: str) -> HeadPose | None:
-        student = self.students.get(key)
-        return usual_pose(student.poses) if student else None

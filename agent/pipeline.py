@@ -19,7 +19,7 @@ from agent.camera import STILL_RING, is_drawn, is_still, ring_flatness, still_si
 from agent.identity import IdentityTracker
 from agent.tile_faces import TILE_MIN_FACE_PX, TileFaces
 from agent.tiles import TileBox, TileFinder, deskewed, find_tiles, skew_angle
-from core.analyze import find_faces
+from core.analyze import crop_size, find_faces
 from core.faces import crop_face
 
 LONE_FACE_REGION = 1.6  # a face without a gallery tracks by the region around it (x its size)
@@ -130,8 +130,7 @@ class CapturePipeline:
         with_face = [i for i, f in enumerate(faces) if f is not None]
         with timed(timings, "classify"):
             margin = getattr(self.detector, "crop_margin", 0.0)
-            crop_model = self.classifier or self.poser
-            size = crop_model.input_size if crop_model else 48
+            size = crop_size(self.classifier, self.poser)
             crops = np.stack([crop_face(frame, faces[i], size, margin) for i in with_face]) if with_face else None
             read = crops is not None and self.classifier is not None
             probabilities = self.classifier.probabilities(crops) if read else [None] * len(with_face)

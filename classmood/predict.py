@@ -21,6 +21,7 @@ from core.analyze import (
     iter_video,
     read_image,
 )
+from core.head_pose import LOOKING_WORDS
 
 
 def expand_inputs(paths: Iterable[Path]) -> Iterator[Path]:
@@ -131,8 +132,7 @@ def _print_record(record: dict) -> None:
         if face["yaw"] is None:
             said.append("pose unknown")
         else:
-            where_to = "at the screen" if face["looking"] == "screen" else "looking away"
-            said.append(f"{where_to} (yaw {face['yaw']:+.0f}, pitch {face['pitch']:+.0f})")
+            said.append(f"{LOOKING_WORDS[face['looking']]} (yaw {face['yaw']:+.0f}, pitch {face['pitch']:+.0f})")
         click.echo(f"{where}  face {i} at ({x},{y}) {w}x{h}: " + "; ".join(said))
 
 

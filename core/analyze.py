@@ -87,6 +87,12 @@ def face_crops(image: np.ndarray, faces: list[Face], size: int, margin: float) -
     return np.stack([crop_face(image, f.box, size, margin) for f in faces])
 
 
+def crop_size(*models) -> int:
+    """The crop side the first model given asks for (the emotion CNN, else the head pose net):
+    one crop serves both. 48 when neither reads anything."""
+    return next((m.input_size for m in models if m is not None), 48)
+
+
 def analyze_image(
     image: np.ndarray,
     detector: FaceDetector | None = None,
@@ -99,8 +105,7 @@ def analyze_image(
     detector = detector or _default_detector()
     classifier = (classifier or default_classifier()) if emotions else None
     faces = find_faces(image, detector)
-    size = classifier.input_size if classifier else poser.input_size if poser else 48
-    crops = face_crops(image, faces, size, getattr(detector, "crop_margin", 0.0))
+    crops = face_crops(image, faces, crop_size(classifier, poser), getattr(detector, "crop_margin", 0.0))
     read = classifier.classify(crops) if classifier else [None] * len(faces)
     poses = poser.read(crops) if poser else [None] * len(faces)
     return [FaceEmotion(f.box, f.score, e, p) for f, e, p in zip(faces, read, poses)]

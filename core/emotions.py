@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from core.calibration import with_prior, with_temperature
+from core.faces import flat_crops
 from core.labels import EMOTIONS
 from core.model import SHIPPED_MODEL, ModelFileError, load_model, read_contract
 from core.onnx_model import OnnxForward
@@ -105,7 +106,7 @@ class EmotionClassifier:
         out = with_temperature(out, self.contract.temperature)
         if self.lecture:
             out = with_prior(out, self.contract.lecture_prior, self.contract.training_prior)
-        flat = crops.reshape(len(crops), -1).std(axis=1) < FLAT_CROP
+        flat = flat_crops(crops, FLAT_CROP)
         if flat.any():  # all black (a frozen or dark video): nothing to read, so the base rate, a guess
             out[flat] = self.base_rate
         return out

@@ -198,6 +198,12 @@ def square_box(box: tuple[int, int, int, int], margin: float) -> tuple[int, int,
     return int(round(cx - side / 2)), int(round(cy - side / 2)), int(round(side)), int(round(side))
 
 
+def flat_crops(crops: np.ndarray, below: float) -> np.ndarray:
+    """Which of (n, side, side) crops vary less than `below` (std of grey levels, 0-255): an
+    all-black or frozen-dark video shows no face to read."""
+    return crops.reshape(len(crops), -1).std(axis=1) < below
+
+
 def crop_face(image: np.ndarray, box: tuple[int, int, int, int], size: int = 48, margin: float = 0.25) -> np.ndarray:
     """Square, margin, grayscale, resize: the crop the classifier expects (uint8, size x size).
 

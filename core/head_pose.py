@@ -16,9 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from core.faces import flat_crops
+
 POSE_FORMAT = "classmood-head-pose"
 SHIPPED_POSE_MODEL = Path(__file__).parent / "assets" / "head_pose.onnx"
 SCREEN, AWAY = "screen", "away"
+LOOKING_WORDS = {SCREEN: "at the screen", AWAY: "looking away"}  # as every page and print says them
 # "At the screen" is within 15 degrees both ways; "away" is a yaw of 45 or a pitch of 60
 # (data/headpose's scoring). Half way between (30, 37.5) called 8 % of the four development
 # people's at-screen photos away; these, chosen among five pairs on those people (bench.headpose,
@@ -78,7 +81,7 @@ class HeadPoseReader:
         if len(crops) == 0:
             return np.zeros((0, 2))
         out = self._session.run(None, {"face": crops[..., None].astype(np.float32)})[0].astype(float)
-        out[crops.reshape(len(crops), -1).std(axis=1) < FLAT_CROP] = np.nan
+        out[flat_crops(crops, FLAT_CROP)] = np.nan
         return out
 
     def angles(self, crops: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from core.head_pose import AWAY, LOOKING_WORDS, SCREEN
 from core.labels import EMOTIONS
 
 COLORS = {
@@ -345,7 +346,7 @@ def distribution(shares: dict[str, float]) -> go.Figure:
     return fig
 
 
-LOOKING_ROWS = ("camera off", "no face found", "looking away", "at the screen")
+LOOKING_ROWS = (STATE_WORDS["camera_off"], STATE_WORDS["no_face"], LOOKING_WORDS[AWAY], LOOKING_WORDS[SCREEN])
 
 
 def student_looking(observations: pd.DataFrame) -> go.Figure:
@@ -353,12 +354,11 @@ def student_looking(observations: pd.DataFrame) -> go.Figure:
     (a row each), with the head's yaw and pitch in the hover."""
     if observations.empty or "looking" not in observations or observations["looking"].isna().all():
         return empty_figure("No head pose read for this student")
-    words = {"screen": "at the screen", "away": "looking away"}
     rows = [
-        STATE_WORDS.get(state) or words.get(looking) or "no face found"
+        STATE_WORDS.get(state) or LOOKING_WORDS.get(looking) or STATE_WORDS["no_face"]
         for state, looking in zip(observations["state"], observations["looking"])
     ]
-    colors = {"at the screen": "#009E73", "looking away": FLAG_COLORS["away"]}
+    colors = {LOOKING_WORDS[SCREEN]: "#009E73", LOOKING_WORDS[AWAY]: FLAG_COLORS["away"]}
     fig = go.Figure(
         go.Scatter(
             x=observations["time"],

@@ -7,6 +7,7 @@ from datetime import datetime
 from dash import dcc, html
 
 from core.flags import Flag
+from core.head_pose import AWAY, LOOKING_WORDS
 
 
 def empty_state(message: str) -> html.Div:
@@ -54,6 +55,5 @@ def stat(label: str, value, element_id: str) -> html.Div:
 
 def looking_text(looking: str | None, since: datetime | None = None) -> str:
     """ "looking away since 10:32", "at the screen", or "" when no head pose was read."""
-    if looking == "away":
-        return f"looking away since {since:%H:%M}" if since else "looking away"
-    return "at the screen" if looking == "screen" else ""
+    words = LOOKING_WORDS.get(looking, "")
+    return f"{words} since {since:%H:%M}" if looking == AWAY and since else words
