@@ -34,13 +34,16 @@ ocr-deps:
 	fi
 
 # Debian packages the tests drive for real: a virtual X screen with a window manager, a
-# PostgreSQL server, headless Chromium, and the Noto fonts the generated galleries draw names
-# with. Installed when missing and we are root; otherwise those tests skip.
-TEST_DEBS := xvfb openbox xdotool x11-xserver-utils postgresql chromium chromium-driver fonts-noto-core fonts-noto-cjk
+# PostgreSQL server, headless Chromium, the Noto fonts the generated galleries draw names
+# with, and the Korean fonts the tag line reader's training draws its lines in. Installed
+# when missing and we are root; otherwise those tests skip.
+TEST_DEBS := xvfb openbox xdotool x11-xserver-utils postgresql chromium chromium-driver fonts-noto-core fonts-noto-cjk \
+	fonts-nanum fonts-unfonts-core
 
 system-deps: ocr-deps
 	@if ! (command -v Xvfb && command -v openbox && command -v xdotool && command -v xrandr && command -v chromedriver \
-	      && ls /usr/lib/postgresql/*/bin/initdb && ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc) >/dev/null 2>&1; then \
+	      && ls /usr/lib/postgresql/*/bin/initdb && ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc \
+	      && ls /usr/share/fonts/truetype/nanum/NanumBarunGothic.ttf) >/dev/null 2>&1; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(TEST_DEBS) >/dev/null; \
 	  else echo "note: install $(TEST_DEBS) for the full test suite"; fi; \
@@ -60,6 +63,7 @@ bench: setup
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.real_galleries
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.gallery_accuracy
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.tag_scripts
+	$(BIN)/python -m bench.tag_lines
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.detectors
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.wild_faces
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.meeting_faces

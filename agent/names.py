@@ -5,9 +5,10 @@ tile with a profile photo), after a red muted-microphone icon; a Zoom camera-off
 a photo shows it centred instead. So the bottom-left strip is read first and the middle band
 only when the strip holds no text.
 
-Engines installed from package registries: RapidOCR's detector (rapidocr-onnxruntime) finds
-the text line; PP-OCRv6's multilingual Latin model (inside the rapidocr wheel) reads it, accents
-included; Tesseract (Debian's `tesseract-ocr-script-*` packs, through tesserocr) reads it again
+Engines: RapidOCR's detector (rapidocr-onnxruntime) finds the text line; our own tag line
+reader (core/tag_lines.py, trained on drawn Korean tags) reads it first and is taken where it
+surely reads a Hangul name; PP-OCRv6's multilingual Latin model (inside the rapidocr wheel)
+reads it, accents included; Tesseract (Debian's `tesseract-ocr-script-*` packs, through tesserocr) reads it again
 per script. The PP-OCR models read no Hangul, Hebrew, Cyrillic or Arabic; Tesseract's script
 models do. When the Latin readings agree, the PP-OCR one is kept (Tesseract's accents where
 only it saw them); when they disagree, the more confident or better witnessed one; other
@@ -36,6 +37,7 @@ import numpy as np
 
 from agent.grid import runs
 from core.student_names import TRUNCATION, normalize_name
+from core.tag_lines import JAMO, TagLineReader, TagLinesModelError
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ MARK_REACH = 0.15  # of the x-height: how far past its letters' extent an accent
 SPACE_GAP = 0.25  # of the text's height: a blank this wide between Hangul syllables is a space
 ELLIPSIS_REACH = 1.5  # of the text's height: how far right of the detected text "..." is looked for
 OTHER_SCRIPT_MARGIN = 8  # confidence points another script's reading must beat the Latin one by
+HANGUL_SURE = 0.5  # our line reader's least sure symbol probability above which its Hangul name is taken
 
 
 def tag_regions(tile: np.ndarray, camera_on: bool) -> list[tuple[np.ndarray, bool]]:
@@ -328,6 +331,7 @@ class TagReader:
                 self._scripts = ScriptReader(scripts)
             except (ImportError, RuntimeError) as exc:
                 logger.warning("names in Latin letters without accents only: %s", exc)
+        self._lines = tag_line_reader()
 
     def recognize(self, region: np.ndarray, lowest: bool) -> str | None:
         scale = max(2.0, STRIP_HEIGHT_PX / region.shape[0])
@@ -364,7 +368,11 @@ class TagReader:
     def _read_line(self, line: np.ndarray) -> str:
         """PP-OCRv6 (`rapid_text`, from the rapidocr wheel) and Tesseract on the cleaned line:
         PP-OCRv6's spelling where both read the same letters (Tesseract's accents where only it
-        saw them), else the surer or better witnessed reading, else another script."""
+        saw them), else the surer or better witnessed reading, else another script. A Hangul
+        name our line reader reads surely is taken first: Tesseract reads a quarter of them."""
+        hangul = self._sure_hangul(line)
+        if hangul:
+            return hangul
         found = self._latin(cv2.cvtColor(with_margin(line, 8, False), cv2.COLOR_GRAY2BGR), use_det=False, use_cls=False)
         rapid_text, rapid_score = (found.txts[0], float(found.scores[0])) if found.txts else ("", 0.0)
         if self._scripts is None:
@@ -404,6 +412,23 @@ class TagReader:
         if confidence >= TESSERACT_SURE and rapid_score < 0.9:
             return text  # no witness either way: the surer engine
         return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
+
+    def _sure_hangul(self, line: np.ndarray) -> str | None:
+        if self._lines is None:
+            return None
+        reading = self._lines.read([line])[0]
+        if reading.confidence < HANGUL_SURE or script_of(reading.text) != "HANGUL":
+            return None
+        return None if any(c in JAMO for c in reading.text) else reading.text  # a letter that made no syllable
+
+
+def tag_line_reader() -> TagLineReader | None:
+    """The shipped tag line reader; without its file, Tesseract alone reads Hangul (one warning)."""
+    try:
+        return TagLineReader()
+    except TagLinesModelError as exc:
+        logger.warning("Hangul names read by Tesseract alone: %s", exc)
+        return None
 
 
 def accented(tesseract: str, latin: str) -> str:

@@ -81,6 +81,7 @@ for command in (
     class_commands.run, class_commands.agent, class_commands.dashboard,
     model_commands.predict, model_commands.train, model_commands.evaluate, model_commands.calibrate, model_commands.eda,
     model_commands.train_pose,
+    model_commands.train_names,
     records_commands.db, records_commands.users, records_commands.student,
 ):  # fmt: skip
     main.add_command(command)

@@ -192,6 +192,35 @@ def train_pose(data, headpose, out, epochs, mesh) -> None:
     )
 
 
+@click.command("train-names")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/tag_lines"), show_default=True)
+@click.option("--lines", type=click.IntRange(min=64), default=60_000, show_default=True, help="Tag lines to draw.")
+@click.option("--epochs", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the drawn lines (a new phase: new seed).")
+@click.option("--learning-rate", type=float, default=1e-3, show_default=True, help="Start of the cosine schedule.")
+@click.option(
+    "--init-from",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="Go on from this run's tag_lines.keras (a further phase on newly drawn lines).",
+)
+def train_names(out, lines, epochs, seed, learning_rate, init_from) -> None:
+    """Train the tag line reader (Hangul names) on tags it draws (training/tag_lines.py)."""
+    from training.tag_lines import FontsMissing, train
+
+    try:
+        metrics = train(
+            out, lines=lines, epochs=epochs, seed=seed, progress=True, init_from=init_from, learning_rate=learning_rate
+        )
+    except FontsMissing as exc:
+        raise click.ClickException(str(exc)) from None
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    click.echo(
+        f"drawn lines read exactly: {metrics['seen_font']:.1%} (trained fonts), {metrics['unseen_font']:.1%}"
+        f" (a font it never saw); model: {out / 'tag_lines.onnx'}"
+    )
+
+
 @click.command()
 @data_option
 @click.option(
