@@ -40,6 +40,7 @@ class TrainConfig:
     restore_batchnorm: bool = False  # init_from's folded BN rebuilt (training.widen), `widths`/`dense` wide
     distill_from: Path | None = None  # a teacher model: its probabilities on the clean image join the target
     distill_weight: float = 0.5
+    distill_flip: bool = False  # the teacher reads the clean image and its mirror, probabilities averaged
 
 
 def default_cache_dir() -> Path:
@@ -89,7 +90,7 @@ def starts_new_phase(last_row: dict, config: TrainConfig) -> bool:
 def targets_name(config: TrainConfig) -> str:
     name = "fer2013" if config.ferplus is None else f"fer2013+ferplus@{config.ferplus_weight:g}"
     if config.distill_from is not None:
-        name += f"+teacher@{config.distill_weight:g}"
+        name += f"+teacher{'(flip)' if config.distill_flip else ''}@{config.distill_weight:g}"
     return name
 
 
