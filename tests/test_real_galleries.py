@@ -145,6 +145,14 @@ def test_names_on_full_size_captures_are_read(truths, results):
     assert right / total >= 0.95, (right, total)
 
 
+def test_the_korean_class_tags_are_read_without_a_class_list(truths, results):
+    """The real Korean class's 8-14 px Hangul tags, read by our tag line reader (trained on
+    drawn tags only): most exactly, where Tesseract's Hangul model read 6 of 25."""
+    truth = next(t for t in truths[1] if t["file"] == "gommy15_zoom4.PNG")
+    right, total = score_capture(results[truth["file"]], truth).names_hangul
+    assert right >= 0.6 * total, (right, total)
+
+
 def test_the_three_captures_of_one_class_keep_one_participant_per_student(truths, pipeline_factory):
     from core.analyze import read_image
 
