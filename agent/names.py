@@ -8,8 +8,8 @@ only when the strip holds no text.
 Engines: RapidOCR's detector (rapidocr-onnxruntime) finds the text line; our own tag line
 reader (core/tag_lines.py, trained on drawn Korean tags) reads it first and is taken where it
 surely reads a Hangul name; PP-OCRv6's multilingual Latin model (inside the rapidocr wheel)
-reads it, accents included; Tesseract (Debian's `tesseract-ocr-script-*` packs, through tesserocr) reads it again
-per script. The PP-OCR models read no Hangul, Hebrew, Cyrillic or Arabic; Tesseract's script
+reads it, accents included; Tesseract (Debian's `tesseract-ocr-script-*` packs, through
+tesserocr) reads it again per script. The PP-OCR models read no Hangul, Hebrew, Cyrillic or Arabic; Tesseract's script
 models do. When the Latin readings agree, the PP-OCR one is kept (Tesseract's accents where
 only it saw them); when they disagree, the more confident or better witnessed one; other
 scripts are tried when the Latin reading is unsure.

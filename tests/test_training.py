@@ -222,6 +222,25 @@ def test_distilled_targets_match_hand_computation():
         distilled(labels, teacher[:1], 0.5)
 
 
+def test_a_mirror_averaging_teacher_reads_each_face_and_its_mirror(tiny_model_file):
+    """distill_flip (recipe v2.3): the teacher's target is the mean of its readings of the face
+    and of the face mirrored, which differ for a face that is not symmetric."""
+    from core.model import load_model
+    from training.recipe import read_recipe
+    from training.train import teacher_probabilities
+
+    model, _ = load_model(tiny_model_file)
+    faces = np.random.default_rng(2).integers(0, 256, (16, 48, 48), dtype=np.uint8)
+    own = model.predict(faces[..., None].astype(np.float32), verbose=0)
+    mirrored = model.predict(faces[:, :, ::-1, None].astype(np.float32), verbose=0)
+    np.testing.assert_allclose(teacher_probabilities(tiny_model_file, faces), own, atol=1e-6)
+    both = teacher_probabilities(tiny_model_file, faces, flip=True)
+    np.testing.assert_allclose(both, (own + mirrored) / 2, atol=1e-6)
+    assert not np.allclose(own, mirrored)
+    recipe = read_recipe(Path(__file__).parents[1] / "training/recipes/v2.3.toml")
+    assert recipe["phases"][0]["distill_flip"] is True
+
+
 def test_a_distilled_fine_tune_reads_its_teacher_and_names_its_targets(fer_csv, tiny_model_file, tmp_path, monkeypatch):
     """The recipe form of v2.1: a fine-tune from a model file, its targets half the teacher's
     reading of the clean image; a "./" path is read from the working directory."""
