@@ -37,7 +37,7 @@ import numpy as np
 
 from agent.grid import runs
 from core.student_names import TRUNCATION, normalize_name
-from core.tag_lines import JAMO, TagLineReader, TagLinesModelError
+from core.tag_lines import JAMO, TagLineReader, TagLinesModelError, as_dark_on_light
 
 logger = logging.getLogger(__name__)
 
@@ -161,10 +161,12 @@ class ScriptReader:
         self.scripts = tuple(available)
 
     def read(self, line: np.ndarray, script: str) -> tuple[str, int, list[int]]:
-        """(text, mean confidence, confidence of each word), confidences 0-100."""
+        """(text, mean confidence, confidence of each word), confidences 0-100, of a cleaned
+        line (dark on light); symbols() boxes are in the line with the margin read() adds."""
         from PIL import Image
 
         api = self._apis[script]
+        line = with_margin(line, max(8, line.shape[0] // 2), True)  # Tesseract drops a glyph touching the edge
         api.SetImage(Image.fromarray(line))
         text = api.GetUTF8Text().strip()
         if script == "Hangul":
@@ -252,13 +254,6 @@ def tight_brackets(text: str) -> str:
 
 def _syllables(word: str) -> int:
     return sum("\uac00" <= c <= "\ud7a3" for c in word)
-
-
-def as_dark_on_light(line: np.ndarray) -> np.ndarray:
-    gray = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
-    if np.median(gray) < 128:
-        gray = 255 - gray
-    return gray
 
 
 def with_margin(line: np.ndarray, margin: int, constant: bool) -> np.ndarray:
@@ -377,7 +372,6 @@ class TagReader:
         rapid_text, rapid_score = (found.txts[0], float(found.scores[0])) if found.txts else ("", 0.0)
         if self._scripts is None:
             return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
-        line = with_margin(line, max(8, line.shape[0] // 2), True)  # Tesseract drops a glyph touching the edge
         text, confidence, word_confidences = self._scripts.read(line, "Latin")
         text = with_inked_accents(text, self._scripts.symbols("Latin"), word_confidences)
         agree = normalize_name(without_accents(text)) == normalize_name(without_accents(rapid_text))

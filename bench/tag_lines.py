@@ -31,7 +31,7 @@ def as_the_agent_cuts(line: np.ndarray) -> np.ndarray:
 
 
 def main() -> None:
-    from agent.names import ScriptReader, with_margin
+    from agent.names import ScriptReader
     from core.tag_lines import TagLineReader, hangul_syllables
     from training.tag_lines import FONT_FILES, HELD_OUT_FAMILY, draw_line, fonts, sample_text
 
@@ -62,7 +62,7 @@ def main() -> None:
         read = [ours.read([line])[0].text for line in lines]
         ours_ms = 1000 * (time.perf_counter() - start) / len(lines)
         start = time.perf_counter()
-        theirs = [tesseract.read(with_margin(line, max(8, line.shape[0] // 2), True), "Hangul")[0] for line in lines]
+        theirs = [tesseract.read(line, "Hangul")[0] for line in lines]
         their_ms = 1000 * (time.perf_counter() - start) / len(lines)
         table.add_row(
             name,

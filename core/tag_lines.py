@@ -14,7 +14,6 @@ and the greedy CTC decoding.
 
 from __future__ import annotations
 
-import logging
 import os
 import unicodedata
 from dataclasses import dataclass
@@ -22,8 +21,6 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
-logger = logging.getLogger(__name__)
 
 LINE_HEIGHT = 32  # the network's input: a line scaled to this height ...
 LINE_WIDTH = 256  # ... and padded (or squeezed) to this width
@@ -50,6 +47,13 @@ def charset() -> str:
 def as_symbols(text: str) -> str:
     """The text as the network writes it: each Hangul syllable as its letters (NFD)."""
     return unicodedata.normalize("NFD", text)
+
+
+def as_dark_on_light(line: np.ndarray) -> np.ndarray:
+    """A tag line in gray with dark letters on a light ground, as every line reader here
+    takes it (a tag's light letters on a dark box are turned over)."""
+    gray = line if line.ndim == 2 else cv2.cvtColor(line, cv2.COLOR_BGR2GRAY)
+    return 255 - gray if np.median(gray) < 128 else gray
 
 
 def line_input(line: np.ndarray) -> np.ndarray:

@@ -117,7 +117,7 @@ def test_the_shipped_reader_reads_drawn_tags_in_a_font_it_never_saw(korean_fonts
     """Hangul tags drawn in NanumBarunGothic, which training never draws in, half their
     syllables rare ones: the reader reads far more of them exactly than Tesseract's Hangul
     model does (bench.tag_lines has the full table)."""
-    from agent.names import ScriptReader, with_margin
+    from agent.names import ScriptReader
     from bench.tag_lines import as_the_agent_cuts
     from training.tag_lines import draw_line, sample_text
 
@@ -132,8 +132,5 @@ def test_the_shipped_reader_reads_drawn_tags_in_a_font_it_never_saw(korean_fonts
     texts = [sample_text(rng, hangul_syllables()) for _ in range(60)]
     lines = [as_the_agent_cuts(draw_line(t, unseen[i % len(unseen)], np_rng)) for i, t in enumerate(texts)]
     ours = sum(r.text == t.strip() for r, t in zip(TagLineReader(TAG_LINES_MODEL).read(lines), texts))
-    theirs = sum(
-        tesseract.read(with_margin(line, max(8, line.shape[0] // 2), True), "Hangul")[0] == t.strip()
-        for line, t in zip(lines, texts)
-    )
+    theirs = sum(tesseract.read(line, "Hangul")[0] == t.strip() for line, t in zip(lines, texts))
     assert ours >= 0.4 * len(texts) and ours >= 2 * theirs, (ours, theirs)

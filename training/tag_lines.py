@@ -24,7 +24,16 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from core.tag_lines import LINE_HEIGHT, LINE_WIDTH, as_symbols, charset, greedy_decode, hangul_syllables, line_input
+from core.tag_lines import (
+    LINE_HEIGHT,
+    LINE_WIDTH,
+    as_dark_on_light,
+    as_symbols,
+    charset,
+    greedy_decode,
+    hangul_syllables,
+    line_input,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -157,8 +166,7 @@ def draw_line(text: str, font: tuple[str, int], rng: np.random.Generator) -> np.
     y1 = min(line.shape[0], int((pad + bottom - top + margin_y) * scale) + 1)
     x0 = max(0, int((pad - margin_x) * scale))
     x1 = min(line.shape[1], int((pad + right - left + margin_x) * scale) + 1)
-    gray = cv2.cvtColor(line[y0:y1, x0:x1], cv2.COLOR_BGR2GRAY)
-    return 255 - gray if np.median(gray) < 128 else gray
+    return as_dark_on_light(line[y0:y1, x0:x1])
 
 
 def screenshot_wear(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
