@@ -56,11 +56,12 @@ def build_pipeline(
     scripts: tuple[str, ...] | None = None,
     roster=None,
     signals: str = "emotions",
+    meeting_expert: str | None = None,
 ):
     """The capture pipeline; with signals "attention" the emotion model is never loaded."""
     from agent.identity import IdentityTracker
     from agent.pipeline import CapturePipeline
-    from classmood.options import head_pose_reader
+    from classmood.options import head_pose_reader, meeting_expert_file
     from core.emotions import default_classifier
     from core.faces import default_detector
 
@@ -71,7 +72,7 @@ def build_pipeline(
         names = NameReader(scripts) if scripts else NameReader()
     salt = secrets.token_hex(16) if pseudonymize else None
     attention_only = signals == "attention"
-    classifier = None if attention_only else default_classifier(model)
+    classifier = None if attention_only else default_classifier(model, meeting_expert_file(meeting_expert))
     poser = head_pose_reader(required=attention_only)
     return CapturePipeline(default_detector(), classifier, names, IdentityTracker(salt=salt, roster=roster), poser)
 
@@ -95,6 +96,7 @@ def run_agent(
     teacher: str | None = None,
     roster=None,
     signals: str = "emotions",
+    meeting_expert: str | None = None,
 ) -> int:
     """Run until done (offline sources) or stopped (live); returns the session id, owned by
     `teacher`'s account when given (what that teacher then sees on a signed-in dashboard).
@@ -132,9 +134,11 @@ def run_agent(
     source_text = live.description if live else f"video {video}" if video else f"images {images}"
     if roster is not None and not ocr:
         raise click.UsageError("--roster matches the name tags; it cannot be used with --no-ocr")
-    if signals == "attention" and model is not None:
-        raise click.UsageError("--model is the emotion model, which --signals attention does not load")
-    pipeline = build_pipeline(model, pseudonymize, ocr, scripts, roster, signals)
+    if signals == "attention" and (model is not None or meeting_expert is not None):
+        raise click.UsageError(
+            "--model and --meeting-expert are emotion models, which --signals attention does not load"
+        )
+    pipeline = build_pipeline(model, pseudonymize, ocr, scripts, roster, signals, meeting_expert)
     name = session_name or f"Lecture {datetime.now():%Y-%m-%d %H:%M}"
     kept_at = str(keep_frames.resolve()) if keep_frames else None  # so that erase and purge find them
     session_id = when_unlocked(

@@ -133,18 +133,17 @@ class CapturePipeline:
             size = crop_size(self.classifier, self.poser)
             crops = np.stack([crop_face(frame, faces[i], size, margin) for i in with_face]) if with_face else None
             read = crops is not None and self.classifier is not None
-            probabilities = self.classifier.probabilities(crops) if read else [None] * len(with_face)
+            probabilities, guesses = self.classifier.readings(crops) if read else ([None] * len(with_face),) * 2
         with timed(timings, "pose"):
             poses = self.poser.read(crops) if crops is not None and self.poser else [None] * len(with_face)
-        by_tile = dict(zip(with_face, zip(probabilities, poses)))
+        by_tile = dict(zip(with_face, zip(probabilities, guesses, poses)))
         for i, tile in enumerate(tiles):
             key, label, named, listed = identities[i]
             probs, guess, pose = None, None, None
             if i in by_tile:
-                state, (reading, pose) = "face", by_tile[i]
+                state, (reading, guess, pose) = "face", by_tile[i]
                 if reading is not None:
-                    probs = tuple(float(p) for p in reading)
-                    guess = self.classifier.uncertain(probs)
+                    probs, guess = tuple(float(p) for p in reading), bool(guess)
             else:
                 state = "no_face" if camera_on[i] else "camera_off"
             looking = self.attention.update(key, taken_at or datetime.now(UTC), pose)

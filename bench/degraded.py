@@ -1,6 +1,6 @@
 """Benchmark: FER2013 PrivateTest (or PublicTest) as faces look in a meeting tile, model by model.
 
-    python -m bench.degraded [--model FILE ...] [--limit N] [--split PublicTest]
+    python -m bench.degraded [--model FILE ...] [--meeting-expert FILE] [--limit N] [--split PublicTest]
 
 Each face is scored clean and under one condition at a time (training/degrade.py:
 a face 20-36 px across brought back to the input size, JPEG at quality 20-40, blur, a dim
@@ -35,6 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=shared / "data/fer2013/fer2013.csv.gz")
     parser.add_argument("--model", type=Path, action="append", default=[], help="Also score this model file.")
+    parser.add_argument("--meeting-expert", type=Path, default=None, help="Also score the shipped model with it.")
     parser.add_argument("--limit", type=int, default=None, help="Score only the first N faces.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--split", choices=["PrivateTest", "PublicTest"], default="PrivateTest")
@@ -43,6 +44,8 @@ def main() -> None:
     images, labels = fer2013.load(args.data, default_cache_dir()).split(args.split)
     images, labels = images[: args.limit], labels[: args.limit]
     models = [("shipped", OurModel(None))] + [(path.stem, OurModel(path)) for path in args.model]
+    if args.meeting_expert:
+        models.append((f"shipped + {args.meeting_expert.stem}", OurModel(None, args.meeting_expert)))
     models.append(("fer package", FerPackageModel()))
 
     table = Table(title=f"FER2013 {args.split} ({len(labels)} faces) as meeting tiles show them: accuracy")

@@ -1,6 +1,6 @@
 """Benchmark: what the agent says about real meeting faces, scored as the real_galleries README says.
 
-    python -m bench.meeting_faces [--folder DIR] [--model FILE ...]
+    python -m bench.meeting_faces [--folder DIR] [--model FILE ...] [--meeting-expert FILE]
 
 Each screenshot in DIR (default $CLASSMOOD_SHARED/data/real_galleries) goes through the agent's
 pipeline as one capture (what `classmood agent --images` does); the observation of each
@@ -31,7 +31,9 @@ NEGATIVE_TOPS = ("angry", "disgust", "fear", "sad")
 SCORED = ("N", "H", "S")
 
 
-def read_faces(folder: Path, model: Path | None, balance: str) -> list[tuple[str, str | None, bool | None]]:
+def read_faces(
+    folder: Path, model: Path | None, balance: str, meeting_expert: Path | None = None
+) -> list[tuple[str, str | None, bool | None]]:
     """(label, top emotion or None when not read, uncertain) per scored face of meeting_faces.csv."""
     from agent.identity import IdentityTracker
     from agent.names import NameReader
@@ -44,7 +46,7 @@ def read_faces(folder: Path, model: Path | None, balance: str) -> list[tuple[str
     truths = {t["file"]: t for t in load_truth(folder)}
     with open(folder / "meeting_faces.csv", encoding="utf-8") as f:
         rows = [r for r in csv.DictReader(f) if r["label"] in SCORED]
-    classifier = EmotionClassifier(model, balance=balance)
+    classifier = EmotionClassifier(model, balance=balance, meeting_expert=meeting_expert)
     faces = []
     for file in sorted({r["file"] for r in rows}):
         pipeline = CapturePipeline(default_detector(), classifier, NameReader(), IdentityTracker())
@@ -76,14 +78,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, default=shared / "data/real_galleries")
     parser.add_argument("--model", type=Path, action="append", default=[], help="Also score this model file.")
+    parser.add_argument("--meeting-expert", type=Path, default=None, help="Also score the shipped model with it.")
     args = parser.parse_args()
     os.environ.setdefault("CLASSMOOD_YUNET", str(shared / "models/face_detection_yunet_2026may.onnx"))
 
     columns = []
-    for model in [None, *args.model]:
-        name = "shipped" if model is None else model.stem
+    runs = [("shipped", None, None)] + [(model.stem, model, None) for model in args.model]
+    if args.meeting_expert:
+        runs.append((f"shipped + {args.meeting_expert.stem}", None, args.meeting_expert))
+    for name, model, expert in runs:
         for balance in ("lecture", "fer2013"):
-            columns.append((f"{name} ({balance})", score(read_faces(args.folder, model, balance))))
+            columns.append((f"{name} ({balance})", score(read_faces(args.folder, model, balance, expert))))
     table = Table(title=f"Real meeting faces ({args.folder.name}/meeting_faces.csv) through the agent")
     table.add_column("figure (target on held-back faces)")
     for name, _ in columns:

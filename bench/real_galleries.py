@@ -324,7 +324,7 @@ def levelled(image, tiles: list[dict]):
     return deskewed(image, angle), transformed(tiles, cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0))
 
 
-def make_pipeline(model: Path | None = None, roster=None):
+def make_pipeline(model: Path | None = None, roster=None, meeting_expert: Path | None = None):
     from agent.identity import IdentityTracker
     from agent.names import NameReader
     from agent.pipeline import CapturePipeline
@@ -333,7 +333,8 @@ def make_pipeline(model: Path | None = None, roster=None):
     from core.head_pose import HeadPoseReader
 
     tracker = IdentityTracker(roster=roster)
-    return CapturePipeline(default_detector(), default_classifier(model), NameReader(), tracker, HeadPoseReader())
+    classifier = default_classifier(model, meeting_expert)
+    return CapturePipeline(default_detector(), classifier, NameReader(), tracker, HeadPoseReader())
 
 
 def score_cells(score: Score) -> list[str]:

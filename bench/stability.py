@@ -1,6 +1,6 @@
 """Benchmark: does a frozen picture read steady? Real screenshots captured N times.
 
-    python -m bench.stability [--folder DIR] [--captures 12] [--model FILE]
+    python -m bench.stability [--folder DIR] [--captures 12] [--model FILE] [--meeting-expert FILE]
 
 Each real screenshot of DIR (default $CLASSMOOD_SHARED/data/real_galleries) goes through one
 agent pipeline N times, as `classmood agent` would capture a meeting whose picture does not
@@ -70,6 +70,7 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=shared_folder() / "data/real_galleries")
     parser.add_argument("--captures", type=int, default=12)
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--meeting-expert", type=Path, default=None, help="Pair the model with this meeting expert.")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault("CLASSMOOD_YUNET", str(shared_folder() / "models/face_detection_yunet_2026may.onnx"))
@@ -94,7 +95,8 @@ def main() -> None:
         rng = np.random.default_rng(args.seed)
         for kind in totals:
             frames = [image if kind == "identical" else recoded(image, rng) for _ in range(args.captures)]
-            result = steadiness(readings(make_pipeline(args.model), frames), args.captures)
+            pipeline = make_pipeline(args.model, meeting_expert=args.meeting_expert)
+            result = steadiness(readings(pipeline, frames), args.captures)
             if not result["faces"]:
                 continue
             for key in ("changes", "spreads", "boxes"):

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import click
 
-from classmood.options import data_option, head_pose_reader, signals_option
+from classmood.options import (
+    data_option,
+    head_pose_reader,
+    meeting_expert_file,
+    meeting_expert_option,
+    signals_option,
+)
 
 
 @click.command()
@@ -41,7 +47,7 @@ def eda(data: Path, out: Path) -> None:
 @click.option("--limit", type=int, default=None, help="Use only the first N rows of each split (smoke runs).")
 @click.option(
     "--augment",
-    type=click.Choice(["standard", "light", "meeting"]),
+    type=click.Choice(["standard", "light", "meeting", "meeting-expert"]),
     default="standard",
     show_default=True,
     help="Augmentation: 'light' for a final fine-tune with --resume; 'meeting' adds small, coded, dim, masked faces.",
@@ -231,16 +237,44 @@ def train_names(out, lines, epochs, seed, learning_rate, init_from) -> None:
 )
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the reliability PNG + JSON here.")
 @click.option("--dry-run", is_flag=True, help="Measure only; leave the model file as it is.")
-def calibrate(data, model, out, dry_run) -> None:
+@click.option(
+    "--view",
+    type=click.Choice(["clean", "meeting"]),
+    default="clean",
+    show_default=True,
+    help="'meeting': fit on the faces as a meeting expert sees them (training.degrade's conditions, seeded).",
+)
+def calibrate(data, model, out, dry_run, view) -> None:
     """Fit the model's temperature and guess line on PublicTest; ECE on PrivateTest."""
     from training.calibrate import calibrate as run_calibration
 
-    r = run_calibration(data, model, out, write=not dry_run)
+    r = run_calibration(data, model, out, write=not dry_run, view=view)
     ece, guesses = r["private_test_ece"], r["private_test_guesses"]
     click.echo(
         f"temperature {r['temperature']:.3f}, guess below {r['uncertain_below']:.2f};"
         f" PrivateTest ECE {ece['raw']:.2%} -> {ece['calibrated']:.2%};"
         f" guesses {guesses['share']:.1%} of faces" + ("" if dry_run else f"; written into {model}")
+    )
+
+
+@click.command("fit-gate")
+@data_option
+@click.option(
+    "--expert",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="The meeting expert's model file; the gate is written into its contract.",
+)
+@click.option("--faces", default=12000, show_default=True, help="Training faces the gate is fitted on.")
+def fit_gate(data, expert, faces) -> None:
+    """Fit the gate that sends degraded faces to a meeting expert (paired by --meeting-expert)."""
+    from training.meeting_gate import write_gate
+
+    result = write_gate(data, expert, faces)
+    routed = ", ".join(f"{name} {share:.0%}" for name, share in result["public_test_routed"].items())
+    click.echo(
+        f"gate agrees with {result['training_agreement']:.1%} of {result['training_faces']:,} Training faces;"
+        f" the expert's share of PublicTest readings: {routed}; written into {expert}"
     )
 
 
@@ -253,11 +287,12 @@ def calibrate(data, model, out, dry_run) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write confusion PNG + JSON here.")
 @click.option("--flip-average", is_flag=True, help="Average each face with its mirror image (2x the cost).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def evaluate(data, model, split, out, flip_average, as_json) -> None:
+@meeting_expert_option
+def evaluate(data, model, split, out, flip_average, as_json, meeting_expert) -> None:
     """Accuracy overall and per class, and a confusion matrix, on one FER2013 split."""
     from training.evaluate import evaluate as run_evaluation
 
-    result = run_evaluation(data, model, split, out, flip_average)
+    result = run_evaluation(data, model, split, out, flip_average, meeting_expert_file(meeting_expert))
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -307,14 +342,16 @@ def evaluate(data, model, split, out, flip_average, as_json) -> None:
     help="Read faces as a lecture shows them (most calm) or with FER2013's class balance.",
 )
 @signals_option
-def predict(paths, out, as_json, every, model, detector, webcam, balance, signals) -> None:
+@meeting_expert_option
+def predict(paths, out, as_json, every, model, detector, webcam, balance, signals, meeting_expert) -> None:
     """Find every face in images, folders or videos: its expression and where it is turned."""
     from classmood.predict import predict_paths, run_webcam
     from core.emotions import EmotionClassifier
     from core.faces import default_detector
 
     attention_only = signals == "attention"
-    classifier = None if attention_only else EmotionClassifier(model, balance=balance)
+    expert = meeting_expert_file(meeting_expert)
+    classifier = None if attention_only else EmotionClassifier(model, balance=balance, meeting_expert=expert)
     poser = head_pose_reader(required=attention_only)
     face_detector = default_detector(detector)
     if webcam is not None:

@@ -180,6 +180,26 @@ def owner_of(engine, teacher: str | None) -> int | None:
     return account_id(engine, teacher) if teacher else None
 
 
+meeting_expert_option = click.option(
+    "--meeting-expert",
+    "meeting_expert",
+    is_flag=False,
+    flag_value="shipped",
+    default=None,
+    help="Read small, video-coded, blurred or dim faces with a meeting expert (alone: the shipped one,"
+    " core/assets/emotion_cnn_meeting.keras; or give its file). Off by default: see the model card.",
+)
+
+
+def meeting_expert_file(value: str | None) -> Path | None:
+    """The --meeting-expert value as a file: None (not asked for), the shipped expert, or the one given."""
+    if value is None:
+        return None
+    from core.model import MEETING_EXPERT
+
+    return MEETING_EXPERT if value == "shipped" else Path(value)
+
+
 def class_options(command):
     """The options `run` and `agent` share: how names are read and kept, the model, the class."""
     for option in reversed(
@@ -194,6 +214,7 @@ def class_options(command):
             click.option(
                 "--model", type=click.Path(path_type=Path), default=None, help="Model file (default: the shipped one)."
             ),
+            meeting_expert_option,
             retention_option,
             teacher_option,
             roster_option,

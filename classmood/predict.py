@@ -36,7 +36,7 @@ def expand_inputs(paths: Iterable[Path]) -> Iterator[Path]:
             yield path
 
 
-def face_record(face: FaceEmotion, classifier) -> dict:
+def face_record(face: FaceEmotion) -> dict:
     """One face as predict reports it; `uncertain`: the reading is a guess (core.calibration);
     yaw and pitch in degrees (core.head_pose), `looking` "screen", "away" or "unknown"."""
     record = {"box": list(face.box), "detector_score": round(face.detector_score, 3)}
@@ -44,7 +44,7 @@ def face_record(face: FaceEmotion, classifier) -> dict:
         record |= {
             "emotion": face.emotion.top,
             "score": round(face.emotion.score, 4),
-            "uncertain": classifier.uncertain(face.emotion.probabilities),
+            "uncertain": face.emotion.uncertain,
             "probabilities": face.emotion.as_dict(),
         }
     pose = face.pose
@@ -90,7 +90,7 @@ def _analyze(image, detector, classifier, poser) -> list[FaceEmotion]:
 def _predict_image(path: Path, detector, classifier, out: Path | None, poser) -> dict:
     image = read_image(path)
     faces = _analyze(image, detector, classifier, poser)
-    record = {"input": str(path), "faces": [face_record(f, classifier) for f in faces]}
+    record = {"input": str(path), "faces": [face_record(f) for f in faces]}
     if out is not None:
         target = out / f"{path.stem}.annotated.png"
         cv2.imwrite(str(target), annotate(image, faces))
@@ -104,9 +104,7 @@ def _predict_video(path: Path, detector, classifier, out: Path | None, every: fl
     try:
         for seconds, frame in iter_video(path, every):
             faces = _analyze(frame, detector, classifier, poser)
-            records.append(
-                {"input": str(path), "time": round(seconds, 3), "faces": [face_record(f, classifier) for f in faces]}
-            )
+            records.append({"input": str(path), "time": round(seconds, 3), "faces": [face_record(f) for f in faces]})
             if target is not None:
                 if writer is None:
                     h, w = frame.shape[:2]

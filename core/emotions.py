@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from core.calibration import with_prior, with_temperature
+from core.face_quality import QualityGate
 from core.faces import flat_crops
 from core.labels import EMOTIONS
 from core.model import SHIPPED_MODEL, ModelFileError, load_model, read_contract
@@ -28,6 +29,7 @@ class Emotion:
     """The classifier's answer for one face: probabilities in EMOTIONS order, and the winner."""
 
     probabilities: tuple[float, ...]
+    uncertain: bool = False  # a guess: top probability under its network's guess line
 
     @property
     def top(self) -> str:
@@ -44,6 +46,11 @@ class Emotion:
 class EmotionClassifier:
     """Wraps the Keras model behind one call: uint8 crops in, calibrated probabilities out.
 
+    Paired with a meeting expert (`meeting_expert`: a model file carrying a quality gate,
+    `classmood fit-gate`), a face that looks small, coded, blurred or dim (core.face_quality)
+    is read by the expert, with the expert's own calibration and guess line; every other face
+    by this network; a face on the border by both, blended.
+
     A model file without a fitted temperature is used as it is, said once in the log, and
     none of its readings is marked a guess (`uncertain` answers False): nothing is known of
     how far its probabilities can be trusted.
@@ -53,13 +60,19 @@ class EmotionClassifier:
     probabilities to that class balance (core.calibration). `balance="fer2013"` reads them as
     the net learned them, the balance its FER2013 figures are measured with."""
 
-    def __init__(self, model_path: str | os.PathLike | None = None, backend: str = "auto", balance: str = "lecture"):
+    def __init__(
+        self,
+        model_path: str | os.PathLike | None = None,
+        backend: str = "auto",
+        balance: str = "lecture",
+        meeting_expert: str | os.PathLike | None = None,
+    ):
         """backend: "onnxruntime" (no TensorFlow import: seconds faster to start, a fraction
         of the memory; `bench.serving`), "tensorflow", or "auto": onnxruntime where it can
         serve the file, else TensorFlow."""
         if balance not in ("lecture", "fer2013"):
             raise ValueError(f"unknown class balance {balance!r} (lecture or fer2013)")
-        path = Path(model_path or os.environ.get("CLASSMOOD_MODEL") or SHIPPED_MODEL)
+        path = self.path = Path(model_path or os.environ.get("CLASSMOOD_MODEL") or SHIPPED_MODEL)
         self.backend = "tensorflow"
         if backend in ("auto", "onnxruntime"):
             try:
@@ -74,6 +87,12 @@ class EmotionClassifier:
             self.model, self.contract = load_model(path)
             self._predict = _compiled_forward(self.model)
         self.lecture = balance == "lecture" and self.contract.lecture_prior is not None
+        self.expert, self.gate = None, None
+        if meeting_expert is not None:
+            self.expert = EmotionClassifier(meeting_expert, backend, balance)
+            self.gate = _quality_gate(Path(meeting_expert), self.expert.contract)
+            if self.expert.input_size != self.input_size:
+                raise ModelFileError(f"{meeting_expert} reads {self.expert.input_size} px faces, not {self.input_size}")
         if not self.contract.calibrated:
             logger.warning(
                 "model %s is not calibrated: its probabilities are the network's raw ones, and no "
@@ -82,24 +101,43 @@ class EmotionClassifier:
             )
 
     def uncertain(self, probabilities) -> bool:
-        """Is this reading a guess (top probability under the line chosen on PublicTest)?"""
-        line = self.contract.lecture_uncertain_below if self.lecture else self.contract.uncertain_below
-        return bool(line and max(probabilities) < line)
+        """Is this reading of this network a guess (top probability under the line chosen on PublicTest)?"""
+        return bool(max(probabilities) < self.guess_line)
 
     @property
     def input_size(self) -> int:
         return self.contract.input_size
 
     def probabilities(self, crops: np.ndarray, raw: bool = False) -> np.ndarray:
-        """(n, size, size) uint8 crops -> (n, 7) float32 probabilities (the network's own with `raw`)."""
+        """(n, size, size) uint8 crops -> (n, 7) float32 probabilities (the networks' own with `raw`)."""
+        return self.readings(crops, raw)[0]
+
+    def readings(self, crops: np.ndarray, raw: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities as `probabilities` gives them, and per face whether the reading is a guess:
+        its top probability under its network's guess line (a blend's: the lines blended alike)."""
         crops = np.asarray(crops)
         if crops.ndim == 2:
             crops = crops[None]
-        if len(crops) == 0:
-            return np.zeros((0, len(EMOTIONS)), np.float32)
         size = self.contract.input_size
-        if crops.shape[1:] != (size, size):
+        if len(crops) and crops.shape[1:] != (size, size):
             raise ValueError(f"crops must be {size}x{size} grayscale, got {crops.shape[1:]}")
+        share = self.gate.expert_share(crops) if self.expert and len(crops) else np.zeros(len(crops), np.float32)
+        out = np.zeros((len(crops), len(EMOTIONS)), np.float32)
+        mine, theirs = share < 1, share > 0
+        if mine.any():
+            out[mine] = (1 - share[mine, None]) * self._own(crops[mine], raw)
+        if theirs.any():
+            out[theirs] += share[theirs, None] * self.expert._own(crops[theirs], raw)
+        lines = (1 - share) * self.guess_line + (share * self.expert.guess_line if self.expert else 0)
+        return out, (out.max(axis=1) < lines) if not raw else np.zeros(len(crops), bool)
+
+    @property
+    def guess_line(self) -> float:
+        """A top probability under this is a guess; 0 where the file is uncalibrated."""
+        return (self.contract.lecture_uncertain_below if self.lecture else self.contract.uncertain_below) or 0.0
+
+    def _own(self, crops: np.ndarray, raw: bool) -> np.ndarray:
+        """This file's network alone, calibrated and moved to the reading's class balance."""
         out = np.asarray(self._predict(crops[..., None].astype(np.float32)))
         if raw or not self.contract.calibrated:
             return out
@@ -118,7 +156,17 @@ class EmotionClassifier:
         return np.asarray(prior if prior is not None else [1 / len(EMOTIONS)] * len(EMOTIONS), np.float32)
 
     def classify(self, crops: np.ndarray) -> list[Emotion]:
-        return [Emotion(tuple(float(p) for p in row)) for row in self.probabilities(crops)]
+        probabilities, guesses = self.readings(crops)
+        return [Emotion(tuple(float(p) for p in row), bool(guess)) for row, guess in zip(probabilities, guesses)]
+
+
+def _quality_gate(path: Path, contract) -> QualityGate:
+    if contract.quality_gate is None:
+        raise ModelFileError(f"{path} is not a meeting expert: it has no quality gate (classmood fit-gate)")
+    try:
+        return QualityGate.from_dict(contract.quality_gate)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: its quality gate cannot be read ({exc})") from None
 
 
 def _compiled_forward(model):
@@ -136,11 +184,13 @@ def _compiled_forward(model):
 _default: EmotionClassifier | None = None
 
 
-def default_classifier(model_path: str | os.PathLike | None = None) -> EmotionClassifier:
+def default_classifier(
+    model_path: str | os.PathLike | None = None, meeting_expert: str | os.PathLike | None = None
+) -> EmotionClassifier:
     """The process-wide classifier for the shipped model (or $CLASSMOOD_MODEL)."""
     global _default
-    if model_path is not None:
-        return EmotionClassifier(model_path)
+    if model_path is not None or meeting_expert is not None:
+        return EmotionClassifier(model_path, meeting_expert=meeting_expert)
     if _default is None:
         _default = EmotionClassifier()
     return _default

@@ -22,6 +22,7 @@ CONTRACT_ENTRY = "classmood.json"
 FORMAT = "classmood-emotion-model"
 FORMAT_VERSION = 1
 SHIPPED_MODEL = Path(__file__).parent / "assets" / "emotion_cnn.keras"
+MEETING_EXPERT = Path(__file__).parent / "assets" / "emotion_cnn_meeting.keras"  # opt-in: --meeting-expert
 
 
 class ModelFileError(RuntimeError):
@@ -47,6 +48,9 @@ class Contract:
     training_prior: tuple[float, ...] | None = None
     lecture_prior: tuple[float, ...] | None = None
     lecture_uncertain_below: float | None = None
+    # On a meeting expert: core.face_quality.QualityGate's numbers, which faces it should read
+    # when paired with a clean-face model (`classmood fit-gate`). None: not an expert.
+    quality_gate: dict | None = None
     extra: dict = field(default_factory=dict)
 
     @property
@@ -151,7 +155,12 @@ def save_model(model, path: str | os.PathLike, contract: Contract) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp.keras")
     has_batchnorm = any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers)
-    (fold_batchnorm(model) if has_batchnorm else model).save(tmp)
+    if has_batchnorm:
+        inference = fold_batchnorm(model)
+    else:  # a fine-tune of a folded file: a copy without the optimizer's state (3x the weights)
+        inference = keras.models.clone_model(model)
+        inference.set_weights(model.get_weights())
+    inference.save(tmp)
     with zipfile.ZipFile(tmp, "a") as zf:
         zf.writestr(CONTRACT_ENTRY, json.dumps(asdict(contract), indent=2))
     os.replace(tmp, path)

@@ -117,6 +117,9 @@ class OnnxForward:
 
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
+        # No busy-waiting between runs: a meeting expert's session (and the agent's other ones)
+        # would otherwise find both cores taken by this one's idle threads (2x slower, measured).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         try:
             graph = onnx_graph(path)

@@ -54,3 +54,27 @@ def test_the_meeting_profile_degrades_some_faces_and_is_seeded(faces):
     assert np.array_equal(a, b)
     light = augment_batch(batch, np.random.default_rng(5), "standard")
     assert not np.array_equal(a, light)
+
+
+def test_the_expert_profile_degrades_more_faces_than_the_meeting_one(faces):
+    """`meeting-expert` puts every face through the meeting conditions, `meeting` about half:
+    fewer of its faces keep the fine detail the light profile leaves."""
+    import cv2
+
+    batch = np.repeat(faces[:1], 200, axis=0)
+
+    def detail(profile: str) -> np.ndarray:
+        out = augment_batch(batch, np.random.default_rng(9), profile).astype(np.float32)
+        return np.array([(face - cv2.GaussianBlur(face, (0, 0), 1.0)).std() for face in out])
+
+    sharp = 0.8 * np.median(detail("light"))
+    kept = {profile: int((detail(profile) > sharp).sum()) for profile in ("light", "meeting", "meeting-expert")}
+    assert kept["meeting-expert"] < kept["meeting"] < kept["light"], kept
+
+
+def test_the_meeting_view_is_the_same_every_run(faces):
+    from training.degrade import meeting_view
+
+    first = meeting_view(faces)
+    assert np.array_equal(first, meeting_view(faces)) and first.shape == faces.shape
+    assert not np.array_equal(first, meeting_view(faces, seed=1))

@@ -21,17 +21,24 @@ from core.calibration import (
 )
 
 
-def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write: bool = True) -> dict:
+def calibrate(
+    data_path: Path, model_path: Path, out: Path | None = None, write: bool = True, view: str = "clean"
+) -> dict:
+    """`view="meeting"`: every face through training.degrade's meeting conditions first (seeded),
+    as a meeting expert sees its faces."""
     from core.emotions import EmotionClassifier
     from core.model import write_contract
     from training import fer2013
     from training.config import default_cache_dir
+    from training.degrade import meeting_view
     from training.evaluate import lecture_figures, predict_split
 
     data = fer2013.load(data_path, default_cache_dir())
     classifier = EmotionClassifier(model_path, balance="fer2013")
     public_x, public_y = data.split("PublicTest")
     private_x, private_y = data.split("PrivateTest")
+    if view == "meeting":
+        public_x, private_x = meeting_view(public_x), meeting_view(private_x)
     public_raw = predict_split(classifier, public_x, raw=True)
     temperature = fit_temperature(public_raw, public_y)
     public_calibrated = with_temperature(public_raw, temperature)
@@ -46,6 +53,7 @@ def calibrate(data_path: Path, model_path: Path, out: Path | None = None, write:
     lecture_line = uncertain_threshold(public_lecture, public_y, balance_weights(public_y, lecture))
     result = {
         "model": str(model_path),
+        "view": view,
         "temperature": round(temperature, 4),
         "uncertain_below": line,
         "public_test_ece": {

@@ -41,6 +41,9 @@ class TrainConfig:
     distill_from: Path | None = None  # a teacher model: its probabilities on the clean image join the target
     distill_weight: float = 0.5
     distill_flip: bool = False  # the teacher reads the clean image and its mirror, probabilities averaged
+    # "meeting": PublicTest, which steers the run, is seen through training.degrade's meeting
+    # conditions (seeded), as the meeting expert will see its faces; "clean": as it is
+    validate_on: str = "clean"
 
 
 def default_cache_dir() -> Path:

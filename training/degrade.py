@@ -83,3 +83,10 @@ def random_meeting(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     if rng.random() < 0.4:
         out = jpeg(out, int(rng.integers(20, 60)))
     return out
+
+
+def meeting_view(images: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Each face once through `random_meeting`, the same every run: PublicTest as a meeting
+    expert sees it (its training's steer and its calibration)."""
+    rng = np.random.default_rng(seed)
+    return np.stack([random_meeting(image, rng) for image in images])

@@ -51,7 +51,12 @@ def predict_split(
 
 
 def evaluate(
-    data_path: Path, model_path: Path | None, split: str, out: Path | None, flip_average: bool = False
+    data_path: Path,
+    model_path: Path | None,
+    split: str,
+    out: Path | None,
+    flip_average: bool = False,
+    meeting_expert: Path | None = None,
 ) -> dict:
     from core.emotions import EmotionClassifier
     from training import fer2013
@@ -59,13 +64,17 @@ def evaluate(
 
     data = fer2013.load(data_path, default_cache_dir())
     images, labels = data.split(split)
-    classifier = EmotionClassifier(model_path, balance="fer2013")
+    classifier = EmotionClassifier(model_path, balance="fer2013", meeting_expert=meeting_expert)
     probabilities = predict_split(classifier, images, flip_average)
     predicted = probabilities.argmax(axis=1)
     matrix = confusion_matrix(labels, predicted)
     result = {"split": split, "model": str(model_path or "shipped"), "flip_average": flip_average}
+    if meeting_expert is not None:
+        result["meeting_expert"] = str(meeting_expert)
     result.update(summarize(matrix))
     result["ece"] = expected_calibration_error(probabilities, labels)
+    if classifier.gate is not None:  # a pair: how much of the reading came from the meeting expert
+        result["meeting_expert_share"] = float(classifier.gate.expert_share(images).mean())
     contract = classifier.contract
     if contract.lecture_prior is not None:
         result["lecture"] = lecture_figures(

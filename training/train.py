@@ -22,6 +22,7 @@ from core.model import Contract, make_model, save_model
 from training import fer2013, ferplus
 from training.averaging import SNAPSHOT, average_snapshots, refresh_batchnorm, snapshot_epochs
 from training.config import TrainConfig, TrainState, config_row, phase_of, starts_new_phase
+from training.degrade import meeting_view
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,10 @@ def load_splits(config: TrainConfig):
         teacher = teacher_probabilities(config.distill_from, x_train, config.distill_flip)
         t_train = distilled(t_train, teacher, config.distill_weight)
     x_train, t_train = drop_blank(x_train, t_train)
+    if config.validate_on == "meeting":
+        x_val = meeting_view(x_val)
+    elif config.validate_on != "clean":
+        raise ValueError(f"validate_on must be clean or meeting, not {config.validate_on!r}")
     return x_train, t_train, x_val, y_val
 
 
