@@ -53,6 +53,7 @@ PROFILES: dict[str, dict[str, float]] = {
 def augment_batch(images: np.ndarray, rng: np.random.Generator, profile: str = "standard") -> np.ndarray:
     """Return an augmented copy of a (n, side, side) uint8 batch."""
     p = PROFILES[profile]
+    degraded_share = p.get("degraded_share", 0.0)
     side = images.shape[1]
     out = np.empty_like(images)
     for i, img in enumerate(images):
@@ -63,7 +64,7 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, profile: str = "
         warped = np.clip(warped.astype(np.float32) * contrast + brightness, 0, 255).astype(np.uint8)
         if rng.random() < p["erase_p"]:
             erase(warped, rng)
-        if rng.random() < p.get("degraded_share", 0.0):
+        if degraded_share and rng.random() < degraded_share:  # no draw otherwise: older recipes' streams stay
             warped = random_meeting(warped, rng)
         out[i] = warped
     return out
