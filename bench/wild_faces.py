@@ -1,6 +1,6 @@
 """Benchmark: the whole face path (detect, crop, classify) on real photos that are not FER2013.
 
-    python -m bench.wild_faces [--model FILE] [--limit N] [--balance lecture|fer2013]
+    python -m bench.wild_faces [--model FILE] [--meeting-expert FILE] [--limit N] [--balance lecture|fer2013]
 
 wild_faces labels are noisy student labels and fear is nearly absent: read the figures as
 how the model transfers to other photos, not as a benchmark of record. `--balance lecture`
@@ -38,13 +38,15 @@ def main() -> None:
     os.environ.setdefault("CLASSMOOD_YUNET", str(shared / "models/face_detection_yunet_2026may.onnx"))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--meeting-expert", type=Path, default=None, help="Pair the model with this meeting expert.")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--balance", choices=["lecture", "fer2013"], default="fer2013")
     args = parser.parse_args()
     labels = shared / "data/wild_faces/labels.csv"
     with open(labels) as f:
         rows = list(csv.DictReader(f))[: args.limit]
-    detector, classifier = YuNetDetector(), EmotionClassifier(args.model, balance=args.balance)
+    detector = YuNetDetector()
+    classifier = EmotionClassifier(args.model, balance=args.balance, meeting_expert=args.meeting_expert)
     truth, predicted, missed = [], [], 0
     for row in rows:
         image = read_image(labels.parent / row["path"])
@@ -56,7 +58,9 @@ def main() -> None:
         truth.append(EMOTIONS.index(row["emotion"]))
         predicted.append(int(classifier.probabilities(crop)[0].argmax()))
     result = summarize(confusion_matrix(np.array(truth), np.array(predicted)))
-    title = f"wild_faces ({args.balance} balance): {len(rows)} photos, face found in {len(truth)} ({missed} missed)"
+    paired = f", with {args.meeting_expert.name}" if args.meeting_expert else ""
+    found = f"{len(rows)} photos, face found in {len(truth)} ({missed} missed)"
+    title = f"wild_faces ({args.balance} balance{paired}): {found}"
     table = Table(title=title)
     for column in ("emotion", "photos", "recall"):
         table.add_column(column, justify="right")
