@@ -98,6 +98,11 @@ def with_products(z: np.ndarray) -> np.ndarray:
     return np.concatenate([z, *pairs, np.ones((n, 1), np.float32)], axis=1)
 
 
+def logistic(logits: np.ndarray) -> np.ndarray:
+    """The gate's probability from its weighed sum (clipped: no overflow for a far-off crop)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
+
+
 @dataclass(frozen=True)
 class QualityGate:
     """Fitted numbers: the measures' mean and spread, the weights, and the routing line."""
@@ -111,7 +116,7 @@ class QualityGate:
         """How likely each crop is a degraded (meeting-tile) face rather than a clean one."""
         z = (quality_measures(crops) - np.asarray(self.mean, np.float32)) / np.asarray(self.spread, np.float32)
         logits = with_products(z) @ np.asarray(self.weights, np.float32)
-        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
+        return logistic(logits)
 
     def expert_share(self, crops: np.ndarray) -> np.ndarray:
         """Per crop, the meeting expert's share of the reading: 0 (clean) to 1 (degraded)."""

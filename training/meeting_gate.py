@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.face_quality import QualityGate, quality_measures, with_products
+from core.face_quality import QualityGate, logistic, quality_measures, with_products
 
 
 def gate_examples(images: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -38,7 +38,7 @@ def fit_gate(faces: np.ndarray, degraded: np.ndarray, steps: int = 3000, l2: flo
     x = with_products((measures - mean) / spread)
     weights = np.zeros(x.shape[1], np.float32)
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(x @ weights, -30, 30)))
+        p = logistic(x @ weights)
         weights -= 0.5 * (x.T @ (p - degraded) / len(degraded) + l2 * weights)
     return QualityGate(tuple(float(v) for v in mean), tuple(float(v) for v in spread), tuple(float(v) for v in weights))
 
