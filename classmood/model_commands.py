@@ -1,4 +1,4 @@
-"""`classmood eda | train | calibrate | evaluate | predict`: the model, its data and its use on images."""
+"""`classmood eda | train | calibrate | quantize | evaluate | predict`: the model, its data and its use on images."""
 
 from __future__ import annotations
 
@@ -244,16 +244,44 @@ def train_names(out, lines, epochs, seed, learning_rate, init_from) -> None:
     show_default=True,
     help="'meeting': fit on the faces as a meeting expert sees them (training.degrade's conditions, seeded).",
 )
-def calibrate(data, model, out, dry_run, view) -> None:
+@click.option(
+    "--flip-average/--no-flip-average",
+    default=None,
+    help="Read each face and its mirror, averaged, and calibrate that reading (default: as the file says).",
+)
+def calibrate(data, model, out, dry_run, view, flip_average) -> None:
     """Fit the model's temperature and guess line on PublicTest; ECE on PrivateTest."""
     from training.calibrate import calibrate as run_calibration
 
-    r = run_calibration(data, model, out, write=not dry_run, view=view)
+    r = run_calibration(data, model, out, write=not dry_run, view=view, flip_average=flip_average)
     ece, guesses = r["private_test_ece"], r["private_test_guesses"]
     click.echo(
         f"temperature {r['temperature']:.3f}, guess below {r['uncertain_below']:.2f};"
         f" PrivateTest ECE {ece['raw']:.2%} -> {ece['calibrated']:.2%};"
         f" guesses {guesses['share']:.1%} of faces" + ("" if dry_run else f"; written into {model}")
+    )
+
+
+@click.command()
+@data_option
+@click.option(
+    "--model",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="Model file; the int8 graph is written into it, beside the float weights.",
+)
+@click.option(
+    "--faces", default=2000, show_default=True, help="Training faces (and their mirrors) the ranges are measured on."
+)
+def quantize(data, model, faces) -> None:
+    """Store the network in 8-bit integers inside the model file (served by onnxruntime, 1.7x faster)."""
+    from training.quantize import quantize as run_quantize
+
+    r = run_quantize(data, model, faces)
+    click.echo(
+        f"PublicTest {r['public_test_float']:.2%} (float) -> {r['public_test_int8']:.2%} (int8);"
+        f" same top emotion for {r['same_top_emotion']:.1%} of faces, probabilities within"
+        f" {r['largest_probability_change']:.3f}; written into {model}"
     )
 
 

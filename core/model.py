@@ -51,6 +51,9 @@ class Contract:
     # On a meeting expert: core.face_quality.QualityGate's numbers, which faces it should read
     # when paired with a clean-face model (`classmood fit-gate`). None: not an expert.
     quality_gate: dict | None = None
+    # Read each face and its mirror image and average the two (calibrated so, `classmood calibrate
+    # --flip-average`): a reading that moves less with a few pixels of crop, at twice the net's cost.
+    flip_average: bool = False
     extra: dict = field(default_factory=dict)
 
     @property
@@ -168,16 +171,22 @@ def save_model(model, path: str | os.PathLike, contract: Contract) -> Path:
 
 
 def write_contract(path: str | os.PathLike, contract: Contract) -> Path:
-    """Replace the contract inside an existing model file (the weights stay byte-identical);
+    """Replace the contract inside an existing model file (the weights stay byte-identical)."""
+    read_contract(path)
+    return write_entries(path, {CONTRACT_ENTRY: json.dumps(asdict(contract), indent=2).encode()})
+
+
+def write_entries(path: str | os.PathLike, entries: dict[str, bytes]) -> Path:
+    """Add or replace entries of a model file's zip, every other entry copied as it is;
     through a temp file and a rename, like save_model."""
     path = Path(path)
-    read_contract(path)
     tmp = path.with_name(path.name + ".tmp.keras")
     with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
-            if item.filename != CONTRACT_ENTRY:
+            if item.filename not in entries:
                 dst.writestr(item, src.read(item.filename))
-        dst.writestr(CONTRACT_ENTRY, json.dumps(asdict(contract), indent=2))
+        for name, data in entries.items():
+            dst.writestr(name, data)
     os.replace(tmp, path)
     return path
 

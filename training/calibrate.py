@@ -22,10 +22,16 @@ from core.calibration import (
 
 
 def calibrate(
-    data_path: Path, model_path: Path, out: Path | None = None, write: bool = True, view: str = "clean"
+    data_path: Path,
+    model_path: Path,
+    out: Path | None = None,
+    write: bool = True,
+    view: str = "clean",
+    flip_average: bool | None = None,
 ) -> dict:
     """`view="meeting"`: every face through training.degrade's meeting conditions first (seeded),
-    as a meeting expert sees its faces."""
+    as a meeting expert sees its faces. `flip_average`: calibrate the reading of each face and its
+    mirror averaged, and say so in the contract (None: as the file says)."""
     from core.emotions import EmotionClassifier
     from core.model import write_contract
     from training import fer2013
@@ -35,6 +41,8 @@ def calibrate(
 
     data = fer2013.load(data_path, default_cache_dir())
     classifier = EmotionClassifier(model_path, balance="fer2013")
+    if flip_average is not None:
+        classifier.flip_average = flip_average
     public_x, public_y = data.split("PublicTest")
     private_x, private_y = data.split("PrivateTest")
     if view == "meeting":
@@ -54,6 +62,7 @@ def calibrate(
     result = {
         "model": str(model_path),
         "view": view,
+        "flip_average": classifier.flip_average,
         "temperature": round(temperature, 4),
         "uncertain_below": line,
         "public_test_ece": {
@@ -83,6 +92,7 @@ def calibrate(
             training_prior=tuple(result["training_prior"]),
             lecture_prior=tuple(result["lecture_prior"]),
             lecture_uncertain_below=lecture_line,
+            flip_average=classifier.flip_average,
         )
         write_contract(model_path, contract)
     if out is not None:

@@ -68,7 +68,13 @@ def evaluate(
     probabilities = predict_split(classifier, images, flip_average)
     predicted = probabilities.argmax(axis=1)
     matrix = confusion_matrix(labels, predicted)
-    result = {"split": split, "model": str(model_path or "shipped"), "flip_average": flip_average}
+    result = {
+        "split": split,
+        "model": str(model_path or "shipped"),
+        "flip_average": flip_average or classifier.flip_average,  # asked for, or in the file's reading
+        "served_by": classifier.backend
+        + (f" {classifier._predict.precision}" if classifier.backend == "onnxruntime" else ""),
+    }
     if meeting_expert is not None:
         result["meeting_expert"] = str(meeting_expert)
     result.update(summarize(matrix))
