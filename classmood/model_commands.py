@@ -282,6 +282,7 @@ def quantize(data, model, faces) -> None:
         f"PublicTest {r['public_test_float']:.2%} (float) -> {r['public_test_int8']:.2%} (int8);"
         f" same top emotion for {r['same_top_emotion']:.1%} of faces, probabilities within"
         f" {r['largest_probability_change']:.3f}; written into {model}"
+        + ("; now `classmood calibrate` it: its temperature was fitted on the float reading" if r["calibrated"] else "")
     )
 
 

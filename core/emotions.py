@@ -110,6 +110,11 @@ class EmotionClassifier:
         return bool(max(probabilities) < self.guess_line)
 
     @property
+    def served_by(self) -> str:
+        """Which runtime reads the faces, and in what numbers: "onnxruntime int8", "tensorflow float32"..."""
+        return f"onnxruntime {self._predict.precision}" if self.backend == "onnxruntime" else "tensorflow float32"
+
+    @property
     def input_size(self) -> int:
         return self.contract.input_size
 

@@ -20,7 +20,7 @@ def crops(n=25, seed=0):
 def test_the_shipped_int8_graph_reads_faces_as_the_float_network(fer_small):
     from core.emotions import EmotionClassifier
 
-    assert EmotionClassifier()._predict.precision == "int8"
+    assert EmotionClassifier().served_by == "onnxruntime int8"
     faces = fer_small.split("PublicTest")[0][..., None].astype(np.float32)
     floating = OnnxForward(SHIPPED_MODEL, graph=onnx_graph(SHIPPED_MODEL))(faces)
     integer = OnnxForward(SHIPPED_MODEL)(faces)
@@ -38,11 +38,11 @@ def test_an_int8_graph_is_served_only_with_the_weights_it_was_made_from(tiny_mod
     path = shutil.copy(tiny_model_file, tmp_path / "tiny.keras")
     write_entries(path, {INT8_ENTRY: int8_graph(path, calibration_faces(crops(60, seed=1), 30))})
     served = EmotionClassifier(path)
-    assert served._predict.precision == "int8"
+    assert served.served_by == "onnxruntime int8"
     reference = EmotionClassifier(tiny_model_file).probabilities(crops(), raw=True)
     assert np.abs(served.probabilities(crops(), raw=True) - reference).max() < 0.05
     write_contract(path, replace(read_contract(path), model_version="renamed"))  # the graph survives a new contract
-    assert EmotionClassifier(path)._predict.precision == "int8"
+    assert EmotionClassifier(path).served_by == "onnxruntime int8"
 
     keras.utils.set_random_seed(1)
     other = save_model(make_model(widths=(4, 8, 8, 8), dense=8), tmp_path / "other.keras", Contract())
@@ -50,13 +50,13 @@ def test_an_int8_graph_is_served_only_with_the_weights_it_was_made_from(tiny_mod
         write_entries(path, {WEIGHTS_ENTRY: zf.read(WEIGHTS_ENTRY)})  # new weights, the old int8 graph
     with caplog.at_level(logging.WARNING):
         stale = EmotionClassifier(path)
-    assert stale._predict.precision == "float32"
+    assert stale.served_by == "onnxruntime float32"
     assert "made from other weights" in caplog.text
     np.testing.assert_allclose(
         stale.probabilities(crops(), raw=True), EmotionClassifier(other).probabilities(crops(), raw=True), atol=1e-6
     )
     write_entries(path, {INT8_ENTRY: b"not a graph"})
-    assert EmotionClassifier(path)._predict.precision == "float32"
+    assert EmotionClassifier(path).served_by == "onnxruntime float32"
 
 
 def test_a_file_that_flips_reads_a_face_and_its_mirror_alike(tiny_model_file, tmp_path):
@@ -90,4 +90,18 @@ def test_a_file_without_an_int8_graph_is_served_as_float(tiny_model_file):
 
     with zipfile.ZipFile(tiny_model_file) as zf:
         assert INT8_ENTRY not in zf.namelist()
-    assert EmotionClassifier(tiny_model_file)._predict.precision == "float32"
+    assert EmotionClassifier(tiny_model_file).served_by == "onnxruntime float32"
+
+
+def test_classmood_quantize_writes_the_graph_and_says_what_it_changed(fer_csv, tiny_model_file, tmp_path):
+    from click.testing import CliRunner
+
+    from classmood.cli import main
+    from core.emotions import EmotionClassifier
+
+    path = shutil.copy(tiny_model_file, tmp_path / "tiny.keras")
+    result = CliRunner().invoke(main, ["quantize", "--data", str(fer_csv), "--model", str(path), "--faces", "100"])
+    assert result.exit_code == 0, result.output
+    assert "(float) ->" in result.output and "(int8)" in result.output
+    assert "calibrate" not in result.output  # an uncalibrated file has no temperature to refit
+    assert EmotionClassifier(path).served_by == "onnxruntime int8"

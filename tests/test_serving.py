@@ -18,7 +18,6 @@ def test_onnxruntime_gives_the_tensorflow_outputs(which, tiny_model_file, tmp_pa
     """The float graph built from the file's weights (the shipped file's int8 graph is tested
     against it in tests/test_quantize.py)."""
     from core.emotions import EmotionClassifier
-    from core.model import write_entries
 
     path = tiny_model_file
     if which == "shipped":
@@ -27,7 +26,6 @@ def test_onnxruntime_gives_the_tensorflow_outputs(which, tiny_model_file, tmp_pa
             for item in shipped.infolist():
                 if item.filename != "int8.onnx":
                     copy.writestr(item, shipped.read(item.filename))
-        write_entries(path, {})
     served = EmotionClassifier(path)
     assert served.backend == "onnxruntime"
     reference = EmotionClassifier(path, backend="tensorflow")

@@ -72,8 +72,7 @@ def evaluate(
         "split": split,
         "model": str(model_path or "shipped"),
         "flip_average": flip_average or classifier.flip_average,  # asked for, or in the file's reading
-        "served_by": classifier.backend
-        + (f" {classifier._predict.precision}" if classifier.backend == "onnxruntime" else ""),
+        "served_by": classifier.served_by,
     }
     if meeting_expert is not None:
         result["meeting_expert"] = str(meeting_expert)

@@ -53,7 +53,7 @@ def int8_graph(model_path: Path, faces: np.ndarray) -> bytes:
 
 def quantize(data_path: Path, model_path: Path, faces: int = 2000) -> dict:
     """Write the int8 graph into `model_path`; compare it with the float graph on PublicTest, face by face."""
-    from core.model import write_entries
+    from core.model import read_contract, write_entries
     from core.onnx_model import INT8_ENTRY, OnnxForward, onnx_graph
     from training import fer2013
     from training.config import default_cache_dir
@@ -68,6 +68,7 @@ def quantize(data_path: Path, model_path: Path, faces: int = 2000) -> dict:
     write_entries(model_path, {INT8_ENTRY: graph})
     return {
         "model": str(model_path),
+        "calibrated": read_contract(model_path).calibrated,
         "calibration_faces": 2 * min(faces, len(training_x)),
         "public_test_float": float((before.argmax(1) == public_y).mean()),
         "public_test_int8": float((after.argmax(1) == public_y).mean()),
