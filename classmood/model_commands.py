@@ -14,6 +14,7 @@ from classmood.options import (
     head_pose_reader,
     meeting_expert_file,
     meeting_expert_option,
+    model_file_option,
     signals_option,
 )
 
@@ -229,12 +230,7 @@ def train_names(out, lines, epochs, seed, learning_rate, init_from) -> None:
 
 @click.command()
 @data_option
-@click.option(
-    "--model",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    required=True,
-    help="Model file to calibrate; its contract is rewritten in place.",
-)
+@model_file_option("Model file to calibrate; its contract is rewritten in place.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the reliability PNG + JSON here.")
 @click.option("--dry-run", is_flag=True, help="Measure only; leave the model file as it is.")
 @click.option(
@@ -264,12 +260,7 @@ def calibrate(data, model, out, dry_run, view, flip_average) -> None:
 
 @click.command()
 @data_option
-@click.option(
-    "--model",
-    type=click.Path(path_type=Path, dir_okay=False, exists=True),
-    required=True,
-    help="Model file; the int8 graph is written into it, beside the float weights.",
-)
+@model_file_option("Model file; the int8 graph is written into it, beside the float weights.")
 @click.option(
     "--faces", default=2000, show_default=True, help="Training faces (and their mirrors) the ranges are measured on."
 )

@@ -32,6 +32,13 @@ data_option = click.option(
 )
 
 
+def model_file_option(help: str):
+    """--model FILE: an existing model file the command writes into."""
+    return click.option(
+        "--model", type=click.Path(path_type=Path, dir_okay=False, exists=True), required=True, help=help
+    )
+
+
 def parse_rules(pairs: tuple[str, ...]):
     """--rule negative_minutes=5 --rule absent_minutes=3 ... -> FlagRules (unknown names refused)."""
     from dataclasses import fields
