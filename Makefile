@@ -68,6 +68,7 @@ bench: setup
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.wild_faces
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.meeting_faces
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.stability
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.codec_noise
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.headpose
 	$(BIN)/python -m bench.roster_matching
 	$(BIN)/python -m bench.dashboard
