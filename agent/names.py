@@ -55,6 +55,7 @@ SCRIPT_LETTERS = {"Hangul": "HANGUL", "Hebrew": "HEBREW", "Cyrillic": "CYRILLIC"
                   "Devanagari": "DEVANAGARI", "HanS": "CJK"}  # fmt: skip
 ACCENT_SURE = 90  # Tesseract word confidence above which its accents are kept (RapidOCR reads none)
 LATIN_SURE = 88  # Tesseract's Latin confidence above which two agreeing engines need no other script
+RAPID_SURE = 0.9  # PP-OCRv6's line score above which its reading stands against an unwitnessed Tesseract
 AGREED_UNSURE = {"Cyrillic", "Hebrew"}  # Latin-looking letters, and a model that reads Latin well
 MIN_WITNESS = 50  # confidence other models must add before their witness decides between two readings
 HALF_OUTSIDE = 0.5  # share of an ink blob outside the text box for it to be no glyph
@@ -396,6 +397,10 @@ class TagReader:
             return accented(text, rapid_text)
         if confidence >= TESSERACT_SURE and alike_but_accents(text, rapid_text):
             return with_capitals_of(text, rapid_text)  # accents or Ł that PP-OCRv6 (and most script models) missed
+        if rapid_score >= RAPID_SURE and alike_but_accents(rapid_text, text):
+            # A letter Tesseract's models all miss alike ("Łukasz" read "tukasz" by every one of
+            # them): their agreement is one engine's error repeated, not witnesses.
+            return rapid_text.strip()
         # The two Latin readings differ: the script models that read Latin letters witness.
         for_tesseract = confidence + witnessed(readings, text)
         for_rapid = 100 * rapid_score + witnessed(readings, rapid_text)
@@ -403,7 +408,7 @@ class TagReader:
             if for_tesseract > for_rapid:
                 return text  # "Victor" read by three models, "Victar" by RapidOCR alone
             return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
-        if confidence >= TESSERACT_SURE and rapid_score < 0.9:
+        if confidence >= TESSERACT_SURE and rapid_score < RAPID_SURE:
             return text  # no witness either way: the surer engine
         return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
 
@@ -466,12 +471,13 @@ def witnessed(readings: dict[str, tuple[str, int]], text: str) -> float:
     return float(sum(c for t, c in readings.values() if glyphs(text) and glyphs(t) == glyphs(text)))
 
 
-def alike_but_accents(tesseract: str, rapid: str) -> bool:
-    """Two readings of one tag that differ only where PP-OCRv6 missed the letter (José/Jose,
-    Łukasz/tukasz): at most one letter in ten apart once accents are dropped."""
-    if tesseract.isascii():
-        return False  # no letter RapidOCR lacks: the difference is a misreading of one of them
-    a, b = normalize_name(without_accents(tesseract)), normalize_name(rapid)
+def alike_but_accents(marked: str, plain: str) -> bool:
+    """Two readings of one tag that differ only where one engine missed a letter with a mark or
+    a stroke that the other read (José/Jose, Łukasz/tukasz): at most one letter in ten apart
+    once accents are dropped."""
+    if marked.isascii():
+        return False  # no letter the other lacks: the difference is a misreading of one of them
+    a, b = normalize_name(without_accents(marked)), normalize_name(without_accents(plain))
     return bool(a) and difflib.SequenceMatcher(None, a, b).ratio() >= 0.9
 
 

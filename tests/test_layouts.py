@@ -227,6 +227,21 @@ def test_latin_tags_are_read_with_their_accents_and_capitals(labels_csv, reader)
     assert sum(r == t.name for r, t in zip(read, truth)) >= 5, read
 
 
+def test_a_letter_every_tesseract_model_misses_alike_is_kept_from_the_latin_model(labels_csv, reader):
+    """At the size of a crowded page every Tesseract script model reads "Łukasz" as "tukasz":
+    one engine's error repeated, which must not outvote PP-OCRv6's sure reading."""
+    import cv2
+
+    crowd = [Person("Łukasz Kowalski", p.photo, muted=True) for p in people(labels_csv, 25)]
+    image, truth = render_gallery(crowd, width=1920, height=1080)
+    image = cv2.resize(image, None, fx=0.6, fy=0.6, interpolation=cv2.INTER_AREA)
+    read = []
+    for tile in truth:
+        x, y, w, h = (round(v * 0.6) for v in tile.box)
+        read.append(reader.read(image[y : y + h, x : x + w], True))
+    assert read.count("Łukasz Kowalski") >= 20, read
+
+
 def test_a_frame_without_gallery_gives_each_face_its_own_participant(labels_csv, yunet_env, tiny_model_file):
     from agent.identity import IdentityTracker
     from agent.pipeline import CapturePipeline

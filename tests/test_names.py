@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.names import accented, mark_in_ink, with_capitals_of, with_inked_accents, without_surroundings
+from agent.names import (
+    accented,
+    alike_but_accents,
+    mark_in_ink,
+    with_capitals_of,
+    with_inked_accents,
+    without_surroundings,
+)
 
 # Letters of a line: small ones from y=20, capitals and ascenders from y=8, baseline 50.
 PLAIN = [("J", (0, 8, 20, 50)), ("n", (50, 20, 70, 50))]
@@ -41,6 +48,14 @@ def test_an_accent_only_tesseract_saw_is_added_to_the_latin_models_reading():
     assert accented("Jose Hernández", "José Hernandez") == "José Hernández"  # each keeps what it saw
     assert accented("Ana Lima", "Ana Lima, @ana_b") == "Ana Lima, @ana_b"  # no accent: the Latin model's
     assert accented("Zoë Müller", "Zoe Muller") == "Zoë Müller"
+
+
+def test_two_readings_alike_but_a_marked_letter_are_told_from_two_names():
+    assert alike_but_accents("Łukasz Kowalski", "tukasz Kowalski")  # PP-OCRv6 saw Ł, Tesseract a t
+    assert alike_but_accents("José Núñez", "Jose Nunez")
+    assert alike_but_accents("Åsa Lindqvist", "Àsa Lindqvist")  # both marked, one of them wrongly
+    assert not alike_but_accents("Jose Nunez", "José Núñez")  # the marked reading comes first
+    assert not alike_but_accents("Chloé Martin", "Claire Martin")
 
 
 def test_ink_around_the_detected_text_is_painted_over_but_not_a_glyph_sticking_out():
