@@ -11,7 +11,7 @@ surely reads a Hangul name; PP-OCRv6's multilingual Latin model (inside the rapi
 reads it, accents included; Tesseract (Debian's `tesseract-ocr-script-*` packs, through
 tesserocr) reads it again per script. The PP-OCR models read no Hangul, Hebrew, Cyrillic or Arabic; Tesseract's script
 models do. When the Latin readings agree, the PP-OCR one is kept (Tesseract's accents where
-only it saw them); when they disagree, the more confident or better witnessed one; other
+only it saw them); when they disagree, the surer one; other
 scripts are tried when the Latin reading is unsure.
 
 Name tags rarely change, so results are cached by a coarse fingerprint of the tag area: a
@@ -55,9 +55,8 @@ SCRIPT_LETTERS = {"Hangul": "HANGUL", "Hebrew": "HEBREW", "Cyrillic": "CYRILLIC"
                   "Devanagari": "DEVANAGARI", "HanS": "CJK"}  # fmt: skip
 ACCENT_SURE = 90  # Tesseract word confidence above which its accents are kept (RapidOCR reads none)
 LATIN_SURE = 88  # Tesseract's Latin confidence above which two agreeing engines need no other script
-RAPID_SURE = 0.9  # PP-OCRv6's line score above which its reading stands against an unwitnessed Tesseract
+RAPID_SURE = 0.9  # PP-OCRv6's line score above which its reading stands against Tesseract's
 AGREED_UNSURE = {"Cyrillic", "Hebrew"}  # Latin-looking letters, and a model that reads Latin well
-MIN_WITNESS = 50  # confidence other models must add before their witness decides between two readings
 HALF_OUTSIDE = 0.5  # share of an ink blob outside the text box for it to be no glyph
 MARK_REACH = 0.15  # of the x-height: how far past its letters' extent an accent's ink reaches
 SPACE_GAP = 0.25  # of the text's height: a blank this wide between Hangul syllables is a space
@@ -364,7 +363,7 @@ class TagReader:
     def _read_line(self, line: np.ndarray) -> str:
         """PP-OCRv6 (`rapid_text`, from the rapidocr wheel) and Tesseract on the cleaned line:
         PP-OCRv6's spelling where both read the same letters (Tesseract's accents where only it
-        saw them), else the surer or better witnessed reading, else another script. A Hangul
+        saw them), else the surer reading, else another script. A Hangul
         name our line reader reads surely is taken first: Tesseract reads a quarter of them."""
         hangul = self._sure_hangul(line)
         if hangul:
@@ -397,19 +396,10 @@ class TagReader:
             return accented(text, rapid_text)
         if confidence >= TESSERACT_SURE and alike_but_accents(text, rapid_text):
             return with_capitals_of(text, rapid_text)  # accents or Ł that PP-OCRv6 (and most script models) missed
-        if rapid_score >= RAPID_SURE and alike_but_accents(rapid_text, text):
-            # A letter Tesseract's models all miss alike ("Łukasz" read "tukasz" by every one of
-            # them): their agreement is one engine's error repeated, not witnesses.
-            return rapid_text.strip()
-        # The two Latin readings differ: the script models that read Latin letters witness.
-        for_tesseract = confidence + witnessed(readings, text)
-        for_rapid = 100 * rapid_score + witnessed(readings, rapid_text)
-        if max(for_tesseract, for_rapid) - max(confidence, 100 * rapid_score) >= MIN_WITNESS:
-            if for_tesseract > for_rapid:
-                return text  # "Victor" read by three models, "Victar" by RapidOCR alone
-            return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
+        # The two Latin readings differ: the surer engine. Tesseract's other script models are no
+        # witnesses here: they share its errors ("Łukasz" read "tukasz" by all seven at 8 px).
         if confidence >= TESSERACT_SURE and rapid_score < RAPID_SURE:
-            return text  # no witness either way: the surer engine
+            return text
         return rapid_text if rapid_score >= MIN_CONFIDENCE else ""
 
     def _sure_hangul(self, line: np.ndarray) -> str | None:
@@ -459,16 +449,6 @@ def latin_recognizer():
 
     settings = {"Global.log_level": "error", "Global.text_score": 0.0}  # scores are weighed here
     return RapidOCR(params={**settings, "EngineConfig.onnxruntime.intra_op_num_threads": 1})
-
-
-def witnessed(readings: dict[str, tuple[str, int]], text: str) -> float:
-    """The confidence other models put behind the same characters as `text` (accents, case and
-    spaces aside; a symbol a model read in place of a letter, "¥amila", is no witness to "amila")."""
-
-    def glyphs(reading: str) -> str:
-        return "".join(without_accents(reading).split()).casefold()
-
-    return float(sum(c for t, c in readings.values() if glyphs(text) and glyphs(t) == glyphs(text)))
 
 
 def alike_but_accents(marked: str, plain: str) -> bool:
