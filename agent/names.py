@@ -395,7 +395,7 @@ class TagReader:
         if agree:
             return accented(text, rapid_text)
         if confidence >= TESSERACT_SURE and alike_but_accents(text, rapid_text):
-            return with_capitals_of(text, rapid_text)  # accents or Ł that PP-OCRv6 (and most script models) missed
+            return with_capitals_of(text, rapid_text)  # a marked letter PP-OCRv6 read bare (Å, İ)
         # The two Latin readings differ: the surer engine. Tesseract's other script models are no
         # witnesses here: they share its errors ("Łukasz" read "tukasz" by all seven at 8 px).
         if confidence >= TESSERACT_SURE and rapid_score < RAPID_SURE:
