@@ -40,6 +40,9 @@ def summarize(matrix: np.ndarray, labels: tuple[str, ...] = EMOTIONS) -> dict:
 def predict_split(
     classifier, images: np.ndarray, flip_average: bool = False, batch: int = 512, raw: bool = False
 ) -> np.ndarray:
+    """The split's readings in batches; `flip_average`: each face averaged with its mirror, which a
+    file that flips (`classifier.flip_average`) already does: its mirror's reading is the same."""
+    flip_average = flip_average and not classifier.flip_average
     probs = []
     for start in range(0, len(images), batch):
         chunk = images[start : start + batch]
