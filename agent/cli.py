@@ -56,12 +56,12 @@ def build_pipeline(
     scripts: tuple[str, ...] | None = None,
     roster=None,
     signals: str = "emotions",
-    meeting_expert: str | None = None,
+    meeting_expert: Path | bool | None = None,
 ):
     """The capture pipeline; with signals "attention" the emotion model is never loaded."""
     from agent.identity import IdentityTracker
     from agent.pipeline import CapturePipeline
-    from classmood.options import head_pose_reader, meeting_expert_file
+    from classmood.options import head_pose_reader
     from core.emotions import default_classifier
     from core.faces import default_detector
 
@@ -72,7 +72,7 @@ def build_pipeline(
         names = NameReader(scripts) if scripts else NameReader()
     salt = secrets.token_hex(16) if pseudonymize else None
     attention_only = signals == "attention"
-    classifier = None if attention_only else default_classifier(model, meeting_expert_file(meeting_expert))
+    classifier = None if attention_only else default_classifier(model, meeting_expert)
     poser = head_pose_reader(required=attention_only)
     return CapturePipeline(default_detector(), classifier, names, IdentityTracker(salt=salt, roster=roster), poser)
 
@@ -97,6 +97,7 @@ def run_agent(
     roster=None,
     signals: str = "emotions",
     meeting_expert: str | None = None,
+    alone: bool = False,
 ) -> int:
     """Run until done (offline sources) or stopped (live); returns the session id, owned by
     `teacher`'s account when given (what that teacher then sees on a signed-in dashboard).
@@ -138,7 +139,10 @@ def run_agent(
         raise click.UsageError(
             "--model and --meeting-expert are emotion models, which --signals attention does not load"
         )
-    pipeline = build_pipeline(model, pseudonymize, ocr, scripts, roster, signals, meeting_expert)
+    from classmood.options import meeting_expert_file
+
+    expert = meeting_expert_file(meeting_expert, alone)
+    pipeline = build_pipeline(model, pseudonymize, ocr, scripts, roster, signals, expert)
     name = session_name or f"Lecture {datetime.now():%Y-%m-%d %H:%M}"
     kept_at = str(keep_frames.resolve()) if keep_frames else None  # so that erase and purge find them
     session_id = when_unlocked(

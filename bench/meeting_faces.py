@@ -78,14 +78,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--folder", type=Path, default=shared / "data/real_galleries")
     parser.add_argument("--model", type=Path, action="append", default=[], help="Also score this model file.")
-    parser.add_argument("--meeting-expert", type=Path, default=None, help="Also score the shipped model with it.")
+    parser.add_argument("--meeting-expert", type=Path, default=None, help="Also score each model paired with it.")
     args = parser.parse_args()
     os.environ.setdefault("CLASSMOOD_YUNET", str(shared / "models/face_detection_yunet_2026may.onnx"))
 
     columns = []
-    runs = [("shipped", None, None)] + [(model.stem, model, None) for model in args.model]
+    files = [("shipped", None)] + [(model.stem, model) for model in args.model]
+    runs = [(name, model, None) for name, model in files]
     if args.meeting_expert:
-        runs.append((f"shipped + {args.meeting_expert.stem}", None, args.meeting_expert))
+        runs += [(f"{name} + {args.meeting_expert.stem}", model, args.meeting_expert) for name, model in files]
     for name, model, expert in runs:
         for balance in ("lecture", "fer2013"):
             columns.append((f"{name} ({balance})", score(read_faces(args.folder, model, balance, expert))))

@@ -71,7 +71,7 @@ class OurModel:
         # FER2013's figures: its own balance
         self.classifier = EmotionClassifier(self.path, balance="fer2013", meeting_expert=meeting_expert)
         self.flips = self.classifier.flip_average  # its reading already averages each face with its mirror
-        if meeting_expert is not None:
+        if self.classifier.expert is not None:  # asked for, or named by the model's file (the shipped one)
             self.name += " + meeting expert"
 
     def probabilities(self, crops48: np.ndarray) -> np.ndarray:

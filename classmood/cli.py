@@ -80,7 +80,7 @@ from classmood import class_commands, model_commands, records_commands  # noqa: 
 for command in (
     class_commands.run, class_commands.agent, class_commands.dashboard,
     model_commands.predict, model_commands.train, model_commands.evaluate, model_commands.calibrate, model_commands.eda,
-    model_commands.train_pose, model_commands.fit_gate, model_commands.quantize,
+    model_commands.train_pose, model_commands.fit_gate, model_commands.pair, model_commands.quantize,
     model_commands.train_names,
     records_commands.db, records_commands.users, records_commands.student,
 ):  # fmt: skip

@@ -48,10 +48,13 @@ def eda(data: Path, out: Path) -> None:
 @click.option("--limit", type=int, default=None, help="Use only the first N rows of each split (smoke runs).")
 @click.option(
     "--augment",
-    type=click.Choice(["standard", "light", "meeting", "meeting-expert"]),
+    type=click.Choice(["standard", "light", "meeting", "meeting-expert", "codec"]),
     default="standard",
     show_default=True,
-    help="Augmentation: 'light' for a final fine-tune with --resume; 'meeting' adds small, coded, dim, masked faces.",
+    help=(
+        "Augmentation: 'light' for a final fine-tune with --resume; 'meeting' adds small, coded, dim, masked "
+        "faces; 'codec' JPEG-coded ones only."
+    ),
 )
 @click.option(
     "--schedule",
@@ -251,6 +254,11 @@ def calibrate(data, model, out, dry_run, view, flip_average) -> None:
 
     r = run_calibration(data, model, out, write=not dry_run, view=view, flip_average=flip_average)
     ece, guesses = r["private_test_ece"], r["private_test_guesses"]
+    if r["flip_average"]:
+        click.echo(
+            f"mirror read for faces under {r['mirror_below']:.1f} (the network's own top probability):"
+            f" {r['public_test_mirrored']:.0%} of PublicTest"
+        )
     click.echo(
         f"temperature {r['temperature']:.3f}, guess below {r['uncertain_below']:.2f};"
         f" PrivateTest ECE {ece['raw']:.2%} -> {ece['calibrated']:.2%};"
@@ -287,7 +295,7 @@ def quantize(data, model, faces) -> None:
 )
 @click.option("--faces", default=12000, show_default=True, help="Training faces the gate is fitted on.")
 def fit_gate(data, expert, faces) -> None:
-    """Fit the gate that sends degraded faces to a meeting expert (paired by --meeting-expert)."""
+    """Fit the gate that sends degraded faces to a meeting expert (paired by `pair` or --meeting-expert)."""
     from training.meeting_gate import write_gate
 
     result = write_gate(data, expert, faces)
@@ -296,6 +304,35 @@ def fit_gate(data, expert, faces) -> None:
         f"gate agrees with {result['training_agreement']:.1%} of {result['training_faces']:,} Training faces;"
         f" the expert's share of PublicTest readings: {routed}; written into {expert}"
     )
+
+
+@click.command("pair")
+@model_file_option("The clean-face model file; its contract is rewritten to name the expert.")
+@click.option(
+    "--expert",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    required=True,
+    help="The meeting expert's file (fitted gate, `fit-gate`), in the same folder as the model.",
+)
+@click.option("--model-version", default=None, help="Version written into the model's contract (default: kept).")
+@click.option("--expert-version", default=None, help="Version written into the expert's contract (default: kept).")
+def pair(model, expert, model_version, expert_version) -> None:
+    """Make a model read degraded faces with a meeting expert by default (the shipped model does)."""
+    from dataclasses import replace
+
+    from core.model import read_contract, write_contract
+
+    if expert.resolve().parent != model.resolve().parent:
+        raise click.UsageError(f"{expert} must sit in the same folder as {model}: the model names it by file name")
+    if read_contract(expert).quality_gate is None:
+        raise click.UsageError(f"{expert} is not a meeting expert: it has no quality gate (classmood fit-gate)")
+    if expert_version:
+        write_contract(expert, replace(read_contract(expert), model_version=expert_version))
+    contract = read_contract(model)
+    write_contract(
+        model, replace(contract, meeting_expert=expert.name, model_version=model_version or contract.model_version)
+    )
+    click.echo(f"{model} now reads degraded faces with {expert.name} (--no-meeting-expert reads without it)")
 
 
 @click.command()
@@ -308,11 +345,11 @@ def fit_gate(data, expert, faces) -> None:
 @click.option("--flip-average", is_flag=True, help="Average each face with its mirror image (2x the cost).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @meeting_expert_option
-def evaluate(data, model, split, out, flip_average, as_json, meeting_expert) -> None:
+def evaluate(data, model, split, out, flip_average, as_json, meeting_expert, alone) -> None:
     """Accuracy overall and per class, and a confusion matrix, on one FER2013 split."""
     from training.evaluate import evaluate as run_evaluation
 
-    result = run_evaluation(data, model, split, out, flip_average, meeting_expert_file(meeting_expert))
+    result = run_evaluation(data, model, split, out, flip_average, meeting_expert_file(meeting_expert, alone))
     if as_json:
         click.echo(json.dumps(result))
         return
@@ -363,14 +400,14 @@ def evaluate(data, model, split, out, flip_average, as_json, meeting_expert) -> 
 )
 @signals_option
 @meeting_expert_option
-def predict(paths, out, as_json, every, model, detector, webcam, balance, signals, meeting_expert) -> None:
+def predict(paths, out, as_json, every, model, detector, webcam, balance, signals, meeting_expert, alone) -> None:
     """Find every face in images, folders or videos: its expression and where it is turned."""
     from classmood.predict import predict_paths, run_webcam
     from core.emotions import EmotionClassifier
     from core.faces import default_detector
 
     attention_only = signals == "attention"
-    expert = meeting_expert_file(meeting_expert)
+    expert = meeting_expert_file(meeting_expert, alone)
     classifier = None if attention_only else EmotionClassifier(model, balance=balance, meeting_expert=expert)
     poser = head_pose_reader(required=attention_only)
     face_detector = default_detector(detector)

@@ -187,19 +187,32 @@ def owner_of(engine, teacher: str | None) -> int | None:
     return account_id(engine, teacher) if teacher else None
 
 
-meeting_expert_option = click.option(
-    "--meeting-expert",
-    "meeting_expert",
-    is_flag=False,
-    flag_value="shipped",
-    default=None,
-    help="Read small, video-coded, blurred or dim faces with a meeting expert (alone: the shipped one,"
-    " core/assets/emotion_cnn_meeting.keras; or give its file). Off by default: see the model card.",
-)
+def meeting_expert_option(command):
+    """--meeting-expert FILE and --no-meeting-expert: which network reads degraded faces."""
+    command = click.option(
+        "--no-meeting-expert",
+        "alone",
+        is_flag=True,
+        help="Read every face with the model alone, the meeting expert off (faster; worse on small and dim faces).",
+    )(command)
+    return click.option(
+        "--meeting-expert",
+        "meeting_expert",
+        is_flag=False,
+        flag_value="shipped",
+        default=None,
+        help="Read small, video-coded, blurred or dim faces with this meeting expert (default: the one the"
+        " model file names; the shipped model names core/assets/emotion_cnn_meeting.keras).",
+    )(command)
 
 
-def meeting_expert_file(value: str | None) -> Path | None:
-    """The --meeting-expert value as a file: None (not asked for), the shipped expert, or the one given."""
+def meeting_expert_file(value: str | None, alone: bool = False) -> Path | bool | None:
+    """The expert options as EmotionClassifier takes them: False (none), None (the one the model
+    file names), or the file given ("shipped": the shipped expert)."""
+    if alone:
+        if value is not None:
+            raise click.UsageError("--meeting-expert and --no-meeting-expert contradict each other")
+        return False
     if value is None:
         return None
     from core.model import MEETING_EXPERT

@@ -30,6 +30,7 @@ MIN_BELOW = 50  # readings that slice needs to be judged
 # 1,898 wild_faces photos (the largest round weight that reads under 10 % of their neutral faces
 # negative: 40 % without it), not on meeting pictures; the model card gives what it costs.
 LECTURE_NEGATIVE_WEIGHT = 0.25
+MIRROR_LINES = (0.5, 0.6, 0.7, 0.8, 0.9)  # single-view top probabilities tried as the mirror line
 
 
 def with_temperature(probabilities: np.ndarray, temperature: float) -> np.ndarray:
@@ -153,3 +154,19 @@ def uncertain_threshold(probabilities: np.ndarray, labels: np.ndarray, weights=N
         if just_under.sum() >= MIN_BELOW and np.average(correct[just_under], weights=weights[just_under]) < 0.5:
             chosen = float(line)
     return chosen
+
+
+def mirror_line(single: np.ndarray, mirrored: np.ndarray, lines=MIRROR_LINES) -> float:
+    """The lowest line on `lines` such that reading the mirror image only of faces whose own
+    reading's top probability is under it gives every face the top emotion that averaging every
+    face with its mirror gives: a sure face's mirror does not change its answer, and reading it
+    costs as much as the face. Fitted on PublicTest (the networks' raw probabilities); 1.0 (every
+    face mirrored) where no line keeps all the answers."""
+    single, mirrored = np.asarray(single), np.asarray(mirrored)
+    averaged = (single + mirrored) / 2
+    for line in lines:
+        unsure = single.max(axis=1) < line
+        read = np.where(unsure[:, None], averaged, single)
+        if (read.argmax(axis=1) == averaged.argmax(axis=1)).all():
+            return float(line)
+    return 1.0

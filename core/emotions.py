@@ -46,18 +46,21 @@ class Emotion:
 class EmotionClassifier:
     """Wraps the Keras model behind one call: uint8 crops in, calibrated probabilities out.
 
-    Paired with a meeting expert (`meeting_expert`: a model file carrying a quality gate,
-    `classmood fit-gate`), a face that looks small, coded, blurred or dim (core.face_quality)
-    is read by the expert, with the expert's own calibration and guess line; every other face
-    by this network; a face on the border by both, blended.
+    Paired with a meeting expert (a model file carrying a quality gate, `classmood fit-gate`; the
+    shipped model names its own, `core/assets/emotion_cnn_meeting.keras`), a face that looks
+    small, coded, blurred or dim (core.face_quality) is read by the expert, with the expert's own
+    calibration and guess line; every other face by this network; a face on the border by both,
+    blended.
 
     A model file without a fitted temperature is used as it is, said once in the log, and
     none of its readings is marked a guess (`uncertain` answers False): nothing is known of
     how far its probabilities can be trusted.
 
-    A file whose contract says `flip_average` (the shipped one) reads each face and its mirror
-    image in one batch and averages the two: the reading moves less with a few pixels of crop
-    or codec noise and is more often right; its calibration was fitted on that average.
+    A file whose contract says `flip_average` (the shipped one) reads a face and its mirror image
+    and averages the two: the reading moves less with a few pixels of crop or codec noise and is
+    more often right; its calibration was fitted on that reading. Only faces the network is
+    unsure of (top probability under the contract's `mirror_below`) are read mirrored: a sure
+    face's mirror changed no answer on PublicTest, and half the faces are sure.
 
     Faces are read for a lecture (`balance="lecture"`, the default) where the file carries a
     lecture prior: most faces in class are calm, and Bayes' rule moves the calibrated
@@ -69,9 +72,12 @@ class EmotionClassifier:
         model_path: str | os.PathLike | None = None,
         backend: str = "auto",
         balance: str = "lecture",
-        meeting_expert: str | os.PathLike | None = None,
+        meeting_expert: str | os.PathLike | bool | None = None,
     ):
-        """backend: "onnxruntime" (no TensorFlow import: seconds faster to start, a fraction
+        """meeting_expert: None pairs the network with the expert its file names (the shipped one
+        does), a file pairs it with that expert, False reads every face with this network alone.
+
+        backend: "onnxruntime" (no TensorFlow import: seconds faster to start, a fraction
         of the memory; `bench.serving`), "tensorflow", or "auto": onnxruntime where it can
         serve the file, else TensorFlow."""
         if balance not in ("lecture", "fer2013"):
@@ -92,8 +98,11 @@ class EmotionClassifier:
             self._predict = _compiled_forward(self.model)
         self.lecture = balance == "lecture" and self.contract.lecture_prior is not None
         self.flip_average = self.contract.flip_average
+        self.mirror_below = self.contract.mirror_below
         self.expert, self.gate = None, None
-        if meeting_expert is not None:
+        if meeting_expert is None:
+            meeting_expert = self._partner()
+        if meeting_expert:
             self.expert = EmotionClassifier(meeting_expert, backend, balance)
             self.gate = _quality_gate(Path(meeting_expert), self.expert.contract)
             if self.expert.input_size != self.input_size:
@@ -105,6 +114,22 @@ class EmotionClassifier:
                 self.contract.model_version,
             )
 
+    def _partner(self) -> Path | None:
+        """The meeting expert this file's contract names, beside it; None if it names none or
+        the file is missing (said in the log: every face is then read by this network)."""
+        if not self.contract.meeting_expert:
+            return None
+        partner = self.path.parent / self.contract.meeting_expert
+        if partner.is_file():
+            return partner
+        logger.warning(
+            "%s names its meeting expert %s, which is missing: every face is read by %s alone",
+            self.path.name,
+            partner,
+            self.path.name,
+        )
+        return None
+
     def uncertain(self, probabilities) -> bool:
         """Is this reading of this network a guess (top probability under the line chosen on PublicTest)?"""
         return bool(max(probabilities) < self.guess_line)
@@ -113,6 +138,18 @@ class EmotionClassifier:
     def served_by(self) -> str:
         """Which runtime reads the faces, and in what numbers: "onnxruntime int8", "tensorflow float32"..."""
         return f"onnxruntime {self._predict.precision}" if self.backend == "onnxruntime" else "tensorflow float32"
+
+    @property
+    def reading(self) -> str:
+        """How a face is read, in words: runtime, mirror, expert ("onnxruntime int8, mirror under 0.7, ...")."""
+        mirror = (
+            ""
+            if not self.flip_average
+            else ", face + mirror"
+            if self.mirror_below >= 1
+            else (f", mirror under {self.mirror_below:g}")
+        )
+        return self.served_by + mirror + (f", {self.expert.path.name} for degraded faces" if self.expert else "")
 
     @property
     def input_size(self) -> int:
@@ -160,11 +197,18 @@ class EmotionClassifier:
         return out
 
     def _network(self, x: np.ndarray) -> np.ndarray:
-        """The net's softmax; with `flip_average`, the mean of each face's and its mirror's, in one batch."""
+        """The net's softmax; with `flip_average`, the mean of a face's and its mirror's for each
+        face read under `mirror_below` (every face: one batch of both)."""
         if not self.flip_average:
             return np.asarray(self._predict(x))
-        both = np.asarray(self._predict(np.concatenate([x, x[:, :, ::-1]])))
-        return (both[: len(x)] + both[len(x) :]) / 2
+        if self.mirror_below >= 1:
+            both = np.asarray(self._predict(np.concatenate([x, x[:, :, ::-1]])))
+            return (both[: len(x)] + both[len(x) :]) / 2
+        out = np.array(self._predict(x), np.float32)
+        unsure = out.max(axis=1) < self.mirror_below
+        if unsure.any():
+            out[unsure] = (out[unsure] + np.asarray(self._predict(x[unsure][:, :, ::-1]))) / 2
+        return out
 
     @property
     def base_rate(self) -> np.ndarray:
@@ -202,7 +246,7 @@ _default: EmotionClassifier | None = None
 
 
 def default_classifier(
-    model_path: str | os.PathLike | None = None, meeting_expert: str | os.PathLike | None = None
+    model_path: str | os.PathLike | None = None, meeting_expert: str | os.PathLike | bool | None = None
 ) -> EmotionClassifier:
     """The process-wide classifier for the shipped model (or $CLASSMOOD_MODEL)."""
     global _default

@@ -22,7 +22,7 @@ CONTRACT_ENTRY = "classmood.json"
 FORMAT = "classmood-emotion-model"
 FORMAT_VERSION = 1
 SHIPPED_MODEL = Path(__file__).parent / "assets" / "emotion_cnn.keras"
-MEETING_EXPERT = Path(__file__).parent / "assets" / "emotion_cnn_meeting.keras"  # opt-in: --meeting-expert
+MEETING_EXPERT = Path(__file__).parent / "assets" / "emotion_cnn_meeting.keras"  # the shipped model's partner
 
 
 class ModelFileError(RuntimeError):
@@ -54,6 +54,13 @@ class Contract:
     # Read each face and its mirror image and average the two (calibrated so, `classmood calibrate
     # --flip-average`): a reading that moves less with a few pixels of crop, at twice the net's cost.
     flip_average: bool = False
+    # With flip_average, only a face whose own reading's top probability (the network's, before
+    # calibration) is under this is read mirrored too: a surer face's mirror changed no answer
+    # on PublicTest (core.calibration.mirror_line). 1.0: every face.
+    mirror_below: float = 1.0
+    # A meeting expert file beside this one (its name): the faces core.face_quality finds
+    # small, coded, blurred or dim are read by it (core.emotions). None: this network alone.
+    meeting_expert: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property

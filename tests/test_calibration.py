@@ -10,6 +10,7 @@ from core.calibration import (
     expected_calibration_error,
     fit_temperature,
     lecture_prior,
+    mirror_line,
     reliability,
     uncertain_threshold,
     with_prior,
@@ -59,6 +60,19 @@ def test_guess_line_sits_where_readings_turn_more_wrong_than_right():
     line = uncertain_threshold(probs, labels)
     assert 0.45 <= line <= 0.56
     assert uncertain_threshold(np.array([[0.9, 0.1]] * 100), np.zeros(100, int)) == 0.0  # all right: no guesses
+
+
+def test_mirror_line_is_the_lowest_that_keeps_every_answer_of_mirroring_all():
+    """Face 0 is sure (0.9) and its mirror would not change it; face 1 (top 0.55) flips to sad
+    with its mirror; face 2 (top 0.65) flips too. Mirroring only under 0.6 leaves face 2's
+    answer changed; under 0.7 every answer is the all-mirrored one."""
+    single = np.array([[0.9, 0.1, 0, 0, 0, 0, 0], [0.55, 0, 0, 0, 0.45, 0, 0], [0.65, 0, 0, 0, 0.35, 0, 0]])
+    mirrored = np.array([[0.7, 0.3, 0, 0, 0, 0, 0], [0.2, 0, 0, 0, 0.8, 0, 0], [0.2, 0, 0, 0, 0.8, 0, 0]])
+    assert mirror_line(single, mirrored, lines=(0.5, 0.6, 0.7, 0.8)) == 0.7
+    assert mirror_line(single[:2], mirrored[:2], lines=(0.5, 0.6, 0.7, 0.8)) == 0.6
+    assert mirror_line(single[:1], mirrored[:1], lines=(0.5, 0.6)) == 0.5
+    always = np.array([[0.95, 0.05, 0, 0, 0, 0, 0]]), np.array([[0.0, 1.0, 0, 0, 0, 0, 0]])
+    assert mirror_line(*always, lines=(0.5, 0.9)) == 1.0  # a sure face its mirror overturns: mirror every face
 
 
 def test_uncalibrated_file_is_handled_explicitly(tiny_model_file, caplog):

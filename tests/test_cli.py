@@ -59,22 +59,27 @@ def test_predict_missing_model(tmp_path):
     assert_clean_error(classmood("predict", image, "--model", tmp_path / "none.keras"), "model file not found")
 
 
-def test_predict_with_the_meeting_expert(tmp_path, yunet_file, wild_faces):
-    """--meeting-expert alone pairs the shipped model with the shipped expert; a dim photo reads
-    differently from the model alone; a missing expert file is one clear line."""
+def test_predict_reads_with_the_meeting_expert_unless_told_not_to(tmp_path, yunet_file, wild_faces):
+    """The shipped model pairs with its meeting expert by default (`--meeting-expert` names it
+    again: the same reading); --no-meeting-expert reads a dim photo otherwise, with the model
+    alone; a missing expert file and the two options together are one clear line each."""
     photo = cv2.imread(str(wild_faces[0][0]))
     dim = np.clip(photo.astype(np.float32) * 0.3 + np.random.default_rng(0).normal(0, 6, photo.shape), 0, 255)
     cv2.imwrite(str(tmp_path / "dim.png"), dim.astype(np.uint8))
     env = {"CLASSMOOD_YUNET": str(yunet_file)}
-    alone, paired = (
-        classmood("predict", tmp_path / "dim.png", "--json", *extra, env=env) for extra in ((), ("--meeting-expert",))
+    paired, named, alone = (
+        classmood("predict", tmp_path / "dim.png", "--json", *extra, env=env)
+        for extra in ((), ("--meeting-expert",), ("--no-meeting-expert",))
     )
-    assert alone.returncode == 0 and paired.returncode == 0, paired.stderr
-    faces = [json.loads(result.stdout)["faces"] for result in (alone, paired)]
-    assert faces[0] and len(faces[0]) == len(faces[1])
-    assert faces[0][0]["probabilities"] != faces[1][0]["probabilities"]
+    assert paired.returncode == named.returncode == alone.returncode == 0, paired.stderr
+    faces = [json.loads(result.stdout)["faces"] for result in (paired, named, alone)]
+    assert faces[0] and len(faces[0]) == len(faces[2])
+    assert faces[0] == faces[1]
+    assert faces[0][0]["probabilities"] != faces[2][0]["probabilities"]
     missing = classmood("predict", tmp_path / "dim.png", "--meeting-expert", tmp_path / "none.keras", env=env)
     assert_clean_error(missing, "model file not found")
+    both = classmood("predict", tmp_path / "dim.png", "--meeting-expert", "--no-meeting-expert", env=env)
+    assert both.returncode != 0 and "contradict" in both.stderr
 
 
 def test_predict_non_image_file(tmp_path, tiny_model_file, yunet_file):

@@ -78,3 +78,17 @@ def test_the_meeting_view_is_the_same_every_run(faces):
     first = meeting_view(faces)
     assert np.array_equal(first, meeting_view(faces)) and first.shape == faces.shape
     assert not np.array_equal(first, meeting_view(faces, seed=1))
+
+
+def test_the_codec_profile_codes_about_half_the_faces_and_nothing_else(faces):
+    """`codec` re-codes about half its faces as JPEG (8x8 block edges stand out) and, unlike
+    `meeting`, never shrinks or darkens one: its mean grey level stays the light profile's."""
+    from core.face_quality import MEASURES, quality_measures
+
+    block = MEASURES.index("8x8 block edges against all edges (JPEG)")
+    batch = np.repeat(faces[:1], 200, axis=0)
+    light, codec = (augment_batch(batch, np.random.default_rng(4), profile) for profile in ("light", "codec"))
+    blocky = np.quantile(quality_measures(light)[:, block], 0.9)
+    share = float((quality_measures(codec)[:, block] > blocky).mean())
+    assert 0.3 < share < 0.7, share
+    assert abs(codec.mean() - light.mean()) < 3

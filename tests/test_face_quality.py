@@ -159,18 +159,65 @@ def read_weights(path) -> bytes:
         return archive.read("model.weights.h5")
 
 
-def test_the_shipped_meeting_expert_pairs_with_the_shipped_model():
-    """The opt-in pair loads: the expert carries its gate and a calibration fitted on faces as
-    meetings show them; a dim face goes to it and a clean one stays with the clean model."""
+def test_the_shipped_model_reads_with_its_meeting_expert():
+    """The shipped model names its expert and pairs with it unless told not to: the expert
+    carries its gate and a calibration fitted on faces as meetings show them; a dim face goes
+    to it and a clean one stays with the clean model."""
     from core.emotions import EmotionClassifier
-    from core.model import MEETING_EXPERT, read_contract
+    from core.model import MEETING_EXPERT, SHIPPED_MODEL, read_contract
     from training.degrade import low_light
 
     contract = read_contract(MEETING_EXPERT)
     assert contract.calibrated and contract.quality_gate is not None
     assert f"emotion CNN v{contract.model_version}" in (MEETING_EXPERT.parent / "MODEL_CARD.md").read_text()
-    classifier = EmotionClassifier(meeting_expert=MEETING_EXPERT)
+    assert read_contract(SHIPPED_MODEL).meeting_expert == MEETING_EXPERT.name
+    assert EmotionClassifier(meeting_expert=False).expert is None
+    classifier = EmotionClassifier()
+    assert classifier.expert is not None and classifier.expert.path == MEETING_EXPERT
     faces = face_like(8, 10)
     dim = np.stack([low_light(face, np.random.default_rng(2)) for face in faces])
     assert classifier.gate.expert_share(dim).min() == 1.0
     assert classifier.gate.expert_share(faces).max() == 0.0
+
+
+def test_a_model_whose_expert_is_missing_reads_alone_and_says_so(tmp_path, caplog):
+    """The shipped model copied without its expert still reads (every face by itself), and the
+    log names the missing file."""
+    import shutil
+
+    from core.emotions import EmotionClassifier
+    from core.model import SHIPPED_MODEL
+
+    lone = shutil.copy(SHIPPED_MODEL, tmp_path / "emotion_cnn.keras")
+    with caplog.at_level("WARNING"):
+        classifier = EmotionClassifier(lone)
+    assert classifier.expert is None
+    assert "emotion_cnn_meeting.keras, which is missing" in caplog.text
+    assert classifier.probabilities(face_like(3, 4)).shape == (4, 7)
+
+
+def test_classmood_pair_names_the_expert_a_model_then_reads_with(tmp_path, tiny_model_file):
+    """`classmood pair` writes the expert's name into the model's contract: the model then
+    pairs with it by itself. An expert in another folder, or a file without a gate, is refused
+    with one clear line and the contract is left as it was."""
+    from core.emotions import EmotionClassifier
+    from core.model import read_contract
+    from tests.test_cli import assert_clean_error, classmood
+
+    primary, expert = pair(tmp_path, tiny_model_file, constant_gate(0.0))
+    assert EmotionClassifier(primary).expert is None
+    versions = ("--model-version", "9.1", "--expert-version", "9.2")
+    done = classmood("pair", "--model", primary, "--expert", expert, *versions)
+    assert done.returncode == 0, done.stderr
+    assert read_contract(primary).meeting_expert == "expert.keras" and read_contract(primary).model_version == "9.1"
+    assert read_contract(expert).model_version == "9.2" and read_contract(expert).quality_gate is not None
+    assert EmotionClassifier(primary).expert.path == expert
+    assert EmotionClassifier(primary, meeting_expert=False).expert is None
+
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    lone = shutil.copy(tiny_model_file, elsewhere / "lone.keras")
+    assert_clean_error(classmood("pair", "--model", lone, "--expert", expert), "same folder")
+    plain = shutil.copy(tiny_model_file, tmp_path / "plain.keras")
+    assert_clean_error(classmood("pair", "--model", primary, "--expert", plain), "not a meeting expert")
+    assert read_contract(lone).meeting_expert is None and read_contract(primary).meeting_expert == "expert.keras"

@@ -73,12 +73,39 @@ def test_a_file_that_flips_reads_a_face_and_its_mirror_alike(tiny_model_file, tm
     assert np.abs(plain.probabilities(x) - plain.probabilities(mirrored)).max() > 1e-5  # the net alone does not
 
 
+def test_a_file_with_a_mirror_line_mirrors_only_the_faces_under_it(tiny_model_file, tmp_path):
+    """Under the line, a face reads as the mean of it and its mirror; over it, as itself."""
+    from core.emotions import EmotionClassifier
+
+    plain = EmotionClassifier(tiny_model_file)
+    x = crops(40)
+    alone, mirrored = plain.probabilities(x, raw=True), plain.probabilities(x[:, :, ::-1], raw=True)
+    line = float(np.median(alone.max(axis=1)))
+    path = shutil.copy(tiny_model_file, tmp_path / "line.keras")
+    write_contract(path, replace(read_contract(path), flip_average=True, mirror_below=line))
+    unsure = alone.max(axis=1) < line
+    assert 0 < unsure.sum() < len(x)
+    by_hand = np.where(unsure[:, None], (alone + mirrored) / 2, alone)
+    np.testing.assert_allclose(EmotionClassifier(path).probabilities(x, raw=True), by_hand, atol=1e-6)
+
+
 def test_calibrating_with_flips_says_so_in_the_contract(fer_csv, tiny_model_file, tmp_path):
+    from core.emotions import EmotionClassifier
+    from training import fer2013
     from training.calibrate import calibrate
+    from training.config import default_cache_dir
 
     path = shutil.copy(tiny_model_file, tmp_path / "calibrated.keras")
-    assert calibrate(fer_csv, path, flip_average=True)["flip_average"] is True
-    assert read_contract(path).flip_average and read_contract(path).calibrated
+    result = calibrate(fer_csv, path, flip_average=True)
+    assert result["flip_average"] is True and 0 <= result["public_test_mirrored"] <= 1
+    contract = read_contract(path)
+    assert contract.flip_average and contract.calibrated and contract.mirror_below == result["mirror_below"]
+    # the fitted line keeps every PublicTest answer of mirroring every face
+    public = fer2013.load(fer_csv, default_cache_dir()).split("PublicTest")[0]
+    every = EmotionClassifier(shutil.copy(path, tmp_path / "every.keras"))
+    every.mirror_below = 1.0
+    fitted = EmotionClassifier(path).probabilities(public, raw=True)
+    np.testing.assert_array_equal(fitted.argmax(1), every.probabilities(public, raw=True).argmax(1))
     calibrate(fer_csv, path)  # None: as the file says
     assert read_contract(path).flip_average
     calibrate(fer_csv, path, flip_average=False)

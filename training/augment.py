@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from training.degrade import random_meeting
+from training.degrade import jpeg, random_meeting
 
 
 def random_affine(side: int, rng: np.random.Generator, shift=0.1, rotate_deg=12.0, zoom=0.12) -> np.ndarray:
@@ -47,6 +47,9 @@ PROFILES: dict[str, dict[str, float]] = {
     # every face through the meeting conditions: for the expert that reads only the faces
     # core.face_quality routes to it, so it need not keep the clean figure
     "meeting-expert": LIGHT | {"degraded_share": 1.0},
+    # light, and half the faces re-coded as JPEG q20-90 (video-coded tiles), nothing else:
+    # coding is a mild loss the clean-face network can learn to read through
+    "codec": LIGHT | {"codec_share": 0.5},
 }
 
 
@@ -54,6 +57,7 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, profile: str = "
     """Return an augmented copy of a (n, side, side) uint8 batch."""
     p = PROFILES[profile]
     degraded_share = p.get("degraded_share", 0.0)
+    codec_share = p.get("codec_share", 0.0)
     side = images.shape[1]
     out = np.empty_like(images)
     for i, img in enumerate(images):
@@ -66,5 +70,7 @@ def augment_batch(images: np.ndarray, rng: np.random.Generator, profile: str = "
             erase(warped, rng)
         if degraded_share and rng.random() < degraded_share:  # no draw otherwise: older recipes' streams stay
             warped = random_meeting(warped, rng)
+        if codec_share and rng.random() < codec_share:
+            warped = jpeg(warped, int(rng.integers(20, 91)))
         out[i] = warped
     return out

@@ -8,12 +8,15 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
+
 from core.calibration import (
     balance_weights,
     class_shares,
     expected_calibration_error,
     fit_temperature,
     lecture_prior,
+    mirror_line,
     reliability,
     uncertain_threshold,
     with_prior,
@@ -40,13 +43,18 @@ def calibrate(
     from training.evaluate import lecture_figures, predict_split
 
     data = fer2013.load(data_path, default_cache_dir())
-    classifier = EmotionClassifier(model_path, balance="fer2013")
+    classifier = EmotionClassifier(model_path, balance="fer2013", meeting_expert=False)  # this network alone
     if flip_average is not None:
         classifier.flip_average = flip_average
     public_x, public_y = data.split("PublicTest")
     private_x, private_y = data.split("PrivateTest")
     if view == "meeting":
         public_x, private_x = meeting_view(public_x), meeting_view(private_x)
+    classifier.mirror_below, mirrored_share = 1.0, 0.0
+    if classifier.flip_average:
+        single, mirrored = single_views(classifier, public_x)
+        classifier.mirror_below = mirror_line(single, mirrored)
+        mirrored_share = float((single.max(axis=1) < classifier.mirror_below).mean())
     public_raw = predict_split(classifier, public_x, raw=True)
     temperature = fit_temperature(public_raw, public_y)
     public_calibrated = with_temperature(public_raw, temperature)
@@ -63,6 +71,8 @@ def calibrate(
         "model": str(model_path),
         "view": view,
         "flip_average": classifier.flip_average,
+        "mirror_below": classifier.mirror_below,
+        "public_test_mirrored": mirrored_share,
         "temperature": round(temperature, 4),
         "uncertain_below": line,
         "public_test_ece": {
@@ -93,6 +103,7 @@ def calibrate(
             lecture_prior=tuple(result["lecture_prior"]),
             lecture_uncertain_below=lecture_line,
             flip_average=classifier.flip_average,
+            mirror_below=classifier.mirror_below,
         )
         write_contract(model_path, contract)
     if out is not None:
@@ -108,3 +119,15 @@ def calibrate(
         plot_reliability(curves, out / "reliability_PrivateTest.png", "PrivateTest, 15 bins")
         (out / "calibration.json").write_text(json.dumps(result, indent=2))
     return result
+
+
+def single_views(classifier, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The network's raw probabilities for each face read alone, and for its mirror image alone."""
+    from training.evaluate import predict_split
+
+    flips, classifier.flip_average = classifier.flip_average, False
+    try:
+        mirrors = np.ascontiguousarray(faces[:, :, ::-1])
+        return predict_split(classifier, faces, raw=True), predict_split(classifier, mirrors, raw=True)
+    finally:
+        classifier.flip_average = flips

@@ -59,7 +59,7 @@ def evaluate(
     split: str,
     out: Path | None,
     flip_average: bool = False,
-    meeting_expert: Path | None = None,
+    meeting_expert: Path | bool | None = None,
 ) -> dict:
     from core.emotions import EmotionClassifier
     from training import fer2013
@@ -76,9 +76,10 @@ def evaluate(
         "model": str(model_path or "shipped"),
         "flip_average": flip_average or classifier.flip_average,  # asked for, or in the file's reading
         "served_by": classifier.served_by,
+        "reading": classifier.reading,
     }
-    if meeting_expert is not None:
-        result["meeting_expert"] = str(meeting_expert)
+    if classifier.expert is not None:  # the file given, or the partner the model's file names
+        result["meeting_expert"] = str(meeting_expert) if meeting_expert else classifier.expert.path.name
     result.update(summarize(matrix))
     result["ece"] = expected_calibration_error(probabilities, labels)
     if classifier.gate is not None:  # a pair: how much of the reading came from the meeting expert
