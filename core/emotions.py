@@ -142,13 +142,9 @@ class EmotionClassifier:
     @property
     def reading(self) -> str:
         """How a face is read, in words: runtime, mirror, expert ("onnxruntime int8, mirror under 0.7, ...")."""
-        mirror = (
-            ""
-            if not self.flip_average
-            else ", face + mirror"
-            if self.mirror_below >= 1
-            else (f", mirror under {self.mirror_below:g}")
-        )
+        mirror = ""
+        if self.flip_average:
+            mirror = ", face + mirror" if self.mirror_below >= 1 else f", mirror under {self.mirror_below:g}"
         return self.served_by + mirror + (f", {self.expert.path.name} for degraded faces" if self.expert else "")
 
     @property
