@@ -44,6 +44,9 @@ logger = logging.getLogger(__name__)
 MIN_CONFIDENCE = 0.6  # RapidOCR's score for a line to count as text
 TESSERACT_SURE = 75  # Tesseract's mean word confidence (0-100) above which a reading is trusted
 STRIP_HEIGHT_PX = 90  # tag strips are scaled to about this height before OCR (small tiles' tags)
+#: Where the detector finds no text in a strip, it looks once more at twice the scale: a tag cut
+#: by the tile's bottom edge is found only when its letters are larger.
+RETRY_SCALE = 2.0
 #: Tesseract script models tried, Latin first. Debian: tesseract-ocr-script-<code>.
 DEFAULT_SCRIPTS = ("Latin", "Hangul", "Hebrew", "Cyrillic", "Arabic", "Devanagari", "HanS")
 RIGHT_TO_LEFT = {"HEBREW", "ARABIC"}
@@ -330,10 +333,14 @@ class TagReader:
 
     def recognize(self, region: np.ndarray, lowest: bool) -> str | None:
         scale = max(2.0, STRIP_HEIGHT_PX / region.shape[0])
-        region = cv2.resize(region, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-        region, boxes = self._text_boxes(region)
+        for tried in (scale, scale * RETRY_SCALE):
+            scaled = cv2.resize(region, None, fx=tried, fy=tried, interpolation=cv2.INTER_CUBIC)
+            scaled, boxes = self._text_boxes(scaled)
+            if boxes:
+                break
         if not boxes:
             return None
+        region = scaled
         # A tag strip: the tag sits lowest, under any text filmed in the video; a camera-off
         # tile: the largest text in the middle.
         anchor = max(boxes, key=_bottom) if lowest else max(boxes, key=lambda b: _bottom(b) - _top(b))
