@@ -300,12 +300,12 @@ def robustness_table(folder: Path, truths: list[dict], model: Path | None = None
             result = make_pipeline(model).process(changed, None)
             totals.setdefault(name, Score()).add(score_capture(result, {**truth, "tiles": tiles}))
     table = Table(title="The screenshots changed as real captures are (first capture each)")
-    for column in ("change", "tiles", "phantoms", "camera-off", "live faces", "names Latin"):
+    for column in ("change", "tiles", "phantoms", "camera-off", "live faces", "names Latin", "names Hangul"):
         table.add_column(column, justify="right")
     for name, score in totals.items():
         table.add_row(
             name, percent(score.tiles), str(score.phantoms), percent(score.camera_off), percent(score.faces),
-            percent(score.names_latin),
+            percent(score.names_latin), percent(score.names_hangul),
         )  # fmt: skip
     return table
 

@@ -48,7 +48,7 @@ def eda(data: Path, out: Path) -> None:
 @click.option("--limit", type=int, default=None, help="Use only the first N rows of each split (smoke runs).")
 @click.option(
     "--augment",
-    type=click.Choice(["standard", "light", "meeting", "meeting-expert", "codec"]),
+    type=click.Choice(["standard", "light", "meeting", "meeting-expert", "meeting-expert-codec", "codec"]),
     default="standard",
     show_default=True,
     help=(

@@ -197,6 +197,27 @@ def test_a_recipe_runs_its_phases_and_resumes(fer_csv, tmp_path):
     assert [p["epochs"] for p in shipped["phases"]] == [60, 80, 107, 149, 173]
 
 
+def test_every_committed_recipe_reads_and_a_misspelt_augmentation_is_refused(tmp_path):
+    """The recipes a model card cites read as they are, each phase naming an augmentation
+    `classmood train --augment` offers too; a misspelt one is refused before any training."""
+    from click import Choice
+
+    from classmood.model_commands import train as train_command
+    from training.augment import PROFILES
+    from training.recipe import RecipeError, read_recipe
+
+    offered = next(p.type for p in train_command.params if p.name == "augment")
+    assert isinstance(offered, Choice) and set(offered.choices) == set(PROFILES)
+    recipes = sorted((Path(__file__).parents[1] / "training/recipes").glob("*.toml"))
+    assert len(recipes) >= 8
+    for path in recipes:
+        assert all(phase.get("augment", "standard") in PROFILES for phase in read_recipe(path)["phases"]), path
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[phase]]\nepochs = 2\naugment = "meeting-expret"\n')
+    with pytest.raises(RecipeError, match="no augmentation 'meeting-expret'"):
+        read_recipe(bad)
+
+
 def test_fine_tune_starts_from_the_given_weights(fer_csv, tiny_model_file, tmp_path):
     from core.emotions import EmotionClassifier
 

@@ -14,6 +14,7 @@ import tomllib
 from dataclasses import fields, replace
 from pathlib import Path
 
+from training.augment import PROFILES
 from training.config import TrainConfig
 from training.train import train
 
@@ -40,6 +41,10 @@ def read_recipe(path: Path) -> dict:
             raise RecipeError(f"recipe {path}, phase {number}: unknown settings {sorted(unknown)}")
         if "epochs" not in phase:
             raise RecipeError(f"recipe {path}, phase {number}: says no epochs")
+        if phase.get("augment", "standard") not in PROFILES:
+            raise RecipeError(
+                f"recipe {path}, phase {number}: no augmentation {phase['augment']!r} ({', '.join(PROFILES)})"
+            )
         phases.append(phase)
     if not phases:
         raise RecipeError(f"recipe {path} has no [[phase]]")
