@@ -51,7 +51,7 @@ PROFILES: dict[str, dict[str, float]] = {
     # coding is a mild loss the clean-face network can learn to read through
     "codec": LIGHT | {"codec_share": 0.5},
     # the expert's faces, half of them coded once more at q20-90 (a tile is coded by the camera's
-    # app and again by the meeting): JPEG cost the expert 4 points, the most of any condition it reads
+    # app and again by the meeting): v2.6-expert-codec, measured and not shipped (no JPEG gain)
     "meeting-expert-codec": LIGHT | {"degraded_share": 1.0, "codec_share": 0.5},
 }
 
