@@ -13,6 +13,7 @@ student exactly one participant.
 --roster gives the agent a class list per screenshot: its students (each under the longest
 form of their tag seen in the folder, Zoom's "..." dropped) and, as absent students, every
 other screenshot's. A name is then right when it is the list's entry for that tile's student.
+With --robustness the changed screenshots are read with their lists too.
 
 --robustness also finds the tiles of each screenshot changed the ways real captures differ
 (recompressed as JPEG, scaled, shown as a window on a desktop of another colour beside a
@@ -288,18 +289,22 @@ def variants(image, truth: dict):
     yield "in a video player", player, transformed(tiles, affine(0.9, px, py))
 
 
-def robustness_table(folder: Path, truths: list[dict], model: Path | None = None) -> Table:
-    """The whole pipeline (first capture) on each screenshot changed as real captures are."""
+def robustness_table(folder: Path, truths: list[dict], model: Path | None = None, lists: dict | None = None) -> Table:
+    """The whole pipeline (first capture) on each screenshot changed as real captures are;
+    `lists` (from `class_lists`): each screenshot read with its class list."""
     from core.analyze import read_image
 
+    lists = lists or {}
     totals: dict[str, Score] = {}
     for truth in truths:
         image = read_image(folder / truth["file"])
+        roster, listed = lists.get(truth["file"], (None, None))
         for name, changed, tiles in [("as captured", image, truth["tiles"]), *variants(image, truth)]:
             changed, tiles = levelled(changed, tiles)
-            result = make_pipeline(model).process(changed, None)
-            totals.setdefault(name, Score()).add(score_capture(result, {**truth, "tiles": tiles}))
-    table = Table(title="The screenshots changed as real captures are (first capture each)")
+            result = make_pipeline(model, roster).process(changed, None)
+            totals.setdefault(name, Score()).add(score_capture(result, {**truth, "tiles": tiles}, listed))
+    with_list = ", each with its class list" if lists else ""
+    table = Table(title=f"The screenshots changed as real captures are (first capture each{with_list})")
     for column in ("change", "tiles", "phantoms", "camera-off", "live faces", "names Latin", "names Hangul"):
         table.add_column(column, justify="right")
     for name, score in totals.items():
@@ -410,7 +415,7 @@ def main() -> None:
         f" live faces on the steady capture (each face looked for near the first's) {percent(steady.faces)}"
     )
     if args.robustness:
-        console.print(robustness_table(args.folder, truths, args.model))
+        console.print(robustness_table(args.folder, truths, args.model, lists))
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from agent.names import (
     accented,
     alike_but_accents,
     mark_in_ink,
+    settled_reading,
     with_capitals_of,
     with_inked_accents,
     without_surroundings,
@@ -120,3 +121,21 @@ def test_zooms_truncation_left_out_of_the_text_box_is_found_with_its_space():
     assert trailing_ellipsis(*tag_strip("José Manuel Hermosilla")) == ""
     assert trailing_ellipsis(*tag_strip("Ana Silva (she/her)")) == ""
     assert trailing_ellipsis(*tag_strip("Dr. J. R. R. Tolkien .")) == ""
+
+
+def test_our_hangul_is_taken_when_sure_and_when_the_other_engines_read_nothing():
+    """Sure: taken before the other engines run. Unsure (0.35-0.5): the other engines' reading
+    where they have one, ours where they read nothing (a near reading still finds the student on
+    a class list). Quite unsure, or no Hangul reading: the other engines' reading, even nothing."""
+    asked = []
+
+    def others(text):
+        return lambda: asked.append(text) or text
+
+    assert settled_reading(("윤서아", 0.9), others("Yoon")) == "윤서아" and asked == []
+    assert settled_reading(("윤서아", 0.43), others("")) == "윤서아"
+    assert settled_reading(("윤서아", 0.43), others("' ")) == "윤서아"  # a stray mark is nothing
+    assert settled_reading(("윤서아", 0.43), others("שרה לוי")) == "שרה לוי"
+    assert settled_reading(("윤서아", 0.30), others("")) == ""
+    assert settled_reading(None, others("")) == ""
+    assert settled_reading(None, others("Anna")) == "Anna"
