@@ -1,6 +1,7 @@
 """Real training of a tiny model on a small slice of the real CSV, and --resume."""
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -195,6 +196,39 @@ def test_a_recipe_runs_its_phases_and_resumes(fer_csv, tmp_path):
         read_recipe(recipe)
     shipped = read_recipe(Path(__file__).parents[1] / "training/recipes/v2.toml")
     assert [p["epochs"] for p in shipped["phases"]] == [60, 80, 107, 149, 173]
+
+
+def test_a_run_carried_between_sessions_resumes_from_its_float16_checkpoint(fer_csv, tmp_path, monkeypatch):
+    """A run's folder is lost with the machine; the carried checkpoint (float16 weights and the
+    state, written after every epoch) lets the same recipe go on where it stopped."""
+    from training import session_checkpoint
+    from training.recipe import run_recipe
+
+    monkeypatch.chdir(tmp_path)  # the recipe names it from the repository's root, as "./..."
+    carried = tmp_path / "checkpoints" / "tiny"
+    recipe = tmp_path / "tiny.toml"
+    phase = 'widths = [4, 8, 8, 8]\ndense = 8\nschedule = "cosine"\nsession_checkpoint = "./checkpoints/tiny"\n'
+    recipe.write_text(f"[[phase]]\nepochs = 1\n{phase}")
+    base = TrainConfig(data=fer_csv, out=tmp_path / "session1", limit_per_split=64)
+    run_recipe(recipe, base, progress=False)
+    weights = np.load(carried / session_checkpoint.WEIGHTS)
+    assert {weights[k].dtype for k in weights.files} == {np.dtype(np.float16)}
+    first = TrainConfig(data=fer_csv, widths=(4, 8, 8, 8), dense=8)
+    model, state = session_checkpoint.restore(carried, first)
+    assert state.epoch == 1 and state.best_epoch == 1
+    assert state.best_accuracy == pytest.approx(state.history[0]["val_accuracy"])
+    assert np.array_equal(model.get_weights()[0], weights["w000"].astype(np.float32))
+
+    # The next session: a fresh run folder, a longer recipe, the carried checkpoint in the repository.
+    recipe.write_text(f"[[phase]]\nepochs = 3\n{phase}")
+    metrics = run_recipe(recipe, replace(base, out=tmp_path / "session2"), progress=False)
+    assert [row["epoch"] for row in metrics["history"]] == [1, 2, 3]
+    assert TrainState.load(tmp_path / "session2" / "checkpoint" / "state.json").epoch == 3
+    assert json.loads((carried / session_checkpoint.STATE).read_text())["state"]["epoch"] == 3
+
+    wider = replace(first, widths=(4, 8, 8, 16))
+    with pytest.raises(session_checkpoint.SessionCheckpointError, match="wide"):
+        session_checkpoint.restore(carried, wider)
 
 
 def test_every_committed_recipe_reads_and_a_misspelt_augmentation_is_refused(tmp_path):

@@ -8,6 +8,7 @@ from pathlib import Path
 import keras
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from training import session_checkpoint
 from training.averaging import SNAPSHOT
 from training.config import config_row, cosine_learning_rate
 
@@ -70,6 +71,8 @@ class EpochBookkeeping(keras.callbacks.Callback):
         self.model.save(self.ckpt / "last.tmp.keras")
         (self.ckpt / "last.tmp.keras").replace(self.ckpt / "last.keras")
         state.save(self.ckpt / "state.json")
+        if config.session_checkpoint is not None:
+            session_checkpoint.save(self.model, state, config, config.session_checkpoint)
 
 
 class RichProgress(keras.callbacks.Callback):

@@ -44,6 +44,9 @@ class TrainConfig:
     # "meeting": PublicTest, which steers the run, is seen through training.degrade's meeting
     # conditions (seeded), as the meeting expert will see its faces; "clean": as it is
     validate_on: str = "clean"
+    # A run longer than one working session: its weights and state carried in the repository
+    # (training/session_checkpoint.py), e.g. training/checkpoints/v3
+    session_checkpoint: Path | None = None
 
 
 def default_cache_dir() -> Path:

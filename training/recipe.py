@@ -21,7 +21,7 @@ from training.train import train
 logger = logging.getLogger(__name__)
 
 PHASE_KEYS = {f.name for f in fields(TrainConfig)} - {"data", "out", "cache_dir", "limit_per_split", "model_version"}
-PATH_KEYS = {"ferplus", "init_from", "distill_from"}
+PATH_KEYS = {"ferplus", "init_from", "distill_from", "session_checkpoint"}
 
 
 class RecipeError(ValueError):

@@ -4,6 +4,8 @@ Layout of OUT:
     checkpoint/last.keras   model + optimizer after the latest finished epoch (for --resume)
     checkpoint/best.keras   weights with the best PublicTest accuracy so far
     checkpoint/state.json   epoch, best score, plateau counters, learning rate, history
+With a recipe's `session_checkpoint`, the weights and state are also carried in the repository
+between working sessions (training/session_checkpoint.py) and resumed from where OUT has none.
     emotion_cnn.keras       the final model (best PublicTest epoch) with its contract
     metrics.json, curves.png
 PrivateTest is never read here.
@@ -19,7 +21,7 @@ import numpy as np
 
 from core.labels import EMOTIONS
 from core.model import Contract, make_model, save_model
-from training import fer2013, ferplus
+from training import fer2013, ferplus, session_checkpoint
 from training.averaging import SNAPSHOT, average_snapshots, refresh_batchnorm, snapshot_epochs
 from training.config import TrainConfig, TrainState, config_row, phase_of, starts_new_phase
 from training.degrade import meeting_view
@@ -101,28 +103,28 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
     ckpt.mkdir(parents=True, exist_ok=True)
     state_path = ckpt / "state.json"
 
+    carried = config.session_checkpoint
     if resume and (ckpt / "last.keras").exists() and state_path.exists():
         state = TrainState.load(state_path)
         model = keras.models.load_model(ckpt / "last.keras")
         model.optimizer.learning_rate.assign(state.learning_rate)
         logger.info("resuming after epoch %d (best PublicTest %.4f)", state.epoch, state.best_accuracy)
-        if state.history and starts_new_phase(state.history[-1], config):
-            # A new phase (a light-augmentation fine-tune, a cosine restart): patience starts afresh.
-            state.since_improved = state.since_reduced = 0
-            state.stopped_early = False
-            state.phase_start = state.epoch  # a cosine phase's learning rate is set per epoch from here
-            logger.info("phase %s from epoch %d on", phase_of(config_row(config)), state.epoch + 1)
+    elif resume and session_checkpoint.exists(carried):
+        model, state = session_checkpoint.restore(carried, config)
+        compiled(model, config, state.learning_rate).save(ckpt / "best.keras")
+        logger.info("resuming after epoch %d from the carried checkpoint %s (optimizer afresh)", state.epoch, carried)
     else:
         if resume:
             logger.warning("no checkpoint in %s; starting from scratch", ckpt)
         keras.utils.set_random_seed(config.seed)
         state = TrainState(learning_rate=config.learning_rate)
-        model = initial_model(config, x_train)
-        model.compile(
-            optimizer=keras.optimizers.AdamW(config.learning_rate, weight_decay=config.weight_decay),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
-            metrics=["accuracy"],
-        )
+        model = compiled(initial_model(config, x_train), config, config.learning_rate)
+    if state.history and starts_new_phase(state.history[-1], config):
+        # A new phase (a light-augmentation fine-tune, a cosine restart): patience starts afresh.
+        state.since_improved = state.since_reduced = 0
+        state.stopped_early = False
+        state.phase_start = state.epoch  # a cosine phase's learning rate is set per epoch from here
+        logger.info("phase %s from epoch %d on", phase_of(config_row(config)), state.epoch + 1)
 
     if state.epoch < config.epochs and not state.stopped_early:
         batches = AugmentedBatches(x_train, t_train, config.batch_size, config.seed, config.augment)
@@ -166,6 +168,18 @@ def train(config: TrainConfig, resume: bool = False, progress: bool = True) -> d
     if state.history:
         plot_curves(state.history, config.out / "curves.png")
     return metrics
+
+
+def compiled(model, config: TrainConfig, learning_rate: float):
+    """The model with the run's optimizer (AdamW, fresh moments) and loss."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
+        metrics=["accuracy"],
+    )
+    return model
 
 
 def initial_model(config: TrainConfig, x_train: np.ndarray):
