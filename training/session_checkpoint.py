@@ -8,8 +8,9 @@ weights in float16 (at most MAX_BYTES) and its TrainState, in a folder under
 deleted when the run ships. The next session resumes from it with the recipe's own command.
 
 What is lost on the way: the optimizer's moments (AdamW starts them afresh, which moves the
-weights a little in the first steps after a resume) and the weights of the best epoch so far
-(the resumed epoch counts as the best from there on).
+weights a little in the first steps after a resume), the weights of the best epoch so far
+(the resumed epoch counts as the best from there on) and the per-epoch snapshots that
+`average_last` averages (only those of the last session's epochs are there to average).
 """
 
 from __future__ import annotations

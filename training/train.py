@@ -4,10 +4,10 @@ Layout of OUT:
     checkpoint/last.keras   model + optimizer after the latest finished epoch (for --resume)
     checkpoint/best.keras   weights with the best PublicTest accuracy so far
     checkpoint/state.json   epoch, best score, plateau counters, learning rate, history
-With a recipe's `session_checkpoint`, the weights and state are also carried in the repository
-between working sessions (training/session_checkpoint.py) and resumed from where OUT has none.
     emotion_cnn.keras       the final model (best PublicTest epoch) with its contract
     metrics.json, curves.png
+With a recipe's `session_checkpoint`, the weights and state are also carried in the repository
+between working sessions (training/session_checkpoint.py) and resumed from where OUT has none.
 PrivateTest is never read here.
 """
 
