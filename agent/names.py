@@ -353,7 +353,7 @@ class TagReader:
         if line is None:
             return None
         text = clean_name(self._read_line(line))
-        if len(normalize_name(text)) < 2:
+        if reads_nothing(text):
             return None
         return text if truncation_mark(text) else text + trailing_ellipsis(region, on_line)
 
@@ -434,9 +434,14 @@ def settled_reading(hangul: tuple[str, float] | None, read_others: Callable[[], 
     if hangul and hangul[1] >= HANGUL_SURE:
         return hangul[0]
     text = read_others()
-    if hangul and hangul[1] >= HANGUL_RATHER_THAN_NOTHING and len(normalize_name(clean_name(text))) < 2:
+    if hangul and hangul[1] >= HANGUL_RATHER_THAN_NOTHING and reads_nothing(clean_name(text)):
         return hangul[0]
     return text
+
+
+def reads_nothing(cleaned: str) -> bool:
+    """A cleaned reading too short to be a name (a stray mark, one letter)."""
+    return len(normalize_name(cleaned)) < 2
 
 
 def tag_line_reader() -> TagLineReader | None:
