@@ -24,6 +24,10 @@ MIN_APPEARANCE = 0.5  # correlation of thumbnails, for a moved unnamed tile
 # tile recompressed (JPEG q50) correlates at 0.99 or more; 0.8 % of two people's tiles on the real
 # screenshots reach 0.9 (mostly camera-off tiles)
 STAYED_APPEARANCE = 0.9
+# For an unread tag's tile that moved (Zoom reorders its gallery) to be a named participant not
+# seen in this capture: the same tile recompressed or rescaled correlates at 0.99 or more, two
+# people's tiles on the real screenshots at most 0.955 (two camera-off tiles)
+MOVED_APPEARANCE = 0.98
 NAME_SIMILARITY = 0.85  # likeness (same_tag_likeness) from which two readings are one name
 
 
@@ -164,11 +168,12 @@ class IdentityTracker:
                 out[i] = Identity(track.key, track.label, True, False if self.roster is not None else None)
                 used.add(track.key)
         # A tile whose tag could not be read this time, where a named participant not seen in
-        # this capture stayed put and looks the same, is that participant.
+        # this capture stayed put and looks the same, is that participant; so is one that moved
+        # (Zoom reorders its gallery) and looks the same as that participant alone.
         idle = [t for k, t in self.tracks.items() if k not in used and not k.startswith("tile:")]
         unread = []
         for i, center, thumb in pending:
-            track = self.stayed(idle, center, thumb)
+            track = self.stayed(idle, center, thumb) or self.moved(idle, thumb)
             if track is None:
                 unread.append((i, center, thumb))
                 continue
@@ -199,6 +204,12 @@ class IdentityTracker:
         ]
         likeness, track = max(near, key=lambda pair: pair[0], default=(-1.0, None))
         return track if likeness >= STAYED_APPEARANCE else None
+
+    @staticmethod
+    def moved(tracks: list[Track], thumb: np.ndarray) -> Track | None:
+        """The one track, wherever its tile was, that looks like this tile; None if none or several do."""
+        alike = [t for t in tracks if appearance(t.thumbnail, thumb) >= MOVED_APPEARANCE]
+        return alike[0] if len(alike) == 1 else None
 
     def best_reading(self, key: str, reading: str) -> str:
         """The name to show for a participant: of all readings of their tag so far, an untruncated

@@ -8,7 +8,8 @@ within max(6 px, 6 % of the tile width) of the truth origin; an observation matc
 tile is a phantom; a live face is found when the state is `face` and the face box centre lies
 in the truth face box grown by 25 % a side; a name is right when it equals the truth after
 stripping spaces. Identity: the josehermosillaa captures fed as one session must give each
-student exactly one participant.
+student exactly one participant; so must the Korean class captured five ways in one session
+(recompressed, its tiles reordered as Zoom does, the window enlarged).
 
 --roster gives the agent a class list per screenshot: its students (each under the longest
 form of their tag seen in the folder, Zoom's "..." dropped) and, as absent students, every
@@ -41,6 +42,7 @@ from rich.table import Table  # noqa: E402
 from bench.environment import shared_folder  # noqa: E402
 
 IDENTITY_SESSION = ("josehermosillaa_caras.jpg", "josehermosillaa_grupo.jpg", "josehermosillaa_zoom1.jpg")
+KOREAN_CLASS = "gommy15_zoom4.PNG"
 
 
 def load_truth(folder: Path) -> list[dict]:
@@ -289,6 +291,40 @@ def variants(image, truth: dict):
     yield "in a video player", player, transformed(tiles, affine(0.9, px, py))
 
 
+def reordered(image, truth: dict, seed: int):
+    """The screenshot with its tiles' pictures put in another order, as Zoom reorders a gallery
+    (someone joins, leaves or speaks), and the truth moved along."""
+    import cv2
+    import numpy as np
+
+    tiles, out, moved = truth["tiles"], image.copy(), []
+    for place, source in zip(tiles, (tiles[i] for i in np.random.default_rng(seed).permutation(len(tiles)))):
+        x, y, w, h = (round(v) for v in place["box"])
+        sx, sy, sw, sh = (round(v) for v in source["box"])
+        out[y : y + h, x : x + w] = cv2.resize(image[sy : sy + sh, sx : sx + sw], (w, h))
+        face = source.get("face_box")
+        face = (
+            None
+            if face is None
+            else [x + (face[0] - sx) * w / sw, y + (face[1] - sy) * h / sh, face[2] * w / sw, face[3] * h / sh]
+        )
+        moved.append({**source, "box": [x, y, w, h], "face_box": face})
+    return out, {**truth, "tiles": moved}
+
+
+def session_of_changes(image, truth: dict) -> list[tuple[str, object, dict]]:
+    """One class captured five ways in a session: as captured, recompressed, reordered, the
+    window enlarged, and recompressed and reordered at once."""
+    changed = {name: (picture, tiles) for name, picture, tiles in variants(image, truth)}
+    jpeg, tiles = changed["JPEG q35"]
+    captures = [("as captured", image, truth), ("JPEG q35", jpeg, {**truth, "tiles": tiles})]
+    captures.append(("reordered", *reordered(image, truth, 1)))
+    bigger, tiles = changed["scaled x1.5"]
+    captures.append(("scaled x1.5", bigger, {**truth, "tiles": tiles}))
+    captures.append(("JPEG q35, reordered", *reordered(jpeg, truth, 2)))
+    return captures
+
+
 def robustness_table(folder: Path, truths: list[dict], model: Path | None = None, lists: dict | None = None) -> Table:
     """The whole pipeline (first capture) on each screenshot changed as real captures are;
     `lists` (from `class_lists`): each screenshot read with its class list."""
@@ -407,6 +443,17 @@ def main() -> None:
         right, students, participants = identity_score(results, session)
         console.print(
             f"identity ({len(session)} josehermosillaa captures, one session): {right} of {students} students"
+            f" with one participant of their own; {participants} participants"
+        )
+    korean = [t for t in truths if t["file"] == KOREAN_CLASS]
+    if korean:
+        captures = session_of_changes(read_image(args.folder / KOREAN_CLASS), korean[0])
+        pipeline = make_pipeline(args.model, roster_of(KOREAN_CLASS))
+        results = [pipeline.process(picture, None) for _, picture, _ in captures]
+        right, students, participants = identity_score(results, [truth for _, _, truth in captures])
+        console.print(
+            f"identity (the Korean class captured {len(captures)} ways, one session: "
+            f"{', '.join(name for name, _, _ in captures)}): {right} of {students} students"
             f" with one participant of their own; {participants} participants"
         )
     console.print(

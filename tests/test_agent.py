@@ -350,6 +350,41 @@ def test_unnamed_tiles_keep_their_ids_when_the_grid_reshuffles(labels_csv):
     assert before == after
 
 
+def test_an_unread_tag_on_a_reordered_tile_keeps_its_participant_unless_two_look_alike(labels_csv):
+    """Zoom reorders its gallery; a tag unread in the new place is still its student where the
+    tile looks like one missing participant alone, and stays unnamed where it looks like two."""
+    from agent.identity import IdentityTracker
+
+    crowd = people(labels_csv, 6)
+    first_image, first = render_gallery(crowd)
+    order = (3, 0, 5, 1, 4, 2)
+    second_image, second = render_gallery([crowd[i] for i in order])
+    unread = order.index(2)  # crowd[2]'s tile, now elsewhere, its tag not read this time
+
+    def named(image, tiles, names):
+        return [(t.box, crop(image, t.box), name) for t, name in zip(tiles, names)]
+
+    tracker = IdentityTracker()
+    before = tracker.assign((1920, 1080), named(first_image, first, [t.name for t in first]))
+    names = [None if i == unread else t.name for i, t in enumerate(second)]
+    after = tracker.assign((1920, 1080), named(second_image, second, names))
+    assert after[unread].key == before[2].key and after[unread].named
+
+    # Two missing participants whose tiles looked the same: no guess between them.
+    twins = IdentityTracker()
+    twins.assign((1920, 1080), named(first_image, first, [t.name for t in first]))
+    twins.tracks[plain_key_of(first[1].name)].thumbnail = twins.tracks[plain_key_of(first[2].name)].thumbnail
+    names = [None if t.name in (first[1].name, first[2].name) else t.name for t in second]
+    again = twins.assign((1920, 1080), named(second_image, second, names))
+    assert not again[unread].named
+
+
+def plain_key_of(name: str) -> str:
+    from core.student_names import normalize_name, plain_key
+
+    return plain_key(normalize_name(name))
+
+
 def crop(image, box):
     x, y, w, h = box
     return image[y : y + h, x : x + w]

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 
 import pytest
 
-from bench.real_galleries import IDENTITY_SESSION, identity_score, load_truth, match_tiles, score_capture
+from bench.real_galleries import (
+    IDENTITY_SESSION,
+    KOREAN_CLASS,
+    identity_score,
+    load_truth,
+    match_tiles,
+    score_capture,
+    session_of_changes,
+)
 from tests.conftest import shared_file
 
 
@@ -221,3 +229,18 @@ def test_the_korean_class_keeps_one_participant_per_student_across_captures(trut
     for frame in frames:
         keys |= {t.key for t in pipeline.process(frame, None).tiles}
     assert len(keys) <= 26, sorted(keys)  # 25 students; one tile unread in the first capture
+
+
+def test_the_korean_class_reordered_keeps_one_participant_per_student(truths, pipeline_factory):
+    """Zoom reorders a gallery as people join, leave or speak: a tag read in one place and
+    unread in another (recompressed at q35 and reordered) is still its student."""
+    from core.analyze import read_image
+
+    folder, items = truths
+    captures = session_of_changes(
+        read_image(folder / KOREAN_CLASS), next(t for t in items if t["file"] == KOREAN_CLASS)
+    )
+    pipeline = pipeline_factory()
+    results = [pipeline.process(picture, None) for _, picture, _ in captures]
+    right, students, participants = identity_score(results, [truth for _, _, truth in captures])
+    assert (right, participants) == (students, students), (right, students, participants)
