@@ -294,11 +294,22 @@ def quantize(data, model, faces) -> None:
     help="The meeting expert's model file; the gate is written into its contract.",
 )
 @click.option("--faces", default=12000, show_default=True, help="Training faces the gate is fitted on.")
-def fit_gate(data, expert, faces) -> None:
+@click.option(
+    "--band",
+    type=(click.FloatRange(0, 1), click.FloatRange(0, 1)),
+    default=None,
+    help="Degraded probability over which the expert's share rises from 0 to 1 (chosen on PublicTest;"
+    " default: core.face_quality's DEFAULT_BAND).",
+)
+def fit_gate(data, expert, faces, band) -> None:
     """Fit the gate that sends degraded faces to a meeting expert (paired by `pair` or --meeting-expert)."""
+    from core.face_quality import DEFAULT_BAND
     from training.meeting_gate import write_gate
 
-    result = write_gate(data, expert, faces)
+    band = band or DEFAULT_BAND
+    if band[0] >= band[1]:
+        raise click.BadParameter(f"the band must rise: {band[0]} is not under {band[1]}", param_hint="--band")
+    result = write_gate(data, expert, faces, band=band)
     routed = ", ".join(f"{name} {share:.0%}" for name, share in result["public_test_routed"].items())
     click.echo(
         f"gate agrees with {result['training_agreement']:.1%} of {result['training_faces']:,} Training faces;"

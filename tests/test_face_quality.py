@@ -148,8 +148,17 @@ def test_fit_gate_writes_the_gate_into_the_expert(fer_csv, tiny_model_file, tmp_
     assert result.exit_code == 0, result.output
     assert "low light 100%" in result.output
     assert read_contract(expert).quality_gate is not None and read_weights(expert) == weights_before
+    assert read_contract(expert).quality_gate["band"] == [0.25, 0.75]
     clean = np.stack([np.asarray(face) for face in face_like(6, 4)])
     assert EmotionClassifier(primary, meeting_expert=expert).probabilities(clean).shape == (4, 7)
+
+    args = ["fit-gate", "--data", str(fer_csv), "--expert", str(expert), "--faces", "400", "--band"]
+    result = CliRunner().invoke(main, [*args, "0.1", "0.4"])
+    assert result.exit_code == 0, result.output
+    assert EmotionClassifier(primary, meeting_expert=expert).gate.band == (0.1, 0.4)
+    result = CliRunner().invoke(main, [*args, "0.5", "0.2"])
+    assert result.exit_code != 0 and "the band must rise" in result.output
+    assert EmotionClassifier(primary, meeting_expert=expert).gate.band == (0.1, 0.4)
 
 
 def read_weights(path) -> bytes:
@@ -162,7 +171,8 @@ def read_weights(path) -> bytes:
 def test_the_shipped_model_reads_with_its_meeting_expert():
     """The shipped model names its expert and pairs with it unless told not to: the expert
     carries its gate and a calibration fitted on faces as meetings show them; a dim face goes
-    to it and a clean one stays with the clean model."""
+    to it and a clean one stays with the clean model (most of its reading, where it looks a
+    little coded)."""
     from core.emotions import EmotionClassifier
     from core.model import MEETING_EXPERT, SHIPPED_MODEL, read_contract
     from training.degrade import low_light
@@ -177,7 +187,8 @@ def test_the_shipped_model_reads_with_its_meeting_expert():
     faces = face_like(8, 10)
     dim = np.stack([low_light(face, np.random.default_rng(2)) for face in faces])
     assert classifier.gate.expert_share(dim).min() == 1.0
-    assert classifier.gate.expert_share(faces).max() == 0.0
+    clean = classifier.gate.expert_share(faces)
+    assert np.median(clean) == 0.0 and clean.max() < 0.5, clean
 
 
 def test_a_model_whose_expert_is_missing_reads_alone_and_says_so(tmp_path, caplog):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.face_quality import QualityGate, logistic, quality_measures, with_products
+from core.face_quality import DEFAULT_BAND, QualityGate, logistic, quality_measures, with_products
 
 
 def gate_examples(images: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -50,8 +50,11 @@ def routed_shares(gate: QualityGate, images: np.ndarray, seed: int = 0) -> dict[
     return {name: float(gate.expert_share(degrade_set(images, name, seed)).mean()) for name in CONDITIONS}
 
 
-def write_gate(data_path: Path, expert_path: Path, count: int = 12000, seed: int = 0) -> dict:
-    """Fit the gate and write it into the meeting expert's contract (its weights stay as they are)."""
+def write_gate(
+    data_path: Path, expert_path: Path, count: int = 12000, seed: int = 0, band: tuple[float, float] = DEFAULT_BAND
+) -> dict:
+    """Fit the gate and write it into the meeting expert's contract (its weights stay as they are).
+    `band`: the degraded probability over which the expert's share rises from 0 to 1."""
     from core.model import read_contract, write_contract
     from training import fer2013
     from training.config import default_cache_dir
@@ -59,7 +62,7 @@ def write_gate(data_path: Path, expert_path: Path, count: int = 12000, seed: int
     contract = read_contract(expert_path)
     data = fer2013.load(data_path, default_cache_dir())
     faces, degraded = gate_examples(data.split("Training")[0], count, seed)
-    gate = fit_gate(faces, degraded)
+    gate = replace(fit_gate(faces, degraded), band=(float(band[0]), float(band[1])))
     fitted = float(((gate.degraded_probability(faces) > 0.5) == degraded).mean())
     write_contract(expert_path, replace(contract, quality_gate=gate.as_dict()))
     return {
