@@ -65,6 +65,10 @@ HALF_OUTSIDE = 0.5  # share of an ink blob outside the text box for it to be no 
 MARK_REACH = 0.15  # of the x-height: how far past its letters' extent an accent's ink reaches
 SPACE_GAP = 0.25  # of the text's height: a blank this wide between Hangul syllables is a space
 ELLIPSIS_REACH = 1.5  # of the text's height: how far right of the detected text "..." is looked for
+#: Of the text's height: the narrowest a name's line can be once the mic icon is cut off (two
+#: Hebrew letters, "דן", or one Chinese character are about one height wide; the icon's margin
+#: alone about a fifth).
+NARROWEST_NAME = 0.5
 OTHER_SCRIPT_MARGIN = 8  # confidence points another script's reading must beat the Latin one by
 HANGUL_SURE = 0.5  # our line reader's least sure symbol probability above which its Hangul name is taken
 #: Under HANGUL_SURE, where no engine reads anything, our line reader's Hangul is still taken from
@@ -388,7 +392,7 @@ class TagReader:
         text, confidence, word_confidences = self._scripts.read(line, "Latin")
         text = with_inked_accents(text, self._scripts.symbols("Latin"), word_confidences)
         agree = normalize_name(without_accents(text)) == normalize_name(without_accents(rapid_text))
-        if agree and confidence >= LATIN_SURE:
+        if agree and confidence >= LATIN_SURE and name_like(text):
             return accented(text, rapid_text)
         # The engines disagree, or agree unsurely (both read Cyrillic or Hebrew as Latin
         # look-alikes, "AHHa CMMpHOBa"): a name in another script? Each script model reads
@@ -398,9 +402,11 @@ class TagReader:
         # then that model is read, and one more as a witness for the Latin text.
         others = [s for s in self._scripts.scripts if s != "Latin" and (not agree or s in AGREED_UNSURE)]
         readings = {s: self._scripts.read(line, s)[:2] for s in others}
-        latin = {normalize_name(without_accents(text)), normalize_name(rapid_text)} - {""}
+        # A Latin reading of fewer than two letters ("17", "m": what a short Hebrew word looks
+        # like to Latin models) is no name, and no evidence against another script's.
+        latin = {normalize_name(without_accents(t)) for t in (text, rapid_text) if name_like(t)}
         vouched = [c for t, c in readings.values() if normalize_name(without_accents(t)) in latin]
-        latin_confidence = max([confidence, *vouched])
+        latin_confidence = max([confidence if name_like(text) else 0, *vouched])
         own = [(c, t) for s, (t, c) in readings.items() if script_of(t) == SCRIPT_LETTERS.get(s)]
         best = max(own, default=None)
         if best and best[0] >= max(latin_confidence + OTHER_SCRIPT_MARGIN, 60):
@@ -437,6 +443,11 @@ def settled_reading(hangul: tuple[str, float] | None, read_others: Callable[[], 
     if hangul and hangul[1] >= HANGUL_RATHER_THAN_NOTHING and reads_nothing(clean_name(text)):
         return hangul[0]
     return text
+
+
+def name_like(reading: str) -> bool:
+    """At least two letters: what any name's reading has, and a number or a stray mark has not."""
+    return sum(c.isalpha() for c in reading) >= 2
 
 
 def reads_nothing(cleaned: str) -> bool:
@@ -640,8 +651,8 @@ def tag_line(region: np.ndarray, boxes) -> np.ndarray | None:
     line = region[y0 : int(max(ys)) + pad, x0 : int(max(xs)) + pad]
     cut = red_icon_end(line)
     line = line[:, cut:]
-    if line.size == 0 or line.shape[1] < line.shape[0]:  # nothing but the icon (a camera-off tile's corner)
-        return None
+    if line.size == 0 or line.shape[1] < NARROWEST_NAME * (max(ys) - min(ys)):
+        return None  # nothing but the icon (a camera-off tile's corner)
     text = (int(min(xs)) - x0 - cut, int(min(ys)) - y0, int(max(xs)) - x0 - cut, int(max(ys)) - y0)
     return without_surroundings(as_dark_on_light(line), text)
 

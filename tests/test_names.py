@@ -8,6 +8,7 @@ from agent.names import (
     accented,
     alike_but_accents,
     mark_in_ink,
+    name_like,
     settled_reading,
     with_capitals_of,
     with_inked_accents,
@@ -139,3 +140,10 @@ def test_our_hangul_is_taken_when_sure_and_when_the_other_engines_read_nothing()
     assert settled_reading(("윤서아", 0.30), others("")) == ""
     assert settled_reading(None, others("")) == ""
     assert settled_reading(None, others("Anna")) == "Anna"
+
+
+def test_a_reading_without_two_letters_is_no_name():
+    """What a short Hebrew word looks like to Latin models ("17", "m") is no evidence against
+    the Hebrew model's reading; any name has two letters."""
+    assert not name_like("17") and not name_like("m") and not name_like("1T") and not name_like("")
+    assert name_like("Jo") and name_like("דן") and name_like("20200759 양예지") and name_like("李华")
