@@ -303,11 +303,9 @@ def reordered(image, truth: dict, seed: int):
         sx, sy, sw, sh = (round(v) for v in source["box"])
         out[y : y + h, x : x + w] = cv2.resize(image[sy : sy + sh, sx : sx + sw], (w, h))
         face = source.get("face_box")
-        face = (
-            None
-            if face is None
-            else [x + (face[0] - sx) * w / sw, y + (face[1] - sy) * h / sh, face[2] * w / sw, face[3] * h / sh]
-        )
+        if face is not None:
+            fx, fy, fw, fh = face
+            face = [x + (fx - sx) * w / sw, y + (fy - sy) * h / sh, fw * w / sw, fh * h / sh]
         moved.append({**source, "box": [x, y, w, h], "face_box": face})
     return out, {**truth, "tiles": moved}
 

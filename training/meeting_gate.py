@@ -3,7 +3,9 @@
 The gate learns one thing, from FER2013 Training faces only: whether a face was put through
 `training.degrade`'s meeting conditions (made small, video-coded, blurred, dim, masked) or
 left clean. No test image and no model's answer is involved, so it cannot be fitted to a
-benchmark; PublicTest only reports how many faces of each condition it routes.
+benchmark; PublicTest only reports how many faces of each condition it routes. Where along
+its probability the expert takes over (`band`) is the caller's choice, made on PublicTest
+with both networks reading (the model card's table for the shipped one).
 """
 
 from __future__ import annotations
