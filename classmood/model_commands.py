@@ -303,12 +303,13 @@ def quantize(data, model, faces) -> None:
 )
 def fit_gate(data, expert, faces, band) -> None:
     """Fit the gate that sends degraded faces to a meeting expert (paired by `pair` or --meeting-expert)."""
-    from core.face_quality import DEFAULT_BAND
+    from core.face_quality import DEFAULT_BAND, rising_band
     from training.meeting_gate import write_gate
 
-    band = band or DEFAULT_BAND
-    if band[0] >= band[1]:
-        raise click.BadParameter(f"the band must rise: {band[0]} is not under {band[1]}", param_hint="--band")
+    try:
+        band = rising_band(band or DEFAULT_BAND)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--band") from None
     result = write_gate(data, expert, faces, band=band)
     routed = ", ".join(f"{name} {share:.0%}" for name, share in result["public_test_routed"].items())
     click.echo(

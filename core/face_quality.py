@@ -2,7 +2,7 @@
 
 The product reads faces with two networks (unless told `--no-meeting-expert`): the FER2013
 model, best on clean faces, and a meeting expert (training/recipes/v3.toml), trained on faces
-made small, video-coded, blurred and dim. Each alone loses somewhere: the expert half a point on
+made small, video-coded, blurred and dim. Each alone loses somewhere: the expert about a point on
 clean faces (and it sits under the 70 % PrivateTest floor), the clean model 12 points on a
 24-pixel face and 37 in a dim room. `QualityGate` sends each crop to the one that reads it
 better, from a few measures of the crop itself, so it works for a screenshot, a photo or a
@@ -110,6 +110,14 @@ def logistic(logits: np.ndarray) -> np.ndarray:
 DEFAULT_BAND = (0.25, 0.75)
 
 
+def rising_band(band) -> tuple[float, float]:
+    """A band as two floats; a ValueError unless it rises within 0-1 (the expert's share needs a slope)."""
+    low, high = (float(v) for v in band)
+    if not 0 <= low < high <= 1:
+        raise ValueError(f"the band must rise within 0-1, not {low}-{high}")
+    return low, high
+
+
 @dataclass(frozen=True)
 class QualityGate:
     """Fitted numbers: the measures' mean and spread, the weights, and the routing line."""
@@ -135,11 +143,8 @@ class QualityGate:
 
     @classmethod
     def from_dict(cls, raw: dict) -> QualityGate:
-        low, high = (float(v) for v in raw["band"])
-        gate = cls(tuple(raw["mean"]), tuple(raw["spread"]), tuple(raw["weights"]), (low, high))
+        gate = cls(tuple(raw["mean"]), tuple(raw["spread"]), tuple(raw["weights"]), rising_band(raw["band"]))
         k = len(MEASURES)
         if len(gate.mean) != k or len(gate.spread) != k or len(gate.weights) != k + k * (k + 1) // 2 + 1:
             raise ValueError(f"a quality gate needs {k} measures; this one has {len(gate.mean)}")
-        if not 0 <= low < high <= 1:
-            raise ValueError(f"a quality gate's band must rise within 0-1, not {gate.band}")
         return gate

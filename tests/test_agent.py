@@ -373,16 +373,10 @@ def test_an_unread_tag_on_a_reordered_tile_keeps_its_participant_unless_two_look
     # Two missing participants whose tiles looked the same: no guess between them.
     twins = IdentityTracker()
     twins.assign((1920, 1080), named(first_image, first, [t.name for t in first]))
-    twins.tracks[plain_key_of(first[1].name)].thumbnail = twins.tracks[plain_key_of(first[2].name)].thumbnail
+    twins.tracks[twins.name_key(first[1].name)[0]].thumbnail = twins.tracks[twins.name_key(first[2].name)[0]].thumbnail
     names = [None if t.name in (first[1].name, first[2].name) else t.name for t in second]
     again = twins.assign((1920, 1080), named(second_image, second, names))
     assert not again[unread].named
-
-
-def plain_key_of(name: str) -> str:
-    from core.student_names import normalize_name, plain_key
-
-    return plain_key(normalize_name(name))
 
 
 def crop(image, box):

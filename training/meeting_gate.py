@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.face_quality import DEFAULT_BAND, QualityGate, logistic, quality_measures, with_products
+from core.face_quality import DEFAULT_BAND, QualityGate, logistic, quality_measures, rising_band, with_products
 
 
 def gate_examples(images: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -64,7 +64,7 @@ def write_gate(
     contract = read_contract(expert_path)
     data = fer2013.load(data_path, default_cache_dir())
     faces, degraded = gate_examples(data.split("Training")[0], count, seed)
-    gate = replace(fit_gate(faces, degraded), band=(float(band[0]), float(band[1])))
+    gate = replace(fit_gate(faces, degraded), band=rising_band(band))
     fitted = float(((gate.degraded_probability(faces) > 0.5) == degraded).mean())
     write_contract(expert_path, replace(contract, quality_gate=gate.as_dict()))
     return {
