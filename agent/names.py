@@ -48,6 +48,9 @@ STRIP_HEIGHT_PX = 90  # tag strips are scaled to about this height before OCR (s
 #: Where the detector finds no text in a strip, it looks once more at twice the scale: a tag cut
 #: by the tile's bottom edge is found only when its letters are larger.
 RETRY_SCALE = 2.0
+BOX_MARGIN = 12  # pixels around a strip for the text detector (text on the edge is missed)
+SMALL_TEXT_PX = 24  # a detected line shorter than this, in the scaled strip, is detected again ...
+TEXT_HEIGHT_PX = 40  # ... with the strip scaled for its text to be this tall (tags read best at 32-60)
 #: Tesseract script models tried, Latin first. Debian: tesseract-ocr-script-<code>.
 DEFAULT_SCRIPTS = ("Latin", "Hangul", "Hebrew", "Cyrillic", "Arabic", "Devanagari", "HanS")
 RIGHT_TO_LEFT = {"HEBREW", "ARABIC"}
@@ -348,10 +351,20 @@ class TagReader:
                 break
         if not boxes:
             return None
-        region = scaled
         # A tag strip: the tag sits lowest, under any text filmed in the video; a camera-off
         # tile: the largest text in the middle.
-        anchor = max(boxes, key=_bottom) if lowest else max(boxes, key=lambda b: _bottom(b) - _top(b))
+        anchor = max(boxes, key=_bottom) if lowest else max(boxes, key=_height)
+        if _height(anchor) < SMALL_TEXT_PX:
+            # Small letters on a tall strip (a small window's tags): the detector boxes a
+            # word or two of them, and other words at another scale. Looked at again with the
+            # text, not the strip, at the size it reads best; the line is what either saw.
+            again = tried * TEXT_HEIGHT_PX / _height(anchor)
+            resized = cv2.resize(region, None, fx=again, fy=again, interpolation=cv2.INTER_CUBIC)
+            rescaled, found = self._text_boxes(resized)
+            if found:
+                scaled, anchor = rescaled, rescaled_box(anchor, again / tried, BOX_MARGIN)
+                boxes = found + [rescaled_box(b, again / tried, BOX_MARGIN) for b in boxes]
+        region = scaled
         on_line = same_line(boxes, anchor)
         line = tag_line(region, on_line)
         if line is None:
@@ -365,13 +378,13 @@ class TagReader:
         """The text detector's boxes in the strip, with a margin around it (text on the edge
         is missed): the edge pixels repeated, and where that finds nothing, a margin of the
         strip's median colour (a tag on the tile's bottom edge repeats into streaks)."""
-        padded = cv2.copyMakeBorder(region, 12, 12, 12, 12, cv2.BORDER_REPLICATE)
+        padded = cv2.copyMakeBorder(region, *[BOX_MARGIN] * 4, cv2.BORDER_REPLICATE)
         boxes, _ = self._ocr(padded, use_rec=False, use_cls=False)
         if boxes:
             return padded, boxes
         channels = region.shape[2] if region.ndim == 3 else 1
         median = [int(v) for v in np.median(region.reshape(-1, channels), axis=0)]
-        padded = cv2.copyMakeBorder(region, 12, 12, 12, 12, cv2.BORDER_CONSTANT, value=median)
+        padded = cv2.copyMakeBorder(region, *[BOX_MARGIN] * 4, cv2.BORDER_CONSTANT, value=median)
         boxes, _ = self._ocr(padded, use_rec=False, use_cls=False)
         return padded, boxes or []
 
@@ -587,6 +600,16 @@ def _top(box) -> float:
 
 def _bottom(box) -> float:
     return max(p[1] for p in box)
+
+
+def _height(box) -> float:
+    return _bottom(box) - _top(box)
+
+
+def rescaled_box(box, factor: float, margin: int) -> list[tuple[float, float]]:
+    """A text box found in a strip with `margin` pixels around it, in the strip scaled by `factor`
+    with the same margin."""
+    return [((x - margin) * factor + margin, (y - margin) * factor + margin) for x, y in box]
 
 
 def same_line(boxes, anchor):

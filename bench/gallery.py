@@ -15,7 +15,7 @@ fonts-noto-core / fonts-noto-cjk are installed; these galleries are tests, not t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -42,6 +42,8 @@ class Style:
     round_avatar: bool = False  # Meet: a circle (initials or photo) centred on a camera-off tile
     chrome: int = 38
     corner: int = 0  # radius of rounded tile corners (Meet since 2021)
+    tag_size: float = 1 / 13  # the tag's letters, of the tile's height (a phone or tablet app draws them smaller) ...
+    tag_floor: int = 11  # ... and at least this many pixels
 
 
 STYLES = {
@@ -90,12 +92,15 @@ def render_gallery(
     speaker: int | None = None,
     background: int | None = None,
     style: str = "zoom",
+    tag_scale: float = 1.0,
 ) -> tuple[np.ndarray, list[Tile]]:
-    """A gallery in one app's style; `background` (e.g. 245 for a light theme) overrides the style's."""
+    """A gallery in one app's style; `background` (e.g. 245 for a light theme) overrides the style's,
+    `tag_scale` scales its tags' letters."""
     look = STYLES[style]
     if background is not None:
         look = Style(background, look.camera_off if background < 128 else background - 12, look.gap, chrome=look.chrome)
     gap = look.gap if gap is None else gap
+    look = replace(look, tag_size=look.tag_size * tag_scale, tag_floor=round(look.tag_floor * tag_scale))
     canvas = np.full((height, width, 3), look.background, np.uint8)
     _draw_chrome(canvas, top, bottom, look.chrome)
     area_h = height - top - bottom
@@ -153,7 +158,7 @@ def _draw_tile(tile: np.ndarray, person: Person, look: Style) -> str:
             photo = cv2.resize(_bgr(person.profile_photo), (side, side), interpolation=cv2.INTER_AREA)
             py, px = (th - side) // 2 - th // 20, (tw - side) // 2
             tile[py : py + side, px : px + side] = photo
-            return _draw_tag(tile, person.name, person.muted, box=False)
+            return _draw_tag(tile, person.name, person.muted, box=False, look=look)
         else:
             size = max(14, th // 9)
             draw_text(tile, person.name, None, size, (255, 255, 255), centre=True, bold=True)
@@ -183,7 +188,7 @@ def _draw_name(tile: np.ndarray, person: Person, look: Style, box: bool) -> str:
     """The name bottom-left and the muted sign: before the name (Zoom, Teams, Meet 2020), or
     at the top right with the name straight on the video (Meet 2021, the rounded style)."""
     rounded = look.corner > 0
-    shown = _draw_tag(tile, person.name, person.muted and not rounded, box=box and not rounded)
+    shown = _draw_tag(tile, person.name, person.muted and not rounded, box=box and not rounded, look=look)
     if person.muted and rounded:
         _draw_corner_mic(tile)
     return shown
@@ -227,11 +232,12 @@ def shown_name(name: str, size: int, room: int) -> str:
     return "..."
 
 
-def _draw_tag(tile: np.ndarray, name: str, muted: bool, box: bool) -> str:
+def _draw_tag(tile: np.ndarray, name: str, muted: bool, box: bool, look: Style) -> str:
     """Bottom-left: [red mic icon] name, on a translucent dark box over video; the tag spans
-    at most TAG_SHARE of the tile, the name cut short to fit. Returns the name as shown."""
+    at most TAG_SHARE of the tile, the name cut short to fit; letters as large as the app's
+    `look` draws them. Returns the name as shown."""
     th, tw = tile.shape[:2]
-    size = max(11, th // 13)
+    size = max(look.tag_floor, int(th * look.tag_size))
     pad = max(3, size // 4)
     icon = int(size * 1.1) if muted else 0
     name = shown_name(name, size, int(TAG_SHARE * tw) - 2 * pad - icon - (pad if muted else 0))

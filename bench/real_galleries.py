@@ -1,6 +1,6 @@
 """Benchmark: the agent's pipeline on real meeting screenshots, scored against hand-made truth.
 
-    python -m bench.real_galleries [--folder DIR] [--robustness] [--roster]
+    python -m bench.real_galleries [--folder DIR] [--robustness] [--roster] [--jitter]
 
 DIR (default $CLASSMOOD_SHARED/data/real_galleries) holds screenshots with `<file>.json`
 truth, scored as that folder's README says: a tile is found when an observation's origin is
@@ -16,6 +16,10 @@ form of their tag seen in the folder, Zoom's "..." dropped) and, as absent stude
 other screenshot's. A name is then right when it is the list's entry for that tile's student.
 With --robustness the changed screenshots are read with their lists too.
 
+--jitter reads each tile's name tag on 27 crops of the tile, its box moved and resized by a
+pixel each way (what a tile finder's next capture may give): a name must not hang on one
+crop, since the agent settles a tag's name by a vote across captures.
+
 --robustness also finds the tiles of each screenshot changed the ways real captures differ
 (recompressed as JPEG, scaled, shown as a window on a desktop of another colour beside a
 taskbar, cropped to the grid or a few pixels into its edge tiles, photographed off a monitor
@@ -26,6 +30,7 @@ that fit only these pictures.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -391,6 +396,34 @@ def percent(pair: list[int]) -> str:
     return f"{pair[0] / pair[1]:.1%} ({pair[0]}/{pair[1]})" if pair[1] else "-"
 
 
+def jitter_table(folder: Path, truths: list[dict]) -> Table:
+    """Names read exactly on each tile's 27 one-pixel crops (box moved and resized by -1, 0, 1),
+    per script, and the tiles whose every crop reads right."""
+    from agent.names import NameReader
+    from core.analyze import read_image
+
+    reader = NameReader(workers=1)
+    reads: dict[str, list[int]] = {script: [0, 0, 0, 0] for script in ("Latin", "Hangul", "other")}
+    for truth in truths:
+        image = read_image(folder / truth["file"])
+        for tile in truth["tiles"]:
+            x, y, w, h = tile["box"]
+            right = 0
+            for dx, dy, dw in itertools.product((-1, 0, 1), repeat=3):
+                crop = image[max(0, y + dy) : y + dy + h + dw, max(0, x + dx) : x + dx + w + dw]
+                read = reader.read(crop, not tile["camera_off"])
+                right += read is not None and read.strip() == tile["name"].strip()
+            script = "Latin" if is_latin(tile["name"]) else "Hangul" if is_hangul(tile["name"]) else "other"
+            reads[script] = [a + b for a, b in zip(reads[script], (right, 27, right == 27, 1))]
+    table = Table(title="Names on 27 crops of each tile, a pixel apart (--jitter)")
+    for column in ("script", "crops read exactly", "tiles read exactly on every crop"):
+        table.add_column(column, justify="right")
+    for script, (right, crops, steady, tiles) in reads.items():
+        if tiles:
+            table.add_row(script, percent([right, crops]), percent([steady, tiles]))
+    return table
+
+
 def main() -> None:
     from core.analyze import read_image
 
@@ -403,6 +436,7 @@ def main() -> None:
         "--robustness", action="store_true", help="Also run the screenshots changed (scaled, JPEG, photographed, ...)."
     )
     parser.add_argument("--roster", action="store_true", help="Give the agent each screenshot's class list.")
+    parser.add_argument("--jitter", action="store_true", help="Also read each tag on crops a pixel apart.")
     args = parser.parse_args()
     truths = load_truth(args.folder)
     if not truths:
@@ -463,6 +497,8 @@ def main() -> None:
         f" steady {statistics.median(steady_ms):.0f} (median; max {max(steady_ms):.0f});"
         f" live faces on the steady capture (each face looked for near the first's) {percent(steady.faces)}"
     )
+    if args.jitter:
+        console.print(jitter_table(args.folder, truths))
     if args.robustness:
         console.print(robustness_table(args.folder, truths, args.model, lists))
 

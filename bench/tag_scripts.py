@@ -52,6 +52,7 @@ def main() -> None:
     parser.add_argument("--jpeg", type=int, default=0, help="Recompress each gallery at this JPEG quality first.")
     parser.add_argument("--scale", type=float, default=1.0, help="Resize each gallery by this factor first.")
     parser.add_argument("--blur", type=float, default=0.0, help="Gaussian blur of this sigma (px) first.")
+    parser.add_argument("--tag-size", type=float, default=1.0, help="Scale the tags' letters by this.")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--misses", action="store_true", help="Print each name read wrongly.")
     args = parser.parse_args()
@@ -69,7 +70,7 @@ def main() -> None:
         photos = [cv2.imread(str(labels.parent / rng.choice(rows)["path"])) for _ in names]
         people = [Person(n, p if rng.random() < 0.7 else None, muted=rng.random() < 0.6) for n, p in zip(names, photos)]
         style, width, height = LAYOUTS[g % len(LAYOUTS)]
-        image, truth = render_gallery(people, width=width, height=height, style=style)
+        image, truth = render_gallery(people, width=width, height=height, style=style, tag_scale=args.tag_size)
         image, truth = degraded(image, truth, args.scale, args.blur)
         if args.jpeg:
             _, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, args.jpeg])
@@ -82,7 +83,11 @@ def main() -> None:
             score[1] += 1
             if args.misses and (read or "").strip() != tile.name:
                 print(f"{tile.name!r} read {read!r}")
-    quality = (f", x{args.scale}" if args.scale != 1 else "") + (f", blur {args.blur}" if args.blur else "")
+    quality = (
+        (f", x{args.scale}" if args.scale != 1 else "")
+        + (f", tags x{args.tag_size}" if args.tag_size != 1 else "")
+        + (f", blur {args.blur}" if args.blur else "")
+    )
     quality += f", JPEG q{args.jpeg}" if args.jpeg else ""
     table = Table(title=f"Names read exactly from generated tags ({args.galleries} galleries of 25{quality})")
     for column in ("script", "exact", "of", "share"):
