@@ -28,9 +28,10 @@ import queue
 import re
 import threading
 import unicodedata
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -48,6 +49,9 @@ STRIP_HEIGHT_PX = 90  # tag strips are scaled to about this height before OCR (s
 #: Where the detector finds no text in a strip, it looks once more at twice the scale: a tag cut
 #: by the tile's bottom edge is found only when its letters are larger.
 RETRY_SCALE = 2.0
+# The crops of a tag that vote on its name, (top, bottom, left, right) pixels trimmed off:
+# the tag as read first, then as tile boxes a pixel lower, higher, to the right, smaller.
+CROPS = ((0, 0, 0, 0), (1, 0, 0, 0), (0, 1, 0, 0), (0, 0, 1, 0), (1, 0, 1, 1))
 BOX_MARGIN = 12  # pixels around a strip for the text detector (text on the edge is missed)
 SMALL_TEXT_PX = 24  # a detected line shorter than this, in the scaled strip, is detected again ...
 TEXT_HEIGHT_PX = 40  # ... with the strip scaled for its text to be this tall (tags read best at 32-60)
@@ -276,9 +280,43 @@ def with_margin(line: np.ndarray, margin: int, constant: bool) -> np.ndarray:
     return cv2.copyMakeBorder(line, margin, margin, margin, margin, cv2.BORDER_REPLICATE)
 
 
+@dataclass
+class TagVotes:
+    """One tag's readings on crops a pixel apart; its name is the one most of them read."""
+
+    region: np.ndarray | None  # the tag's pixels, kept until CROPS crops are read
+    lowest: bool
+    votes: Counter = field(default_factory=Counter)
+    crops_read: int = 0
+    seen: int = 0  # the NameReader's capture count when the tag was last on screen
+
+    def add(self, reading: str | None) -> None:
+        self.votes[reading] += 1
+        self.crops_read += 1
+        if self.crops_read >= len(CROPS):
+            self.region = None
+
+    @property
+    def name(self) -> str | None:
+        """The reading most crops gave (the first read of those tied), any name before none."""
+        named = {r: n for r, n in self.votes.items() if r is not None}
+        return max(named, key=named.__getitem__) if named else None
+
+
+def cropped(region: np.ndarray, trim: tuple[int, int, int, int]) -> np.ndarray:
+    """The region with (top, bottom, left, right) pixels trimmed off: the same tag as a tile
+    box a pixel off would cut it."""
+    top, bottom, left, right = trim
+    return region[top : region.shape[0] - bottom, left : region.shape[1] - right]
+
+
 class NameReader:
     """Names of tiles, cached by tag; read() for one tile, read_all() for a capture's tiles
-    (new tags are read in parallel, one OCR engine per core: a first capture of 25 tags)."""
+    (new tags are read in parallel, one OCR engine per core: a first capture of 25 tags).
+    A tag's reading hangs on the pixel its tile box starts at (the real Korean class's tags,
+    each read on 27 crops a pixel apart: 70 % of crops exact, the majority of each tag's 27
+    right for 22 of 25), so each capture after a tag is first read, settle() reads it again on
+    another crop, one tag per OCR engine, until CROPS crops vote on its name."""
 
     def __init__(self, scripts: tuple[str, ...] | None = DEFAULT_SCRIPTS, cache_size: int = 512, workers: int = 0):
         workers = workers or min(2, os.cpu_count() or 1)
@@ -287,10 +325,11 @@ class NameReader:
         for engine in self._engines:
             self._free.put(engine)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ocr") if workers > 1 else None
-        self._cache: OrderedDict[str, str | None] = OrderedDict()
+        self._cache: OrderedDict[str, TagVotes] = OrderedDict()
         self._lock = threading.Lock()
         self.cache_size = cache_size
         self.ocr_calls = 0
+        self.captures = 0  # settle() calls: one a capture
 
     def read(self, tile: np.ndarray, camera_on: bool) -> str | None:
         for region, lowest in tag_regions(tile, camera_on):
@@ -298,29 +337,54 @@ class NameReader:
                 continue
             key = fingerprint(region)
             with self._lock:
-                known = key in self._cache
-                if known:
+                tag = self._cache.get(key)
+                if tag is not None:
                     self._cache.move_to_end(key)
-                    name = self._cache[key]
-            if not known:
-                engine = self._free.get()
-                try:
-                    name = engine.recognize(region, lowest)
-                finally:
-                    self._free.put(engine)
+                    tag.seen = self.captures
+            if tag is None:
+                tag = TagVotes(region.copy(), lowest, seen=self.captures)
+                self._read_crop(tag)
                 with self._lock:
-                    self.ocr_calls += 1
-                    self._cache[key] = name
+                    self._cache[key] = tag
                     if len(self._cache) > self.cache_size:
                         self._cache.popitem(last=False)
-            if name:
-                return name
+            if tag.name:
+                return tag.name
         return None
 
     def read_all(self, tiles: list[tuple[np.ndarray, bool]]) -> list[str | None]:
         if self._pool is None or len(tiles) < 2:
             return [self.read(image, on) for image, on in tiles]
         return list(self._pool.map(lambda item: self.read(*item), tiles))
+
+    def settle(self) -> int:
+        """Read one more crop of the tags on screen since the last call that were read on fewest
+        crops so far, one tag per OCR engine; the number read (0 once those tags' names are
+        settled). A tag gone from the screen (the video behind it changed) is not worth it."""
+        with self._lock:
+            on_screen = [t for t in self._cache.values() if t.region is not None and t.seen == self.captures]
+            chosen = sorted(on_screen, key=lambda t: t.crops_read)[: len(self._engines)]
+            self.captures += 1
+        if self._pool is None or len(chosen) < 2:
+            for tag in chosen:
+                self._read_crop(tag)
+        else:
+            list(self._pool.map(self._read_crop, chosen))
+        return len(chosen)
+
+    def _read_crop(self, tag: TagVotes) -> None:
+        """The tag's next crop read and its vote counted."""
+        region = tag.region
+        if region is None:
+            return
+        engine = self._free.get()
+        try:
+            reading = engine.recognize(cropped(region, CROPS[tag.crops_read]), tag.lowest)
+        finally:
+            self._free.put(engine)
+        with self._lock:
+            self.ocr_calls += 1
+            tag.add(reading)
 
 
 class TagReader:

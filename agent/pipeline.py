@@ -114,6 +114,8 @@ class CapturePipeline:
             camera_on = [not is_drawn(f) for f in flatness]
         with timed(timings, "ocr"):
             reader = self.names if gallery else None
+            if reader:
+                reader.settle()  # tags read before: one more crop each votes on their names
             names = reader.read_all(list(zip(images, camera_on))) if reader else [None] * len(images)
         identities = self.tracker.assign(
             (frame.shape[1], frame.shape[0]), [(t.as_tuple(), g, n) for t, g, n in zip(tiles, grays, names)]

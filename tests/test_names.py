@@ -147,3 +147,43 @@ def test_a_reading_without_two_letters_is_no_name():
     the Hebrew model's reading; any name has two letters."""
     assert not name_like("17") and not name_like("m") and not name_like("1T") and not name_like("")
     assert name_like("Jo") and name_like("דן") and name_like("20200759 양예지") and name_like("李华")
+
+
+def test_a_tags_name_is_the_reading_most_of_its_crops_gave():
+    from agent.names import CROPS, TagVotes
+
+    tag = TagVotes(np.zeros((20, 80), np.uint8), lowest=True)
+    tag.add("Chend Porter")
+    assert tag.name == "Chend Porter"  # one reading: that one
+    tag.add("Cheryl Porter")
+    assert tag.name == "Chend Porter"  # a tie: the first read stays
+    tag.add(None)
+    tag.add("Cheryl Porter")
+    assert tag.name == "Cheryl Porter" and tag.region is not None
+    tag.add(None)
+    assert tag.crops_read == len(CROPS) and tag.region is None  # settled: its pixels dropped
+    assert tag.name == "Cheryl Porter"  # no reading is no vote against a name
+    unread = TagVotes(None, lowest=True)
+    unread.add(None)
+    assert unread.name is None
+
+
+def test_a_new_tag_is_read_on_each_of_its_crops_over_the_next_captures_then_no_more():
+    """A steady gallery costs no OCR once its tags' names are settled."""
+    from agent.names import CROPS, NameReader
+
+    strip, _ = tag_strip("Warren Smith")
+    tile = np.full((240, 420, 3), (90, 140, 60), np.uint8)
+    tile[240 - strip.shape[0] // 2 - 4 : 236, 4 : 4 + strip.shape[1] // 2] = strip[::2, ::2]
+    reader = NameReader(workers=1)
+    assert reader.read(tile, True) == "Warren Smith" and reader.ocr_calls == 1
+    settled = []
+    for _ in range(len(CROPS)):  # the next captures: settle(), then the capture's tags read
+        settled.append(reader.settle())
+        assert reader.read(tile, True) == "Warren Smith"
+    assert settled == [1] * (len(CROPS) - 1) + [0] and reader.ocr_calls == len(CROPS)
+    # A tag not on the last capture's screen is left unsettled.
+    other = NameReader(workers=1)
+    other.read(tile, True)
+    assert other.settle() == 1 and other.ocr_calls == 2  # it was on screen
+    assert other.settle() == 0 and other.ocr_calls == 2  # a capture without it came between
