@@ -360,9 +360,12 @@ class NameReader:
     def settle(self) -> int:
         """Read one more crop of the tags on screen since the last call that were read on fewest
         crops so far, one tag per OCR engine; the number read (0 once those tags' names are
-        settled). A tag gone from the screen (the video behind it changed) is not worth it."""
+        settled). A tag gone from the screen (the video behind it changed) is not worth it: its
+        pixels are dropped, and its name stays what its crops read so far."""
         with self._lock:
-            on_screen = [t for t in self._cache.values() if t.region is not None and t.seen == self.captures]
+            for gone in (t for t in self._cache.values() if t.seen != self.captures):
+                gone.region = None
+            on_screen = [t for t in self._cache.values() if t.region is not None]
             chosen = sorted(on_screen, key=lambda t: t.crops_read)[: len(self._engines)]
             self.captures += 1
         if self._pool is None or len(chosen) < 2:
@@ -371,6 +374,12 @@ class NameReader:
         else:
             list(self._pool.map(self._read_crop, chosen))
         return len(chosen)
+
+    @property
+    def settling(self) -> int:
+        """Tags whose names still wait for crops to be read."""
+        with self._lock:
+            return sum(t.region is not None for t in self._cache.values())
 
     def _read_crop(self, tag: TagVotes) -> None:
         """The tag's next crop read and its vote counted."""

@@ -337,7 +337,7 @@ def settled_capture(pipeline, image, most: int = 200):
     the vote of its crops (NameReader.settle): what a static gallery shows after a few minutes."""
     for _ in range(most):
         pipeline.process(image, None)
-        if pipeline.names.settle() == 0:
+        if not pipeline.names.settling:
             break
     return pipeline.process(image, None)
 

@@ -181,9 +181,10 @@ def test_a_new_tag_is_read_on_each_of_its_crops_over_the_next_captures_then_no_m
     for _ in range(len(CROPS)):  # the next captures: settle(), then the capture's tags read
         settled.append(reader.settle())
         assert reader.read(tile, True) == "Warren Smith"
-    assert settled == [1] * (len(CROPS) - 1) + [0] and reader.ocr_calls == len(CROPS)
+    assert settled == [1] * (len(CROPS) - 1) + [0] and reader.ocr_calls == len(CROPS) and reader.settling == 0
     # A tag not on the last capture's screen is left unsettled.
     other = NameReader(workers=1)
     other.read(tile, True)
     assert other.settle() == 1 and other.ocr_calls == 2  # it was on screen
     assert other.settle() == 0 and other.ocr_calls == 2  # a capture without it came between
+    assert other.settling == 0  # its pixels are not kept
