@@ -413,6 +413,20 @@ def percent(pair: list[int]) -> str:
     return f"{pair[0] / pair[1]:.1%} ({pair[0]}/{pair[1]})" if pair[1] else "-"
 
 
+JITTER = tuple(itertools.product((-1, 0, 1), repeat=3))  # (dx, dy, dw): a tile box moved and resized
+
+
+def crops_read_right(reader, image, tile: dict) -> int:
+    """Of the truth tile's JITTER crops, how many `reader` (a NameReader) reads its name from."""
+    x, y, w, h = tile["box"]
+    right = 0
+    for dx, dy, dw in JITTER:
+        crop = image[max(0, y + dy) : y + dy + h + dw, max(0, x + dx) : x + dx + w + dw]
+        read = reader.read(crop, not tile["camera_off"])
+        right += read is not None and read.strip() == tile["name"].strip()
+    return right
+
+
 def jitter_table(folder: Path, truths: list[dict]) -> Table:
     """Names read exactly on each tile's 27 one-pixel crops (box moved and resized by -1, 0, 1),
     per script, and the tiles whose every crop reads right."""
@@ -424,14 +438,10 @@ def jitter_table(folder: Path, truths: list[dict]) -> Table:
     for truth in truths:
         image = read_image(folder / truth["file"])
         for tile in truth["tiles"]:
-            x, y, w, h = tile["box"]
-            right = 0
-            for dx, dy, dw in itertools.product((-1, 0, 1), repeat=3):
-                crop = image[max(0, y + dy) : y + dy + h + dw, max(0, x + dx) : x + dx + w + dw]
-                read = reader.read(crop, not tile["camera_off"])
-                right += read is not None and read.strip() == tile["name"].strip()
+            right = crops_read_right(reader, image, tile)
             script = "Latin" if is_latin(tile["name"]) else "Hangul" if is_hangul(tile["name"]) else "other"
-            reads[script] = [a + b for a, b in zip(reads[script], (right, 27, right == 27, 1))]
+            every = len(JITTER)
+            reads[script] = [a + b for a, b in zip(reads[script], (right, every, right == every, 1))]
     table = Table(title="Names on 27 crops of each tile, a pixel apart (--jitter)")
     for column in ("script", "crops read exactly", "tiles read exactly on every crop"):
         table.add_column(column, justify="right")
