@@ -67,6 +67,7 @@ bench: setup
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.detectors
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.wild_faces
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.meeting_faces
+	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.crowd_faces
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.stability
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.codec_noise
 	CLASSMOOD_SHARED=$(SHARED) $(BIN)/python -m bench.headpose

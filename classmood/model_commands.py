@@ -248,11 +248,19 @@ def train_names(out, lines, epochs, seed, learning_rate, init_from) -> None:
     default=None,
     help="Read each face and its mirror, averaged, and calibrate that reading (default: as the file says).",
 )
-def calibrate(data, model, out, dry_run, view, flip_average) -> None:
+@click.option(
+    "--votes",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="FER+ votes that judge the lecture guess line (default: fer2013new.csv beside --data, else FER2013's labels).",
+)
+def calibrate(data, model, out, dry_run, view, flip_average, votes) -> None:
     """Fit the model's temperature and guess line on PublicTest; ECE on PrivateTest."""
+    from training import ferplus
     from training.calibrate import calibrate as run_calibration
 
-    r = run_calibration(data, model, out, write=not dry_run, view=view, flip_average=flip_average)
+    votes = votes or ferplus.beside(data)
+    r = run_calibration(data, model, out, write=not dry_run, view=view, flip_average=flip_average, votes=votes)
     ece, guesses = r["private_test_ece"], r["private_test_guesses"]
     if r["flip_average"]:
         click.echo(
@@ -260,7 +268,8 @@ def calibrate(data, model, out, dry_run, view, flip_average) -> None:
             f" {r['public_test_mirrored']:.0%} of PublicTest"
         )
     click.echo(
-        f"temperature {r['temperature']:.3f}, guess below {r['uncertain_below']:.2f};"
+        f"temperature {r['temperature']:.3f}, guess below {r['uncertain_below']:.2f}"
+        f" (lecture {r['lecture_uncertain_below']:.2f}, judged by {r['lecture_line_judged_by']});"
         f" PrivateTest ECE {ece['raw']:.2%} -> {ece['calibrated']:.2%};"
         f" guesses {guesses['share']:.1%} of faces" + ("" if dry_run else f"; written into {model}")
     )

@@ -32,3 +32,25 @@ def test_class_without_faces_has_no_recall_rather_than_zero():
 def test_length_mismatch_is_an_error():
     with pytest.raises(ValueError):
         confusion_matrix([0, 1], [0], 2)
+
+
+def test_the_crowds_majority_needs_half_the_votes():
+    from training.ferplus import majority
+
+    votes = np.array([[0, 0, 0, 6, 0, 0, 4], [0, 0, 0, 4, 3, 0, 3], [0, 0, 0, 0, 0, 0, 5], [0] * 7])
+    assert majority(votes).tolist() == [3, -1, 6, -1]
+
+
+def test_meeting_face_figures_from_hand_counted_readings():
+    from bench.crowd_faces import meeting_face_figures
+
+    # crowd: calm, calm, calm, smile, smile, unlabelled; read: sad, neutral, happy, happy, neutral, angry
+    crowd = np.array([6, 6, 6, 3, 3, -1])
+    probabilities = np.eye(7)[[4, 6, 3, 3, 6, 0]]
+    guesses = np.array([True, False, False, False, True, True])
+    figures = meeting_face_figures(probabilities, guesses, crowd)
+    assert figures["calm read negative"] == pytest.approx(1 / 3)
+    assert figures["smiles read happy"] == pytest.approx(1 / 2)
+    assert figures["uncertain"] == pytest.approx(2 / 5)  # the unlabelled face does not count
+    assert figures["crowd agreement"] == pytest.approx(2 / 5)
+    assert figures["of guesses"] == 0.0 and figures["of the rest"] == pytest.approx(2 / 3)

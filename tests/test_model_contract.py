@@ -122,16 +122,17 @@ def test_shipped_model_reproduces_its_published_privatetest_accuracy(fer_csv):
     assert f"emotion CNN v{version}\n" in (SHIPPED_MODEL.parent / "MODEL_CARD.md").read_text()
 
 
-def test_shipped_model_is_calibrated_as_its_card_says(fer_csv):
-    """The temperature and guess line in the shipped contract are what `classmood calibrate`
-    fits on PublicTest today, and the card quotes them."""
+def test_shipped_model_is_calibrated_as_its_card_says(fer_csv, ferplus_csv):
+    """The temperature and guess lines in the shipped contract are what `classmood calibrate`
+    fits on PublicTest today (the lecture line judged by the FER+ crowd), and the card quotes them."""
     from training.calibrate import calibrate
 
     contract = read_contract(SHIPPED_MODEL)
     assert contract.calibrated and 0 < contract.uncertain_below < 1
-    fitted = calibrate(fer_csv, SHIPPED_MODEL, out=None, write=False)
+    fitted = calibrate(fer_csv, SHIPPED_MODEL, out=None, write=False, votes=ferplus_csv)
     assert fitted["temperature"] == pytest.approx(contract.temperature, abs=0.002)
     assert fitted["uncertain_below"] == pytest.approx(contract.uncertain_below, abs=0.011)
+    assert fitted["lecture_uncertain_below"] == pytest.approx(contract.lecture_uncertain_below, abs=0.011)
     card = (SHIPPED_MODEL.parent / "MODEL_CARD.md").read_text()
     assert f"T = {contract.temperature:.3f}" in card
     assert f"**{fitted['private_test_ece']['calibrated']:.2%}**" in card

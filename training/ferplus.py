@@ -71,3 +71,20 @@ def blend(labels: np.ndarray, votes: np.ndarray, weight: float) -> np.ndarray:
     total = votes.sum(axis=1, keepdims=True)
     share = np.where(total > 0, votes / np.maximum(total, 1), onehot)
     return ((1 - weight) * onehot + weight * share).astype(np.float32)
+
+
+#: a face has a crowd label when at least half its annotators agree on one emotion
+CLEAR_MAJORITY = 0.5
+FILE_NAME = "fer2013new.csv"
+
+
+def majority(votes: np.ndarray) -> np.ndarray:
+    """Each face's majority emotion (index into EMOTIONS), or -1 where none has half the votes."""
+    share = votes / np.maximum(votes.sum(axis=1, keepdims=True), 1)
+    return np.where(share.max(axis=1) >= CLEAR_MAJORITY, share.argmax(axis=1), -1)
+
+
+def beside(data_path: str | os.PathLike) -> Path | None:
+    """The FER+ vote file next to the FER2013 CSV, where it is (as recipes name it: fer2013new.csv)."""
+    path = Path(data_path).parent / FILE_NAME
+    return path if path.is_file() else None

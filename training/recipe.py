@@ -82,7 +82,9 @@ def run_recipe(path: Path, base: TrainConfig, progress: bool = True) -> dict:
         logger.info("recipe %s: phase %d of %d, to epoch %d", Path(path).name, number, len(configs), config.epochs)
         metrics = train(config, resume=True, progress=progress)
     if recipe["calibrate"]:
+        from training import ferplus
         from training.calibrate import calibrate
 
-        metrics["calibration"] = calibrate(base.data, Path(metrics["model"]), base.out)
+        votes = ferplus.beside(base.data)
+        metrics["calibration"] = calibrate(base.data, Path(metrics["model"]), base.out, votes=votes)
     return metrics
