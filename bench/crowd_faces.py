@@ -9,7 +9,8 @@ many calm faces sad, afraid or angry, so they cannot say how often calm is read 
 face is read as the product reads a lecture (calibrated, lecture balance, a guess marked),
 clean and as a meeting shows it (training.degrade.meeting_view, seeded). Columns: calm faces
 read angry/disgust/fear/sad, smiles read happy, readings marked uncertain (all crowd-labelled
-faces), and agreement with the crowd's majority. These are still FER2013 photos, not meeting
+faces), and agreement with the crowd's majority: of all readings, of those marked uncertain,
+of the rest. These are still FER2013 photos, not meeting
 tiles: a check beside the real faces, not a stand-in for them. PublicTest (the default) is
 the split to choose by; PrivateTest is only reported.
 """

@@ -191,3 +191,24 @@ def test_a_crop_of_the_wrong_size_is_a_clear_error(tiny_model_file):
 
     with pytest.raises(ValueError, match="crops must be 48x48 grayscale"):
         EmotionClassifier(tiny_model_file).probabilities(np.zeros((2, 64, 64), np.uint8))
+
+
+def test_the_lecture_guess_line_is_judged_by_the_crowd_where_its_votes_are(
+    fer_csv, ferplus_csv, tiny_model_file, tmp_path
+):
+    from core.model import read_contract
+    from training.calibrate import calibrate
+    from training.fer2013 import DataError
+
+    path = shutil.copy(tiny_model_file, tmp_path / "crowd.keras")
+    by_labels = calibrate(fer_csv, path, write=False)
+    by_crowd = calibrate(fer_csv, path, votes=ferplus_csv)
+    assert by_labels["lecture_line_judged_by"] == "FER2013 labels"
+    assert by_crowd["lecture_line_judged_by"].startswith("the FER+ crowd's majority (3368 ")
+    assert read_contract(path).lecture_uncertain_below == by_crowd["lecture_uncertain_below"]
+    assert by_crowd["temperature"] == by_labels["temperature"]  # FER2013's own reading is judged as before
+
+    short = tmp_path / "fer2013new.csv"
+    short.write_text("Usage,neutral,happiness,surprise,sadness,anger,disgust,fear\nPublicTest,10,0,0,0,0,0,0\n")
+    with pytest.raises(DataError, match="1 PublicTest vote rows for 3589 faces"):
+        calibrate(fer_csv, path, write=False, votes=short)

@@ -77,6 +77,8 @@ def calibrate(
     judged, truth = np.arange(len(public_y)), public_y
     if votes is not None:
         crowd = ferplus.majority(ferplus.load_votes(votes, "PublicTest"))
+        if len(crowd) != len(public_y):
+            raise fer2013.DataError(f"{votes}: {len(crowd)} PublicTest vote rows for {len(public_y)} faces")
         judged = np.flatnonzero(crowd >= 0)
         truth = crowd[judged]
     lecture_line = uncertain_threshold(public_lecture[judged], truth, balance_weights(truth, lecture))
