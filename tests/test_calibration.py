@@ -212,3 +212,19 @@ def test_the_lecture_guess_line_is_judged_by_the_crowd_where_its_votes_are(
     short.write_text("Usage,neutral,happiness,surprise,sadness,anger,disgust,fear\nPublicTest,10,0,0,0,0,0,0\n")
     with pytest.raises(DataError, match="1 PublicTest vote rows for 3589 faces"):
         calibrate(fer_csv, path, write=False, votes=short)
+
+
+def test_the_guess_line_is_where_a_fitted_logistic_curve_crosses_one_half():
+    from core.calibration import logistic_fit
+
+    rng = np.random.default_rng(3)
+    confidence = rng.uniform(0.2, 0.9, 40000)
+    right = rng.random(40000) < 1 / (1 + np.exp(-(12 * confidence - 7.2)))  # one half at 0.6
+    a, b = logistic_fit(confidence, right.astype(float), np.ones(40000))
+    assert b == pytest.approx(12, rel=0.1) and -a / b == pytest.approx(0.6, abs=0.01)
+    probs = np.column_stack([confidence] + [(1 - confidence) / 6] * 6)  # the first class always on top
+    assert uncertain_threshold(probs, np.where(right, 0, 1)) == pytest.approx(0.6, abs=0.01)
+    # a weight of 2 counts a reading twice
+    twice = logistic_fit(np.r_[confidence, confidence], np.r_[right, right].astype(float), np.ones(80000))
+    np.testing.assert_allclose(logistic_fit(confidence, right.astype(float), np.full(40000, 2.0)), twice, rtol=1e-6)
+    assert uncertain_threshold(np.array([[0.3, 0.7]] * 10), np.zeros(10, int)) == 0.8  # all wrong: all guesses
