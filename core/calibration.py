@@ -162,13 +162,18 @@ def uncertain_threshold(probabilities: np.ndarray, labels: np.ndarray, weights=N
     return 0.0 if line < low else float(round(min(line, high), 2))
 
 
+def logistic(logits: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-logits)), clipped so that a far-off value does not overflow."""
+    return 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
+
+
 def logistic_fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray, steps: int = 50) -> tuple[float, float]:
     """Intercept and slope of P(y = 1) = 1 / (1 + exp(-(a + b x))), weighted maximum likelihood
     (Newton's method; deterministic)."""
     design = np.stack([np.ones_like(x), x], axis=1)
     beta = np.zeros(2)
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-np.clip(design @ beta, -30, 30)))
+        p = logistic(design @ beta)
         gradient = design.T @ (weights * (y - p))
         hessian = design.T @ (design * (weights * p * (1 - p))[:, None]) + 1e-9 * np.eye(2)
         step = np.linalg.solve(hessian, gradient)

@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass
 import cv2
 import numpy as np
 
+from core.calibration import logistic
+
 #: What each measure is, in the order `quality_measures` returns them.
 MEASURES = (
     "mean grey level",
@@ -100,11 +102,6 @@ def with_products(z: np.ndarray) -> np.ndarray:
     n, k = z.shape
     pairs = [z[:, i : i + 1] * z[:, j : j + 1] for i in range(k) for j in range(i, k)]
     return np.concatenate([z, *pairs, np.ones((n, 1), np.float32)], axis=1)
-
-
-def logistic(logits: np.ndarray) -> np.ndarray:
-    """The gate's probability from its weighed sum (clipped: no overflow for a far-off crop)."""
-    return 1.0 / (1.0 + np.exp(-np.clip(logits, -30, 30)))
 
 
 DEFAULT_BAND = (0.25, 0.75)

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.face_quality import DEFAULT_BAND, QualityGate, logistic, quality_measures, rising_band, with_products
+from core.calibration import logistic
+from core.face_quality import DEFAULT_BAND, QualityGate, quality_measures, rising_band, with_products
 
 
 def gate_examples(images: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
