@@ -29,28 +29,28 @@ from rich.table import Table  # noqa: E402
 
 from bench.environment import shared_folder  # noqa: E402
 
-FIGURES = ("calm read negative", "smiles read happy", "uncertain", "crowd agreement", "of guesses", "of the rest")
+AGREEMENT = ("crowd agreement", "of guesses", "of the rest")
 
 
-def meeting_face_figures(probabilities: np.ndarray, guesses: np.ndarray, crowd: np.ndarray) -> dict[str, float]:
-    """The issue's three meeting-face figures, and agreement with the crowd (of all readings, of
-    those marked uncertain, of the rest), as fractions: a guess mark is worth showing when the
-    readings it marks are right far less often than the others."""
-    from core.labels import EMOTIONS, NEGATIVE
+def crowd_figures(probabilities: np.ndarray, guesses: np.ndarray, crowd: np.ndarray) -> dict[str, float]:
+    """The issue's three meeting-face figures, scored as bench.meeting_faces scores the real
+    faces (the crowd's neutral faces as calm, its happy ones as smiles), and agreement with the
+    crowd (of all readings, of those marked uncertain, of the rest), as fractions: a guess mark
+    is worth showing when the readings it marks are right far less often than the others."""
+    from bench.meeting_faces import CALM, SMILING, score
+    from core.labels import EMOTIONS
 
-    top = probabilities.argmax(axis=1)
     labelled = crowd >= 0
-    calm, smile = crowd == EMOTIONS.index("neutral"), crowd == EMOTIONS.index("happy")
-    negative = np.isin(top, [EMOTIONS.index(e) for e in NEGATIVE])
+    top = probabilities.argmax(axis=1)
+    code = {EMOTIONS.index("neutral"): CALM, EMOTIONS.index("happy"): SMILING}
+    faces = [
+        (code.get(int(c), EMOTIONS[c]), EMOTIONS[t], bool(g))
+        for c, t, g in zip(crowd[labelled], top[labelled], guesses[labelled])
+    ]
+    figures = {n: c / of if of else float("nan") for n, (c, of) in score(faces).items() if n != "faces not read"}
     right = top == crowd
-    return {
-        "calm read negative": float(negative[calm].mean()),
-        "smiles read happy": float((top[smile] == EMOTIONS.index("happy")).mean()),
-        "uncertain": float(guesses[labelled].mean()),
-        "crowd agreement": float(right[labelled].mean()),
-        "of guesses": float(right[labelled & guesses].mean()) if (labelled & guesses).any() else float("nan"),
-        "of the rest": float(right[labelled & ~guesses].mean()) if (labelled & ~guesses).any() else float("nan"),
-    }
+    agreement = (right[labelled], right[labelled & guesses], right[labelled & ~guesses])
+    return figures | {name: float(r.mean()) if r.size else float("nan") for name, r in zip(AGREEMENT, agreement)}
 
 
 def main() -> None:
@@ -78,15 +78,15 @@ def main() -> None:
 
     calm, smiles = (int((crowd == EMOTIONS.index(e)).sum()) for e in ("neutral", "happy"))
     table = Table(title=f"FER2013 {args.split} by the crowd's majority ({calm} calm, {smiles} smiles)")
-    for column in ("model", "faces", *FIGURES):
+    for column in ("model", "faces", "calm read negative", "smiles read happy", "readings uncertain", *AGREEMENT):
         table.add_column(column, justify="left" if column in ("model", "faces") else "right")
     for name, classifier in models:
         for view, faces in views.items():
             read = [classifier.readings(faces[i : i + 500]) for i in range(0, len(faces), 500)]
             probabilities, guesses = (np.concatenate(parts) for parts in zip(*read))
-            figures = meeting_face_figures(probabilities, guesses, crowd)
+            figures = crowd_figures(probabilities, guesses, crowd)
             table.add_row(name, view, *(f"{value:.1%}" for value in figures.values()))
-    Console(width=140).print(table)
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":

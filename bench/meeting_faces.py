@@ -26,9 +26,10 @@ from rich.table import Table  # noqa: E402
 
 from bench.environment import shared_folder  # noqa: E402
 from core.emotions import Emotion  # noqa: E402
+from core.labels import NEGATIVE  # noqa: E402
 
-NEGATIVE_TOPS = ("angry", "disgust", "fear", "sad")
-SCORED = ("N", "H", "S")
+CALM, SMILING = "N", "H"  # meeting_faces.csv's labels; S (surprise) is scored, X is not
+SCORED = (CALM, SMILING, "S")
 
 
 def read_faces(
@@ -63,10 +64,10 @@ def read_faces(
 def score(faces: list[tuple[str, str | None, bool | None]]) -> dict[str, tuple[int, int]]:
     """(count, of) for each figure the README scores."""
     read = [f for f in faces if f[1] is not None]
-    calm = [top for label, top, _ in read if label == "N"]
-    smiles = [top for label, top, _ in read if label == "H"]
+    calm = [top for label, top, _ in read if label == CALM]
+    smiles = [top for label, top, _ in read if label == SMILING]
     return {
-        "calm read negative": (sum(top in NEGATIVE_TOPS for top in calm), len(calm)),
+        "calm read negative": (sum(top in NEGATIVE for top in calm), len(calm)),
         "smiles read happy": (sum(top == "happy" for top in smiles), len(smiles)),
         "readings uncertain": (sum(bool(u) for _, _, u in read), len(read)),
         "faces not read": (len(faces) - len(read), len(faces)),

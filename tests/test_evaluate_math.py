@@ -41,16 +41,16 @@ def test_the_crowds_majority_needs_half_the_votes():
     assert majority(votes).tolist() == [3, -1, 6, -1]
 
 
-def test_meeting_face_figures_from_hand_counted_readings():
-    from bench.crowd_faces import meeting_face_figures
+def test_crowd_figures_from_hand_counted_readings():
+    from bench.crowd_faces import crowd_figures
 
     # crowd: calm, calm, calm, smile, smile, unlabelled; read: sad, neutral, happy, happy, neutral, angry
     crowd = np.array([6, 6, 6, 3, 3, -1])
     probabilities = np.eye(7)[[4, 6, 3, 3, 6, 0]]
     guesses = np.array([True, False, False, False, True, True])
-    figures = meeting_face_figures(probabilities, guesses, crowd)
+    figures = crowd_figures(probabilities, guesses, crowd)
     assert figures["calm read negative"] == pytest.approx(1 / 3)
     assert figures["smiles read happy"] == pytest.approx(1 / 2)
-    assert figures["uncertain"] == pytest.approx(2 / 5)  # the unlabelled face does not count
+    assert figures["readings uncertain"] == pytest.approx(2 / 5)  # the unlabelled face does not count
     assert figures["crowd agreement"] == pytest.approx(2 / 5)
     assert figures["of guesses"] == 0.0 and figures["of the rest"] == pytest.approx(2 / 3)
