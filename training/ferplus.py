@@ -68,8 +68,7 @@ def blend(labels: np.ndarray, votes: np.ndarray, weight: float) -> np.ndarray:
     if len(labels) != len(votes):
         raise DataError(f"{len(labels)} labels but {len(votes)} FER+ vote rows: the files do not match")
     onehot = np.eye(len(EMOTIONS), dtype=np.float32)[labels]
-    total = votes.sum(axis=1, keepdims=True)
-    share = np.where(total > 0, votes / np.maximum(total, 1), onehot)
+    share = np.where(votes.sum(axis=1, keepdims=True) > 0, vote_shares(votes), onehot)
     return ((1 - weight) * onehot + weight * share).astype(np.float32)
 
 
@@ -78,9 +77,14 @@ CLEAR_MAJORITY = 0.5
 FILE_NAME = "fer2013new.csv"
 
 
+def vote_shares(votes: np.ndarray) -> np.ndarray:
+    """Each face's votes as shares of its total (all zero for a face nobody voted on)."""
+    return votes / np.maximum(votes.sum(axis=1, keepdims=True), 1)
+
+
 def majority(votes: np.ndarray) -> np.ndarray:
     """Each face's majority emotion (index into EMOTIONS), or -1 where none has half the votes."""
-    share = votes / np.maximum(votes.sum(axis=1, keepdims=True), 1)
+    share = vote_shares(votes)
     return np.where(share.max(axis=1) >= CLEAR_MAJORITY, share.argmax(axis=1), -1)
 
 
